@@ -1,0 +1,71 @@
+"""The Python API: load a spec from a file or a dict, count it, compare frameworks.
+
+>>> from lstmcount import api
+>>> report = api.count_dict({"input": {"features": 100}, "layers": [{"type": "lstm", "units": 128}]})
+>>> report.total
+117248
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from lstmcount.counter import count as _count
+from lstmcount.errors import SpecError
+from lstmcount.report import Report
+from lstmcount.spec import Framework, ModelSpec, spec_from_dict
+
+if TYPE_CHECKING:
+    from lstmcount.loader import Document
+    from lstmcount.render import Comparison
+
+
+def load(source: str | os.PathLike[str]) -> ModelSpec:
+    """Read and validate a spec file (YAML or JSON)."""
+    from lstmcount.loader import load_spec
+
+    return load_spec(source)
+
+
+def count(spec: ModelSpec | Mapping[str, Any] | str | os.PathLike[str],
+          framework: Framework | str | None = None) -> Report:
+    """Count a spec given as a :class:`ModelSpec`, a mapping or a file path."""
+    if isinstance(spec, ModelSpec):
+        model = spec
+    elif isinstance(spec, Mapping):
+        model = spec_from_dict(spec)
+    else:
+        model = load(spec)
+    return _count(model, framework)
+
+
+def count_dict(data: Mapping[str, Any], framework: Framework | str | None = None) -> Report:
+    """Validate and count a spec given as a plain mapping."""
+    return _count(spec_from_dict(data), framework)
+
+
+def count_located(spec: ModelSpec, framework: Framework | str | None, document: Document | None) -> Report:
+    """Count, placing any error at its line in ``document`` when the spec came from a file."""
+    try:
+        return _count(spec, framework)
+    except SpecError as exc:
+        raise (document.locate(exc) if document else exc) from None
+
+
+def compare(spec: ModelSpec, framework: str | None = None, *, document: Document | None = None) -> Comparison:
+    """Count ``spec`` in one framework, or in every framework when ``framework`` is ``"all"``."""
+    from lstmcount.render import Comparison
+
+    if framework != "all":
+        return Comparison((count_located(spec, framework, document),))
+    reports, failures = [], []
+    for fw in Framework:
+        try:
+            reports.append(count_located(spec, fw, document))
+        except SpecError as exc:
+            failures.append((fw.value, exc.one_line()))
+    if not reports:
+        raise SpecError("no framework can build this model: " + "; ".join(w for _, w in failures))
+    return Comparison(tuple(reports), tuple(failures))

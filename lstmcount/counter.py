@@ -1,0 +1,382 @@
+"""The counter: pure arithmetic from a validated spec to a :class:`~lstmcount.report.Report`.
+
+It walks the layers once, carrying the shape of the data between them, checks that each layer
+can follow the previous one and that the framework can build it, and asks the framework's
+convention table which tensors each layer creates. No numpy, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lstmcount.conventions import Convention, Dims, Role, TensorRule, convention
+from lstmcount.errors import SpecError
+from lstmcount.report import CellInfo, GateReport, LayerReport, OutShape, Report, TensorReport
+from lstmcount.spec import (
+    Conv1DSpec,
+    DenseSpec,
+    DropoutSpec,
+    EmbeddingSpec,
+    Framework,
+    LayerNormSpec,
+    LayerSpec,
+    LayerType,
+    LSTMSpec,
+    MergeMode,
+    ModelSpec,
+    Padding,
+    RecurrentSpec,
+)
+
+SHARED_WEIGHTS_NOTE = (
+    "The same weights serve every time step, so the count does not depend on sequence length."
+)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The data between two layers: a sequence (batch, steps, features) or (batch, features)."""
+
+    features: int
+    sequence: bool
+    steps: int | None
+    produced_by: str  # what made it, for error messages
+
+    @property
+    def shape(self) -> OutShape:
+        """The framework-neutral shape, batch axis first."""
+        return (None, self.steps, self.features) if self.sequence else (None, self.features)
+
+
+def fmt(n: int) -> str:
+    """An integer with thousands separators."""
+    return f"{n:,}"
+
+
+class _Namer:
+    """Framework-style automatic layer names: lstm, lstm_1, ...; user names kept as given."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+        self.counts: dict[str, int] = {}
+
+    def next(self, stem: str) -> str:
+        while True:
+            n = self.counts.get(stem, 0)
+            self.counts[stem] = n + 1
+            name = stem if n == 0 else f"{stem}_{n}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+
+def count(spec: ModelSpec, framework: Framework | str | None = None) -> Report:
+    """Count every parameter of ``spec`` in the conventions of ``framework``.
+
+    ``framework`` defaults to the spec's own. Raises :class:`SpecError` when a layer cannot
+    follow the previous one or the framework cannot build it.
+    """
+    conv = convention(framework or spec.framework)
+    flow = _input_flow(spec)
+    explicit = [layer.name for layer in spec.layers if layer.name]
+    seen: set[str] = set()
+    for i, layer in enumerate(spec.layers):
+        if layer.name and layer.name in seen:
+            raise SpecError(f"duplicate layer name {layer.name!r}", path=f"layers[{i}].name",
+                            hint="layer names must be unique")
+        if layer.name:
+            seen.add(layer.name)
+    namer = _Namer(set(explicit))
+    layers: list[LayerReport] = []
+    for i, layer in enumerate(spec.layers):
+        _check_restrictions(conv, layer, i)
+        for report in _layer_reports(conv, spec, layer, i, flow, namer):
+            layers.append(report)
+        flow = _next_flow(layers[-1], flow, conv)
+    notes = [SHARED_WEIGHTS_NOTE] if any(r.recurrent for r in layers) else []
+    return Report(
+        framework=conv.framework,
+        framework_display=conv.display,
+        input_shape=_input_shape(spec),
+        layers=tuple(layers),
+        model_name=spec.name,
+        notes=tuple(notes),
+    )
+
+
+def _input_shape(spec: ModelSpec) -> OutShape:
+    first = spec.layers[0]
+    if isinstance(first, EmbeddingSpec):
+        return (None, spec.input.timesteps)
+    features = spec.input.features or getattr(first, "input_size", None)
+    return (None, spec.input.timesteps, features)
+
+
+def _input_flow(spec: ModelSpec) -> Flow:
+    first = spec.layers[0]
+    inp = spec.input
+    for i, layer in enumerate(spec.layers[1:], start=1):
+        if isinstance(layer, EmbeddingSpec):
+            raise SpecError("an embedding must be the first layer", path=f"layers[{i}].type",
+                            expected="embedding only at layers[0]", received=f"embedding at layers[{i}]",
+                            hint="move it first: it turns token ids into vectors")
+    if isinstance(first, EmbeddingSpec):
+        if inp.features is not None:
+            raise SpecError("token-id input has no features", path="input.features",
+                            expected="no features before an embedding", received=f"integer {inp.features}",
+                            hint="give input.vocab (or the embedding's vocab) instead")
+        vocab = first.vocab or inp.vocab
+        if vocab is None:
+            raise SpecError("the embedding has no vocabulary size", path="layers[0].vocab",
+                            expected="an integer >= 1 in layers[0].vocab or input.vocab", received="nothing")
+        if first.vocab and inp.vocab and first.vocab != inp.vocab:
+            raise SpecError("vocabulary sizes disagree", path="layers[0].vocab",
+                            expected=f"input.vocab {inp.vocab}", received=f"integer {first.vocab}",
+                            hint="give it in one place")
+        return Flow(features=0, sequence=True, steps=inp.timesteps, produced_by="the input")
+    if inp.vocab is not None:
+        raise SpecError("input.vocab needs an embedding as the first layer", path="input.vocab",
+                        expected="an embedding at layers[0]", received=f"{first.TYPE.value} at layers[0]",
+                        hint="add {type: embedding, dim: N} first, or give input.features")
+    features = inp.features
+    given = getattr(first, "input_size", None)
+    if features is None and given is None:
+        raise SpecError("the input has no feature count", path="input.features",
+                        expected="an integer >= 1", received="nothing",
+                        hint="add input: {features: N}")
+    return Flow(features=features or given or 0, sequence=True, steps=inp.timesteps,
+                produced_by="the input")
+
+
+def _check_restrictions(conv: Convention, layer: LayerSpec, i: int) -> None:
+    for rule in conv.restrictions:
+        if layer.TYPE in rule.types and rule.broken(layer):
+            raise SpecError(f"not valid for {conv.display}: {rule.message}",
+                            path=f"layers[{i}].{rule.field}", hint=rule.hint)
+
+
+def _next_flow(last: LayerReport, flow: Flow, conv: Convention) -> Flow:
+    shape = last.output_shape
+    if conv.conv_channels_first and last.type is LayerType.CONV1D:
+        shape = (shape[0], shape[2], shape[1])  # the next layer reads (batch, steps, channels)
+    if len(shape) == 3:
+        return Flow(features=int(shape[2] or 0), sequence=True, steps=shape[1],
+                    produced_by=f"layer {last.name!r}")
+    return Flow(features=int(shape[1] or 0), sequence=False, steps=None, produced_by=f"layer {last.name!r}")
+
+
+def _out(flow: Flow, width: int, sequence: bool | None = None) -> OutShape:
+    seq = flow.sequence if sequence is None else sequence
+    return (None, flow.steps, width) if seq else (None, width)
+
+
+def _tensor(rule: TensorRule, dims: Dims, layer_path: str, conv: Convention, trainable: bool,
+            name_args: dict[str, object] | None = None, stack_index: int | None = None,
+            direction: int | None = None) -> TensorReport:
+    name = rule.name.format(**(name_args or {}))
+    return TensorReport(
+        name=name,
+        path=f"{layer_path}{name}",
+        shape=tuple(rule.shape(dims)),
+        role=rule.role,
+        gate_axis=rule.gate_axis,
+        trainable=trainable,
+        stack_index=stack_index,
+        direction=direction,
+    )
+
+
+def _need_sequence(layer: LayerSpec, i: int, flow: Flow, prev: LayerSpec | None) -> None:
+    if flow.sequence:
+        return
+    hint = None
+    if isinstance(prev, RecurrentSpec):
+        hint = f"set return_sequences: true on layers[{i - 1}]"
+    raise SpecError(
+        f"{layer.TYPE.value} needs a sequence (batch, steps, features)",
+        path=f"layers[{i}].type",
+        expected="a sequence input",
+        received=f"{flow.produced_by} output (None, {flow.features})",
+        hint=hint or "a recurrent or conv1d layer cannot follow a layer that outputs no sequence",
+    )
+
+
+def _layer_reports(conv: Convention, spec: ModelSpec, layer: LayerSpec, i: int, flow: Flow,
+                   namer: _Namer) -> Iterator[LayerReport]:
+    prev = spec.layers[i - 1] if i else None
+    if isinstance(layer, RecurrentSpec):
+        _need_sequence(layer, i, flow, prev)
+        yield from _recurrent(conv, layer, i, flow, namer)
+        return
+    name = layer.name or namer.next(conv.name_stems[layer.TYPE])
+    path = f"{name}{conv.path_sep}"
+    rules = conv.layer_tensors[layer.TYPE]
+    klass = conv.class_name(layer)
+    if isinstance(layer, EmbeddingSpec):
+        vocab = layer.vocab or spec.input.vocab or 0
+        dims = Dims(V=vocab, F=layer.dim)
+        out = (None, flow.steps, layer.dim)
+        formula = f"{vocab}×{layer.dim} = {fmt(vocab * layer.dim)}"
+        in_shape: OutShape = (None, flow.steps)
+    elif isinstance(layer, DenseSpec):
+        dims = Dims(I=flow.features, F=layer.units)
+        out = _out(flow, layer.units)
+        p = flow.features * layer.units + (layer.units if layer.use_bias else 0)
+        formula = f"{flow.features}×{layer.units}" + (f" + {layer.units}" if layer.use_bias else "")
+        formula += f" = {fmt(p)}"
+        in_shape = flow.shape
+    elif isinstance(layer, Conv1DSpec):
+        _need_sequence(layer, i, flow, prev)
+        steps = _conv_steps(layer, flow.steps, i)
+        dims = Dims(I=flow.features, F=layer.filters, K=layer.kernel_size)
+        out = (None, layer.filters, steps) if conv.conv_channels_first else (None, steps, layer.filters)
+        p = layer.kernel_size * flow.features * layer.filters + (layer.filters if layer.use_bias else 0)
+        formula = f"{layer.kernel_size}×{flow.features}×{layer.filters}"
+        formula += (f" + {layer.filters}" if layer.use_bias else "") + f" = {fmt(p)}"
+        in_shape = flow.shape
+    elif isinstance(layer, LayerNormSpec):
+        dims = Dims(F=flow.features)
+        out = flow.shape
+        terms = [str(flow.features)] * (int(layer.center) + int(layer.scale))
+        formula = (" + ".join(terms) or "0") + f" = {fmt(len(terms) * flow.features)}"
+        in_shape = flow.shape
+    elif isinstance(layer, DropoutSpec):
+        dims = Dims()
+        out = flow.shape
+        formula = "0 (no weights)"
+        in_shape = flow.shape
+    else:  # pragma: no cover - every layer type is handled above
+        raise TypeError(layer)
+    tensors = tuple(_tensor(r, dims, path, conv, layer.trainable) for r in rules if r.when(layer))
+    yield LayerReport(name=name, type=layer.TYPE, class_name=klass, input_shape=in_shape,
+                      output_shape=out, tensors=tensors, trainable=layer.trainable, formula=formula,
+                      spec_index=i)
+
+
+def _conv_steps(layer: Conv1DSpec, steps: int | None, i: int) -> int | None:
+    if steps is None:
+        return None
+    if layer.padding is Padding.SAME:
+        return -(-steps // layer.strides)
+    if layer.kernel_size > steps:
+        raise SpecError("kernel wider than the sequence", path=f"layers[{i}].kernel_size",
+                        expected=f"at most {steps} (input.timesteps)", received=f"integer {layer.kernel_size}",
+                        hint="use padding: same or a smaller kernel")
+    return (steps - layer.kernel_size) // layer.strides + 1
+
+
+def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow,
+               namer: _Namer) -> Iterator[LayerReport]:
+    proj = layer.proj_size if isinstance(layer, LSTMSpec) else 0
+    if proj and proj >= layer.units:
+        raise SpecError("proj_size must be smaller than units", path=f"layers[{i}].proj_size",
+                        expected=f"0 < proj_size < {layer.units}", received=f"integer {proj}")
+    if layer.input_size is not None and layer.input_size != flow.features:
+        raise SpecError("input_size does not match the previous layer", path=f"layers[{i}].input_size",
+                        expected=f"{flow.features} (from {flow.produced_by})",
+                        received=f"integer {layer.input_size}", hint="remove it or fix it")
+    directions = 2 if layer.bidirectional else 1
+    h_out = proj or layer.units
+    merged = h_out * directions if layer.merge_mode is MergeMode.CONCAT else h_out
+    stem = conv.name_stems[layer.TYPE]
+    if conv.native_stacking:
+        name = layer.name or namer.next(stem)
+        stacks = [(name, list(range(layer.num_layers)), layer.return_sequences)]
+    else:
+        stacks = []
+        for k in range(layer.num_layers):
+            last = k == layer.num_layers - 1
+            if layer.name:
+                name = layer.name if layer.num_layers == 1 else f"{layer.name}_{k}"
+            elif layer.bidirectional and conv.bidirectional_wrapper:
+                name = namer.next(conv.bidirectional_wrapper.lower())
+            else:
+                name = namer.next(stem)
+            stacks.append((name, [k], layer.return_sequences if last else True))
+    width = flow.features
+    for name, ks, return_sequences in stacks:
+        inner = namer.next(stem) if (layer.bidirectional and conv.bidirectional_wrapper) else name
+        in_shape = _out(flow, width, True)
+        tensors: list[TensorReport] = []
+        gates: list[GateReport] = []
+        cells: list[CellInfo] = []
+        for k in ks:
+            dims = Dims(I=width, H=layer.units, P=proj, G=len(conv.gates[layer.TYPE]))
+            cells.append(CellInfo(stack_index=k, input_size=width, units=layer.units, proj_size=proj,
+                                  gates=dims.G, bias_vectors=conv.bias_vectors(layer)))
+            for d in range(directions):
+                prefix = name + conv.path_sep
+                if layer.bidirectional and conv.bidirectional_wrapper:
+                    prefix += ("forward_" if d == 0 else "backward_") + inner + "/"
+                prefix += conv.cell_prefix(layer.TYPE)
+                args = {"k": k, "sfx": conv.direction_suffixes[d]}
+                cell_tensors = [
+                    _tensor(r, dims, prefix, conv, layer.trainable, args, k, d)
+                    for r in conv.recurrent_tensors[layer.TYPE] if r.when(layer)
+                ]
+                tensors.extend(cell_tensors)
+                gates.extend(_gates(conv, layer, cell_tensors, k, d, dims.G))
+            width = merged
+        out = _out(flow, merged, return_sequences)
+        formula = _recurrent_formula(cells, directions, sum(t.params for t in tensors))
+        yield LayerReport(
+            name=name, type=layer.TYPE, class_name=conv.class_name(layer), input_shape=in_shape,
+            output_shape=out, tensors=tuple(tensors), trainable=layer.trainable, formula=formula,
+            spec_index=i, gates=tuple(gates), cells=tuple(cells), directions=directions,
+        )
+
+
+def _split(shape: tuple[int, ...], axis: int | None, parts: int) -> tuple[int, ...]:
+    if axis is None:
+        return shape
+    return tuple(n // parts if a == axis else n for a, n in enumerate(shape))
+
+
+def _gates(conv: Convention, layer: RecurrentSpec, tensors: list[TensorReport], k: int, d: int,
+           n_gates: int) -> Iterator[GateReport]:
+    by_role = {t.role: t for t in tensors}
+    u = _split(by_role[Role.INPUT].shape, by_role[Role.INPUT].gate_axis, n_gates)
+    w = _split(by_role[Role.RECURRENT].shape, by_role[Role.RECURRENT].gate_axis, n_gates)
+    biases: list[tuple[int, ...]] = []
+    for role in (Role.BIAS, Role.INPUT_BIAS, Role.RECURRENT_BIAS):
+        if role in by_role:
+            t = by_role[role]
+            per_gate = _split(t.shape, t.gate_axis, n_gates)
+            # a (2, G*H) bias holds two vectors per gate: input and recurrent
+            biases.extend([per_gate[1:]] * per_gate[0] if len(per_gate) == 2 else [per_gate])
+    for gate in conv.gates[layer.TYPE]:
+        yield GateReport(stack_index=k, direction=d, symbol=gate.symbol, meaning=gate.meaning,
+                         activation=gate.activation, input_weights=u, recurrent_weights=w,
+                         biases=tuple(biases))
+
+
+def cell_formula(cell: CellInfo) -> str:
+    """The parameter count of one cell instance, spelt out: ``4 × (I×H + H×H + H)``."""
+    terms = [f"{cell.input_size}×{cell.units}", f"{cell.output_size}×{cell.units}"]
+    terms += [str(cell.units)] * cell.bias_vectors
+    inner = " + ".join(terms)
+    text = f"{cell.gates} × ({inner})" if cell.gates > 1 else inner
+    if cell.proj_size:
+        text = f"{text} + {cell.units}×{cell.proj_size}"
+    return text
+
+
+def cell_params(cell: CellInfo) -> int:
+    """The parameter count of one cell instance."""
+    per_gate = cell.input_size * cell.units + cell.output_size * cell.units + cell.bias_vectors * cell.units
+    return cell.gates * per_gate + cell.units * cell.proj_size
+
+
+def _recurrent_formula(cells: list[CellInfo], directions: int, total: int) -> str:
+    parts = []
+    for cell in cells:
+        text = cell_formula(cell)
+        if directions > 1:
+            text = f"{directions} × ({text})" if cell.proj_size or cell.gates == 1 \
+                else f"{directions} × {text}"
+        parts.append(text)
+    joined = " + ".join(f"[{p}]" if len(parts) > 1 else p for p in parts)
+    assert sum(cell_params(c) for c in cells) * directions == total, "formula and tensors disagree"
+    return f"{joined} = {fmt(total)}"
+

@@ -1,0 +1,226 @@
+"""Loading specs from YAML or JSON text, keeping the line and column of every field.
+
+The only module that imports yaml. Documents are composed with PyYAML's safe composer (the C
+one when present) and built here node by node, so that duplicate keys, non-standard tags, alias
+bombs and deep nesting are refused with the position of the offending node, and every value's
+position is kept for error messages about the spec itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lstmcount.errors import Location, SpecError
+from lstmcount.spec import ModelSpec, spec_from_dict
+
+#: Largest number of values a document may expand to through aliases.
+MAX_NODES = 20_000
+#: Deepest nesting of mappings and lists accepted.
+MAX_DEPTH = 32
+#: Largest spec file read, in bytes.
+MAX_BYTES = 4 * 1024 * 1024
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STANDARD = {
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+_SCALARS = yaml.SafeLoader("")  # resolves and constructs plain scalars (int, float, bool, null)
+
+
+@dataclass
+class Document:
+    """A loaded document: the plain data and where each field path sits in the file."""
+
+    data: Any
+    file: str
+    positions: dict[str, tuple[int, int]]
+
+    def locate(self, error: SpecError) -> SpecError:
+        """``error`` with file, line and column filled in from its field path."""
+        if error.location.line is not None:
+            return error
+        path = error.path
+        key_first = error.message.startswith(("unknown field", "given twice"))
+        while True:
+            for candidate in ((path + "#key", path) if key_first else (path, path + "#key")):
+                if candidate in self.positions:
+                    line, col = self.positions[candidate]
+                    return error.at(Location(self.file, line, col))
+            if not path or path == "<document>":
+                break
+            path = _parent(path)
+        return error.at(Location(self.file, None, None))
+
+
+def _parent(path: str) -> str:
+    cut = max(path.rfind("."), path.rfind("["))
+    return path[:cut] if cut > 0 else ""
+
+
+class _Builder:
+    """Turns a composed node tree into plain Python data, refusing what a spec cannot hold."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.positions: dict[str, tuple[int, int]] = {}
+        self.nodes = 0
+
+    def fail(self, node: yaml.Node, message: str, path: str, hint: str | None = None) -> SpecError:
+        mark = node.start_mark
+        return SpecError(message, path=path, hint=hint,
+                         location=Location(self.file, mark.line + 1, mark.column + 1))
+
+    def build(self, node: yaml.Node, path: str, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(node, f"the document expands to more than {MAX_NODES:,} values "
+                            "(aliases nested too deep?)", path or "<document>",
+                            "write the values out instead of nesting aliases")
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"nested more than {MAX_DEPTH} levels deep", path or "<document>")
+        if node.tag not in _STANDARD:
+            raise self.fail(node, f"tag {node.tag!r} is not allowed in a spec", path or "<document>",
+                            "remove the tag: specs hold plain mappings, lists, numbers and strings")
+        mark = node.start_mark
+        self.positions[path] = (mark.line + 1, mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            first_line: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _STANDARD:
+                    raise self.fail(key_node, "keys must be plain names", path or "<document>")
+                key = str(_SCALARS.construct_object(key_node, deep=True))
+                sub = f"{path}.{key}" if path else key
+                if key in out:
+                    raise self.fail(key_node, f"duplicate key {key!r} (first at line {first_line[key]})",
+                                    sub, "YAML keeps only the last one; remove one of them")
+                first_line[key] = key_node.start_mark.line + 1
+                self.positions[sub + "#key"] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                out[key] = self.build(value_node, sub, depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(node.value)]
+        return _SCALARS.construct_object(node, deep=True)
+
+
+def _decode(raw: bytes, file: str) -> str:
+    if b"\x00" in raw[:8192]:
+        raise SpecError("binary file, not a spec", location=Location(file), hint="give a YAML or JSON file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SpecError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                        location=Location(file, line), hint="save the file as UTF-8") from None
+
+
+def _yaml_error(exc: yaml.YAMLError, file: str) -> SpecError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    text = " ".join(f"{problem}".split())
+    hint = None
+    if "'\\t'" in text or "tab" in text:
+        hint = "indent with spaces, not tabs"
+        text = "a tab character where YAML needs spaces"
+    elif "expected a single document" in (context or "") + text:
+        text = "several YAML documents in one file"
+        hint = "a spec file holds one document; split it or remove the '---'"
+    elif context:
+        text = f"{' '.join(context.split())}: {text}"
+    location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+    return SpecError(f"YAML syntax error: {text}", location=location, hint=hint)
+
+
+def parse_text(text: str, file: str = "<input>", *, json_only: bool = False) -> Document:
+    """Parse YAML (or JSON, which YAML reads too) into a :class:`Document`."""
+    if not text.strip():
+        raise SpecError("empty file", location=Location(file), expected="a spec with 'layers'",
+                        received="nothing")
+    if json_only:
+        _check_json(text, file)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, file) from None
+    except RecursionError:
+        raise SpecError(f"nested more than {MAX_DEPTH} levels deep", location=Location(file)) from None
+    if node is None:
+        raise SpecError("the document has no content", location=Location(file, 1, 1),
+                        expected="a spec with 'layers'", received="only comments or nothing")
+    builder = _Builder(file)
+    data = builder.build(node, "", 0)
+    builder.positions["<document>"] = builder.positions.get("", (1, 1))
+    return Document(data=data, file=file, positions=builder.positions)
+
+
+def _check_json(text: str, file: str) -> None:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise SpecError(f"duplicate key {key!r}", path=key, location=Location(file),
+                                hint="JSON readers keep only the last one; remove one of them")
+            seen[key] = value
+        return seen
+
+    try:
+        json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"JSON syntax error: {exc.msg}", location=Location(file, exc.lineno, exc.colno)) from None
+    except RecursionError:
+        raise SpecError(f"nested more than {MAX_DEPTH} levels deep", location=Location(file)) from None
+
+
+def read_source(source: str | os.PathLike[str], stdin: Callable[[], bytes] | None = None) -> tuple[str, str]:
+    """Read a spec file (or ``-`` for standard input): returns (display name, text)."""
+    name = str(source)
+    if name == "-":
+        raw = stdin() if stdin else sys.stdin.buffer.read()
+        return "<stdin>", _decode(raw[: MAX_BYTES + 1], "<stdin>")
+    path = Path(name)
+    try:
+        if path.is_dir():
+            raise SpecError("is a directory, not a spec file", location=Location(name),
+                            hint="name a .yaml, .yml or .json file (lstmcount check takes directories)")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise SpecError(f"file too large for a spec ({size:,} bytes; limit {MAX_BYTES:,})",
+                            location=Location(name))
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("no such file", location=Location(name)) from None
+    except PermissionError:
+        raise SpecError("permission denied", location=Location(name)) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror or exc}", location=Location(name)) from None
+    return name, _decode(raw, name)
+
+
+def load_document(source: str | os.PathLike[str]) -> Document:
+    """Read and parse a spec file into a :class:`Document` (data plus positions)."""
+    name, text = read_source(source)
+    return parse_text(text, name, json_only=name.lower().endswith(".json"))
+
+
+def spec_from_document(doc: Document) -> ModelSpec:
+    """Validate a parsed document, placing any error at its line and column."""
+    try:
+        return spec_from_dict(doc.data)
+    except SpecError as exc:
+        raise doc.locate(exc) from None
+
+
+def load_spec(source: str | os.PathLike[str]) -> ModelSpec:
+    """Read, parse and validate a spec file (YAML or JSON; ``-`` reads standard input)."""
+    return spec_from_document(load_document(source))

@@ -1,0 +1,530 @@
+"""The spec model: frozen dataclasses for a model description, and their validation.
+
+A spec arrives as a plain mapping (from flags, YAML, JSON or a Python dict) and leaves as a
+:class:`ModelSpec`, or as a :class:`~lstmcount.errors.SpecError` naming the field path. Each
+layer's fields, with their type, range, aliases and description, are declared once on its
+dataclass; validation and the JSON Schema are both read from those declarations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from lstmcount.errors import SpecError
+
+#: Largest accepted size of any dimension: frameworks index tensors with 32-bit sizes.
+MAX_DIM = 2**31 - 1
+#: Largest accepted number of stacked layers in one recurrent layer.
+MAX_STACK = 1024
+
+
+class Framework(StrEnum):
+    """A framework whose weight layout a report follows."""
+
+    KERAS = "keras"
+    PYTORCH = "pytorch"
+
+
+class LayerType(StrEnum):
+    """The layer types a spec may contain."""
+
+    LSTM = "lstm"
+    GRU = "gru"
+    SIMPLE_RNN = "simple_rnn"
+    EMBEDDING = "embedding"
+    DENSE = "dense"
+    DROPOUT = "dropout"
+    CONV1D = "conv1d"
+    LAYER_NORMALIZATION = "layer_normalization"
+
+
+RECURRENT_TYPES = frozenset({LayerType.LSTM, LayerType.GRU, LayerType.SIMPLE_RNN})
+
+#: Other spellings of layer types that users type, mapped to the canonical one.
+TYPE_ALIASES: Mapping[str, LayerType] = {
+    "rnn": LayerType.SIMPLE_RNN,
+    "simplernn": LayerType.SIMPLE_RNN,
+    "linear": LayerType.DENSE,
+    "layernorm": LayerType.LAYER_NORMALIZATION,
+    "layer_norm": LayerType.LAYER_NORMALIZATION,
+}
+
+
+class MergeMode(StrEnum):
+    """How a bidirectional layer combines its two directions."""
+
+    CONCAT = "concat"
+    SUM = "sum"
+    AVE = "ave"
+    MUL = "mul"
+
+
+class Nonlinearity(StrEnum):
+    """The activation of a simple RNN."""
+
+    TANH = "tanh"
+    RELU = "relu"
+
+
+class Padding(StrEnum):
+    """Padding of a 1-D convolution."""
+
+    VALID = "valid"
+    SAME = "same"
+
+
+def spec_field(
+    default: Any = dataclasses.MISSING,
+    *,
+    doc: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_maximum: bool = False,
+    aliases: tuple[str, ...] = (),
+    kind: str | None = None,
+    default_factory: Any = dataclasses.MISSING,
+) -> Any:
+    """Declare a spec field with its description, range and accepted aliases."""
+    meta = {
+        "doc": doc,
+        "minimum": minimum,
+        "maximum": maximum,
+        "exclusive_maximum": exclusive_maximum,
+        "aliases": aliases,
+        "kind": kind,
+    }
+    if default_factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata=meta)
+    if default is dataclasses.MISSING:
+        return dataclasses.field(metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _dim(doc: str, *, aliases: tuple[str, ...] = (), default: Any = dataclasses.MISSING) -> Any:
+    return spec_field(default, doc=doc, minimum=1, maximum=MAX_DIM, aliases=aliases)
+
+
+# --------------------------------------------------------------------------- layers
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerSpec:
+    """Fields every layer has."""
+
+    TYPE: ClassVar[LayerType]
+    name: str | None = spec_field(None, doc="Layer name; defaults to the framework's naming.")
+    trainable: bool = spec_field(True, doc="false freezes the layer: its weights count as non-trainable.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecurrentSpec(LayerSpec):
+    """Fields shared by the recurrent layers."""
+
+    units: int = _dim("Hidden size H (Keras units, PyTorch hidden_size).", aliases=("hidden_size",))
+    input_size: int | None = _dim(
+        "Input features of this layer; optional, checked against the previous layer.", default=None
+    )
+    use_bias: bool = spec_field(True, doc="Whether the cell has bias vectors.", aliases=("bias",))
+    return_sequences: bool = spec_field(
+        False, doc="Return the output of every time step (true) or only the last one (false)."
+    )
+    bidirectional: bool = spec_field(False, doc="Run a second copy of the layer backwards in time.")
+    merge_mode: MergeMode = spec_field(
+        MergeMode.CONCAT, doc="How the two directions combine (PyTorch always concatenates)."
+    )
+    num_layers: int = spec_field(
+        1, doc="Stacked layers, PyTorch style (Keras: that many layers).", minimum=1, maximum=MAX_STACK
+    )
+    dropout: float = spec_field(
+        0.0, doc="Dropout between stacked layers; adds no parameters.", minimum=0, maximum=1,
+        exclusive_maximum=True,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LSTMSpec(RecurrentSpec):
+    """A long short-term memory layer."""
+
+    TYPE: ClassVar[LayerType] = LayerType.LSTM
+    proj_size: int = spec_field(
+        0, doc="PyTorch LSTM projection size P (0 = none); 0 < P < units.", minimum=0, maximum=MAX_DIM
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class GRUSpec(RecurrentSpec):
+    """A gated recurrent unit layer."""
+
+    TYPE: ClassVar[LayerType] = LayerType.GRU
+    reset_after: bool | None = spec_field(
+        None, doc="Keras GRU: apply the reset gate after the recurrent product (Keras 3 default true)."
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimpleRNNSpec(RecurrentSpec):
+    """An Elman recurrent layer."""
+
+    TYPE: ClassVar[LayerType] = LayerType.SIMPLE_RNN
+    nonlinearity: Nonlinearity = spec_field(
+        Nonlinearity.TANH, doc="Activation: tanh or relu.", aliases=("activation",)
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmbeddingSpec(LayerSpec):
+    """A lookup table from token ids to vectors; must be the first layer."""
+
+    TYPE: ClassVar[LayerType] = LayerType.EMBEDDING
+    dim: int = _dim("Vector width (Keras output_dim, PyTorch embedding_dim).",
+                    aliases=("output_dim", "embedding_dim"))
+    vocab: int | None = _dim(
+        "Vocabulary size (Keras input_dim, PyTorch num_embeddings); or give input.vocab.",
+        aliases=("input_dim", "num_embeddings"), default=None,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DenseSpec(LayerSpec):
+    """A fully connected layer; on a sequence it applies at every time step."""
+
+    TYPE: ClassVar[LayerType] = LayerType.DENSE
+    units: int = _dim("Output features.", aliases=("out_features",))
+    use_bias: bool = spec_field(True, doc="Whether the layer has a bias vector.", aliases=("bias",))
+    activation: str | None = spec_field(None, doc="Activation name; adds no parameters.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DropoutSpec(LayerSpec):
+    """Dropout: identity at inference, no parameters."""
+
+    TYPE: ClassVar[LayerType] = LayerType.DROPOUT
+    rate: float = spec_field(doc="Fraction of inputs dropped in training, 0 <= rate < 1.",
+                             minimum=0, maximum=1, exclusive_maximum=True, aliases=("p",))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv1DSpec(LayerSpec):
+    """A 1-D convolution over time (channels last)."""
+
+    TYPE: ClassVar[LayerType] = LayerType.CONV1D
+    filters: int = _dim("Output channels.", aliases=("out_channels",))
+    kernel_size: int = _dim("Width of the kernel in time steps.")
+    strides: int = _dim("Step between windows.", aliases=("stride",), default=1)
+    padding: Padding = spec_field(Padding.VALID, doc="valid (no padding) or same.")
+    use_bias: bool = spec_field(True, doc="Whether the layer has a bias vector.", aliases=("bias",))
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerNormSpec(LayerSpec):
+    """Layer normalization over the feature axis."""
+
+    TYPE: ClassVar[LayerType] = LayerType.LAYER_NORMALIZATION
+    center: bool = spec_field(True, doc="Learn an offset (Keras beta, PyTorch bias).")
+    scale: bool = spec_field(True, doc="Learn a scale (Keras gamma, PyTorch weight).")
+
+
+LAYER_CLASSES: Mapping[LayerType, type[LayerSpec]] = {
+    cls.TYPE: cls
+    for cls in (LSTMSpec, GRUSpec, SimpleRNNSpec, EmbeddingSpec, DenseSpec, DropoutSpec,
+                Conv1DSpec, LayerNormSpec)
+}
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputSpec:
+    """The model's input: a sequence of feature vectors, or of token ids before an embedding."""
+
+    features: int | None = _dim("Features per time step (omit before an embedding).",
+                                aliases=("input_size",), default=None)
+    timesteps: int | None = _dim("Sequence length; null for any length.", default=None)
+    vocab: int | None = _dim("Vocabulary size of token-id input (before an embedding).", default=None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpectSpec:
+    """Expected counts, checked by ``lstmcount check``."""
+
+    total: int | None = spec_field(None, doc="Expected total parameters.", minimum=0)
+    trainable: int | None = spec_field(None, doc="Expected trainable parameters.", minimum=0)
+    non_trainable: int | None = spec_field(None, doc="Expected non-trainable parameters.", minimum=0)
+    layers: Mapping[str, int] = spec_field(
+        doc="Expected parameters per layer, by layer name.", kind="int_map", default_factory=dict
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSpec:
+    """A whole model: framework, input and layers."""
+
+    layers: tuple[LayerSpec, ...]
+    input: InputSpec = InputSpec()
+    framework: Framework = Framework.KERAS
+    name: str | None = None
+    description: str | None = None
+    expect: ExpectSpec | None = None
+
+    def with_framework(self, framework: Framework) -> ModelSpec:
+        """The same model under another framework's conventions."""
+        return dataclasses.replace(self, framework=framework)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _describe(value: Any) -> str:
+    """How a received value is named in an error message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"float {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"string {shown!r}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+def suggest(word: str, choices: Sequence[str]) -> str | None:
+    """A "did you mean" hint for a misspelt key or value."""
+    close = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def _annotation(cls: type, name: str) -> str:
+    hints = {f.name: f.type for f in dataclasses.fields(cls)}
+    return str(hints[name])
+
+
+def field_kind(cls: type, f: dataclasses.Field[Any]) -> str:
+    """The value kind of a declared field: int, float, bool, str, enum:<Name>, int_map."""
+    if f.metadata.get("kind"):
+        return str(f.metadata["kind"])
+    ann = str(f.type)
+    for enum_cls in (MergeMode, Nonlinearity, Padding, Framework):
+        if enum_cls.__name__ in ann:
+            return f"enum:{enum_cls.__name__}"
+    for kind in ("bool", "int", "float", "str"):
+        if ann.startswith(kind):
+            return kind
+    raise TypeError(f"{cls.__name__}.{f.name}: unsupported annotation {ann}")  # pragma: no cover
+
+
+ENUMS: Mapping[str, type[StrEnum]] = {
+    e.__name__: e for e in (MergeMode, Nonlinearity, Padding, Framework)
+}
+
+
+def field_nullable(f: dataclasses.Field[Any]) -> bool:
+    """Whether a declared field accepts null."""
+    return "None" in str(f.type)
+
+
+def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any:
+    """Check one value against its field's kind and range, returning the typed value."""
+    if value is None:
+        if field_nullable(f):
+            return None
+        raise SpecError("must not be null", path=path, expected=_expected(kind, f), received="null")
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        raise SpecError("wrong type", path=path, expected="true or false", received=_describe(value))
+    if kind == "str":
+        if isinstance(value, str) and value.strip():
+            return value
+        raise SpecError("wrong type", path=path, expected="a non-empty string", received=_describe(value))
+    if kind.startswith("enum:"):
+        enum_cls = ENUMS[kind[5:]]
+        choices = [m.value for m in enum_cls]
+        if isinstance(value, str) and value.lower() in choices:
+            return enum_cls(value.lower())
+        hint = suggest(value, choices) if isinstance(value, str) else None
+        raise SpecError("invalid value", path=path, expected=" | ".join(choices),
+                        received=_describe(value), hint=hint)
+    if kind == "int_map":
+        if not isinstance(value, Mapping):
+            raise SpecError("wrong type", path=path, expected="a mapping of layer name to count",
+                            received=_describe(value))
+        out = {}
+        for key, item in value.items():
+            sub = f"{path}.{key}"
+            if not isinstance(item, int) or isinstance(item, bool) or item < 0:
+                raise SpecError("wrong type", path=sub, expected="an integer >= 0",
+                                received=_describe(item))
+            out[str(key)] = item
+        return out
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            hint = None
+            if isinstance(value, float) and value.is_integer():
+                hint = f"write {int(value)} without a decimal point"
+            elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                hint = "remove the quotes"
+            raise SpecError("wrong type", path=path, expected=_expected(kind, f),
+                            received=_describe(value), hint=hint)
+    elif kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpecError("wrong type", path=path, expected=_expected(kind, f),
+                            received=_describe(value))
+        value = float(value)
+        if value != value:  # NaN
+            raise SpecError("out of range", path=path, expected=_expected(kind, f), received="nan")
+    lo, hi = f.metadata.get("minimum"), f.metadata.get("maximum")
+    excl = f.metadata.get("exclusive_maximum")
+    if (lo is not None and value < lo) or (hi is not None and (value >= hi if excl else value > hi)):
+        raise SpecError("out of range", path=path, expected=_expected(kind, f), received=_describe(value))
+    return value
+
+
+def _expected(kind: str, f: dataclasses.Field[Any]) -> str:
+    lo, hi = f.metadata.get("minimum"), f.metadata.get("maximum")
+    noun = "an integer" if kind == "int" else "a number"
+    if lo is not None and hi is not None:
+        op = "<" if f.metadata.get("exclusive_maximum") else "<="
+        hi_text = f"{hi:,}" if kind == "int" else f"{hi:g}"
+        return f"{noun} with {lo:g} <= value {op} {hi_text}"
+    if lo is not None:
+        return f"{noun} >= {lo:g}"
+    return noun
+
+
+def fields_of(cls: type) -> dict[str, dataclasses.Field[Any]]:
+    """The user-facing fields of a spec dataclass, by name."""
+    return {f.name: f for f in dataclasses.fields(cls) if f.init and f.name != "layers"}
+
+
+def _build(cls: type, data: Any, path: str) -> Any:
+    """Validate ``data`` against dataclass ``cls`` and construct it."""
+    if not isinstance(data, Mapping):
+        raise SpecError("must be a mapping", path=path or "<document>", expected="a mapping of fields",
+                        received=_describe(data))
+    declared = fields_of(cls)
+    alias_of = {a: name for name, f in declared.items() for a in f.metadata.get("aliases", ())}
+    values: dict[str, Any] = {}
+    given_as: dict[str, str] = {}
+    for raw_key, value in data.items():
+        key = str(raw_key)
+        sub = f"{path}.{key}" if path else key
+        canonical = key if key in declared else alias_of.get(key)
+        if canonical is None:
+            names = list(declared) + list(alias_of)
+            raise SpecError("unknown field", path=sub, expected="one of " + ", ".join(sorted(declared)),
+                            received=repr(key), hint=suggest(key, names))
+        if canonical in given_as:
+            raise SpecError(f"given twice, as {given_as[canonical]!r} and {key!r}", path=sub,
+                            hint="keep one")
+        given_as[canonical] = key
+        values[canonical] = _convert(value, field_kind(cls, declared[canonical]), declared[canonical], sub)
+    for name, f in declared.items():
+        if name not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise SpecError("missing required field", path=f"{path}.{name}" if path else name,
+                            expected=_expected(field_kind(cls, f), f), received="nothing")
+    return cls(**values)
+
+
+def layer_type(value: Any, path: str) -> LayerType:
+    """The canonical layer type for a spec's ``type`` value."""
+    valid = [t.value for t in LayerType]
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key in valid:
+            return LayerType(key)
+        if key in TYPE_ALIASES:
+            return TYPE_ALIASES[key]
+        raise SpecError(f"unknown layer type {value!r}", path=path, expected=" | ".join(valid),
+                        received=_describe(value), hint=suggest(key, valid + list(TYPE_ALIASES)))
+    raise SpecError("wrong type", path=path, expected="a layer type (" + " | ".join(valid) + ")",
+                    received=_describe(value))
+
+
+def layer_from_dict(data: Any, path: str) -> LayerSpec:
+    """Validate one layer mapping."""
+    if not isinstance(data, Mapping):
+        raise SpecError("must be a mapping", path=path, expected="a mapping with a 'type' field",
+                        received=_describe(data))
+    if "type" not in data:
+        raise SpecError("missing required field", path=f"{path}.type",
+                        expected="a layer type (" + " | ".join(t.value for t in LayerType) + ")",
+                        received="nothing")
+    kind = layer_type(data["type"], f"{path}.type")
+    rest = {k: v for k, v in data.items() if k != "type"}
+    layer: LayerSpec = _build(LAYER_CLASSES[kind], rest, path)
+    return layer
+
+
+_PLAIN: dataclasses.Field[Any] = dataclasses.field(metadata={})
+
+TOP_LEVEL = ("framework", "input", "layers", "expect", "name", "description")
+
+
+def spec_from_dict(data: Any) -> ModelSpec:
+    """Validate a spec mapping and build a :class:`ModelSpec`.
+
+    Raises :class:`SpecError` with the field path of the first problem found.
+    """
+    if not isinstance(data, Mapping):
+        raise SpecError("a spec must be a mapping", path="<document>",
+                        expected="a mapping with 'layers'", received=_describe(data))
+    for key in data:
+        if key not in TOP_LEVEL:
+            raise SpecError("unknown field", path=str(key), expected="one of " + ", ".join(TOP_LEVEL),
+                            received=repr(key), hint=suggest(str(key), TOP_LEVEL))
+    framework = Framework.KERAS
+    if "framework" in data:
+        framework = _convert(data["framework"], "enum:Framework", _PLAIN, "framework")
+    inp = _build(InputSpec, data["input"], "input") if data.get("input") is not None else InputSpec()
+    if "layers" not in data:
+        raise SpecError("missing required field", path="layers", expected="a list of layers",
+                        received="nothing")
+    raw_layers = data["layers"]
+    if not isinstance(raw_layers, list):
+        raise SpecError("wrong type", path="layers", expected="a list of layers",
+                        received=_describe(raw_layers))
+    if not raw_layers:
+        raise SpecError("no layers", path="layers", expected="at least one layer", received="an empty list")
+    layers = tuple(layer_from_dict(item, f"layers[{i}]") for i, item in enumerate(raw_layers))
+    expect = _build(ExpectSpec, data["expect"], "expect") if data.get("expect") is not None else None
+    name = _convert(data["name"], "str", _PLAIN, "name") if data.get("name") is not None else None
+    description = data.get("description")
+    if description is not None and not isinstance(description, str):
+        raise SpecError("wrong type", path="description", expected="a string", received=_describe(description))
+    return ModelSpec(layers=layers, input=inp, framework=framework, name=name, description=description,
+                     expect=expect)
+
+
+def layer_to_dict(layer: LayerSpec) -> dict[str, Any]:
+    """A layer as a plain mapping with only the fields that differ from their defaults."""
+    out: dict[str, Any] = {"type": layer.TYPE.value}
+    for f in dataclasses.fields(layer):
+        value = getattr(layer, f.name)
+        default = f.default if f.default is not dataclasses.MISSING else dataclasses.MISSING
+        if value != default:
+            out[f.name] = value.value if isinstance(value, StrEnum) else value
+    return out
+
+
+def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
+    """A spec as a plain mapping, as it would be written in YAML or JSON."""
+    inp = {k: v for k, v in dataclasses.asdict(spec.input).items() if v is not None}
+    out: dict[str, Any] = {"framework": spec.framework.value}
+    if spec.name:
+        out["name"] = spec.name
+    out["input"] = inp
+    out["layers"] = [layer_to_dict(layer) for layer in spec.layers]
+    return out

@@ -218,6 +218,7 @@ class Conv1DSpec(LayerSpec):
     strides: int = _dim("Step between windows.", aliases=("stride",), default=1)
     padding: Padding = spec_field(Padding.VALID, doc="valid (no padding) or same.")
     use_bias: bool = spec_field(True, doc="Whether the layer has a bias vector.", aliases=("bias",))
+    activation: str | None = spec_field(None, doc="Activation name; adds no parameters.")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -63,6 +63,11 @@ def differences(comparison: Comparison) -> list[str]:
     return lines
 
 
+def total_arithmetic(report: Report) -> str:
+    """The model total as the sum of its layers: ``117,248 + 0 + 129 = 117,377``."""
+    return "Total: " + " + ".join(fmt(x.params) for x in report.layers) + f" = {fmt(report.total)}"
+
+
 def _explain_difference(base: Report, other: Report, left: list[LayerReport], right: list[LayerReport],
                         a: int, b: int) -> str:
     name = left[0].name if left else right[0].name
@@ -241,6 +246,11 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
     parts: list[Any] = []
     if len(reports.reports) > 1:
         parts.append(_side_by_side(reports, Table, box))
+        parts.extend(Text(line) for line in differences(reports))
+        parts.append(Text(""))
+    for fw, why in reports.failures:
+        parts.append(Text(f"{fw}: cannot build this model: {why}", style="bold red"))
+        parts.append(Text(""))
     for report in reports.reports:
         parts.append(Text(f"{report.model_name or 'Model'} in {report.framework_display} conventions, "
                           f"input {shape_text(report.input_shape)}", style="bold"))
@@ -255,7 +265,9 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
         parts.append(layers)
         for layer in report.layers:
             if layer.recurrent:
+                parts.append(Text(""))
                 parts.extend(_recurrent_parts(layer, Table, Text, box))
+        parts.append(Text(""))
         totals = Table.grid(padding=(0, 2))
         totals.add_column()
         totals.add_column(justify="right")
@@ -263,13 +275,11 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
                          ("Non-trainable params", report.non_trainable)):
             totals.add_row(label, fmt(n))
         parts.append(totals)
+        if len(report.layers) > 1:
+            parts.append(Text(total_arithmetic(report)))
         for note in report.notes:
             parts.append(Text(note, style="italic"))
         parts.append(Text(""))
-    for fw, why in reports.failures:
-        parts.append(Text(f"{fw}: cannot build this model: {why}", style="bold red"))
-    for line in differences(reports):
-        parts.append(Text(line))
     console.print(Group(*parts))
     text: str = console.file.getvalue()  # type: ignore[attr-defined]
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
@@ -277,8 +287,8 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
 
 def _recurrent_parts(layer: LayerReport, table_cls: Any, text_cls: Any, box: Any) -> list[Any]:
     cell = layer.cells[0]
-    title = (f"{layer.name}: {layer.class_name}, {len(layer.gates) // max(1, len(layer.cells) * layer.directions)}"
-             f" gates, {cell.units} units on {cell.input_size} features")
+    title = (f"{layer.name}: {layer.class_name}, {cell.gates} gate{'s' if cell.gates > 1 else ''}, "
+             f"{cell.units} units on {cell.input_size} features")
     gates = table_cls(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     header = _gate_header()
     multi = len(layer.cells) > 1 or layer.directions > 1

@@ -407,7 +407,7 @@ def _expected(kind: str, f: dataclasses.Field[Any]) -> str:
 
 def fields_of(cls: type) -> dict[str, dataclasses.Field[Any]]:
     """The user-facing fields of a spec dataclass, by name."""
-    return {f.name: f for f in dataclasses.fields(cls) if f.init and f.name != "layers"}
+    return {f.name: f for f in dataclasses.fields(cls) if f.init and not (cls is ModelSpec and f.name == "layers")}
 
 
 def _build(cls: type, data: Any, path: str) -> Any:

@@ -150,6 +150,14 @@ class Convention:
     gru_reset_after_default: bool
     #: Conv1d output is (batch, channels, steps) rather than (batch, steps, channels)
     conv_channels_first: bool
+    #: dense, conv and projection weights are stored output features first ((F, I), (F, I, K),
+    #: (P, H)) and multiply as x Wᵀ, rather than input first ((I, F), (K, I, F)) as x W
+    out_features_first: bool
+    #: final states of a recurrent layer come as one (layers·directions, batch, width) array per
+    #: state (PyTorch h_n, c_n) rather than one (batch, width) array per direction and state
+    stacked_states: bool
+    #: epsilon added to the variance in layer normalization
+    layer_norm_epsilon: float
     restrictions: tuple[Restriction, ...]
     #: how the counts of a recurrent cell are spelt out, with symbols I, H, P, R, G
     note: str
@@ -268,6 +276,9 @@ KERAS = Convention(
     cell_prefix=lambda t: f"{t.value}_cell/",
     gru_reset_after_default=True,
     conv_channels_first=False,
+    out_features_first=False,
+    stacked_states=False,
+    layer_norm_epsilon=1e-3,
     restrictions=(
         Restriction(frozenset({LayerType.LSTM}), "proj_size", _proj,
                     "Keras LSTM has no projection (proj_size is a PyTorch LSTM option)",
@@ -349,6 +360,9 @@ PYTORCH = Convention(
     cell_prefix=lambda t: "",
     gru_reset_after_default=True,
     conv_channels_first=True,
+    out_features_first=True,
+    stacked_states=True,
+    layer_norm_epsilon=1e-5,
     restrictions=(
         Restriction(frozenset({LayerType.GRU}), "reset_after",
                     lambda layer: isinstance(layer, GRUSpec) and layer.reset_after is not None,

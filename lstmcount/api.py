@@ -29,8 +29,9 @@ def load(source: str | os.PathLike[str]) -> ModelSpec:
     return load_spec(source)
 
 
-def count(spec: ModelSpec | Mapping[str, Any] | str | os.PathLike[str],
-          framework: Framework | str | None = None) -> Report:
+def count(
+    spec: ModelSpec | Mapping[str, Any] | str | os.PathLike[str], framework: Framework | str | None = None
+) -> Report:
     """Count a spec given as a :class:`ModelSpec`, a mapping or a file path."""
     if isinstance(spec, ModelSpec):
         model = spec

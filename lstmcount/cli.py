@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -52,30 +53,72 @@ class LstmcountGroup(click.Group):
 def model_options(func: F) -> F:
     """The options that shape a model from ``INPUT UNITS...`` (shared by count, verify, explain)."""
     options = [
-        click.option("--cell", type=click.Choice(["lstm", "gru", "rnn"]), default=None,
-                     help="Recurrent cell of every UNITS layer [default: lstm]."),
+        click.option(
+            "--cell",
+            type=click.Choice(["lstm", "gru", "rnn"]),
+            default=None,
+            help="Recurrent cell of every UNITS layer [default: lstm].",
+        ),
         click.option("--bidirectional", is_flag=True, default=None, help="Make every recurrent layer bidirectional."),
-        click.option("--merge-mode", type=click.Choice(["concat", "sum", "ave", "mul"]), default=None,
-                     help="How bidirectional directions combine (Keras) [default: concat]."),
-        click.option("--num-layers", type=click.IntRange(min=1), default=None, metavar="N",
-                     help="Stack N layers in each recurrent layer (PyTorch num_layers)."),
-        click.option("--proj-size", type=click.IntRange(min=1), default=None, metavar="P",
-                     help="LSTM projection size (PyTorch proj_size)."),
+        click.option(
+            "--merge-mode",
+            type=click.Choice(["concat", "sum", "ave", "mul"]),
+            default=None,
+            help="How bidirectional directions combine (Keras) [default: concat].",
+        ),
+        click.option(
+            "--num-layers",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="N",
+            help="Stack N layers in each recurrent layer (PyTorch num_layers).",
+        ),
+        click.option(
+            "--proj-size",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="P",
+            help="LSTM projection size (PyTorch proj_size).",
+        ),
         click.option("--no-bias", is_flag=True, default=None, help="Recurrent layers without bias."),
-        click.option("--reset-after/--no-reset-after", default=None,
-                     help="Keras GRU reset_after [default: true]."),
-        click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), default=None,
-                     help="Simple RNN activation [default: tanh]."),
-        click.option("--return-sequences", is_flag=True, default=None,
-                     help="The last recurrent layer returns every time step."),
-        click.option("--embedding", type=click.IntRange(min=1), default=None, metavar="VOCAB",
-                     help="Start with an embedding of VOCAB tokens; INPUT is then its width."),
-        click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=None, metavar="RATE",
-                     help="A dropout layer after the recurrent layers."),
-        click.option("--dense", type=click.IntRange(min=1), multiple=True, metavar="N",
-                     help="A dense head of N units (repeat for more layers)."),
-        click.option("--timesteps", type=click.IntRange(min=1), default=None, metavar="T",
-                     help="Sequence length (the count does not depend on it)."),
+        click.option("--reset-after/--no-reset-after", default=None, help="Keras GRU reset_after [default: true]."),
+        click.option(
+            "--nonlinearity",
+            type=click.Choice(["tanh", "relu"]),
+            default=None,
+            help="Simple RNN activation [default: tanh].",
+        ),
+        click.option(
+            "--return-sequences", is_flag=True, default=None, help="The last recurrent layer returns every time step."
+        ),
+        click.option(
+            "--embedding",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="VOCAB",
+            help="Start with an embedding of VOCAB tokens; INPUT is then its width.",
+        ),
+        click.option(
+            "--dropout",
+            type=click.FloatRange(0, 1, max_open=True),
+            default=None,
+            metavar="RATE",
+            help="A dropout layer after the recurrent layers.",
+        ),
+        click.option(
+            "--dense",
+            type=click.IntRange(min=1),
+            multiple=True,
+            metavar="N",
+            help="A dense head of N units (repeat for more layers).",
+        ),
+        click.option(
+            "--timesteps",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="T",
+            help="Sequence length (the count does not depend on it).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -86,8 +129,21 @@ def flags_from(kwargs: dict[str, Any]) -> Any:
     """Pop the model options out of a command's keyword arguments."""
     from lstmcount.inputs import ModelFlags
 
-    names = ("cell", "bidirectional", "merge_mode", "num_layers", "proj_size", "no_bias", "embedding",
-             "dense", "dropout", "timesteps", "return_sequences", "reset_after", "nonlinearity")
+    names = (
+        "cell",
+        "bidirectional",
+        "merge_mode",
+        "num_layers",
+        "proj_size",
+        "no_bias",
+        "embedding",
+        "dense",
+        "dropout",
+        "timesteps",
+        "return_sequences",
+        "reset_after",
+        "nonlinearity",
+    )
     return ModelFlags(**{n: kwargs.pop(n) for n in names})
 
 
@@ -111,13 +167,19 @@ def main() -> None:
 @main.command("count")
 @click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
 @model_options
-@click.option("--framework", type=click.Choice(FRAMEWORKS), default=None,
-              help="Weight layout to count in; 'all' compares them [default: the spec's, or keras].")
-@click.option("--format", "fmt_name", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="Output format.")
+@click.option(
+    "--framework",
+    type=click.Choice(FRAMEWORKS),
+    default=None,
+    help="Weight layout to count in; 'all' compares them [default: the spec's, or keras].",
+)
+@click.option(
+    "--format", "fmt_name", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+)
 @click.option("--width", type=click.IntRange(min=40), default=None, help="Table width [default: terminal].")
-def count_command(args: tuple[str, ...], framework: str | None, fmt_name: str, width: int | None,
-                  **kwargs: Any) -> None:
+def count_command(
+    args: tuple[str, ...], framework: str | None, fmt_name: str, width: int | None, **kwargs: Any
+) -> None:
     """Count the parameters of a recurrent model, per layer, per gate and per tensor.
 
     INPUT is the number of input features, each UNITS one recurrent layer (earlier layers
@@ -133,8 +195,8 @@ def count_command(args: tuple[str, ...], framework: str | None, fmt_name: str, w
 
     resolved = resolve(args, flags_from(kwargs), framework)
     comparison = compare(resolved.spec, framework, document=resolved.document)
-    if width is None and fmt_name == "table" and sys.stdout.isatty():
-        width = min(click.get_terminal_size()[0], 140) if hasattr(click, "get_terminal_size") else None
+    if width is None and sys.stdout.isatty():
+        width = min(shutil.get_terminal_size().columns, 140)
     click.echo(render(comparison, fmt_name, width=width, color=use_color()), nl=False)
 
 
@@ -175,4 +237,4 @@ def entry() -> None:
     sys.exit(run())
 
 
-__all__ = ["main", "run", "entry", "model_options", "UsageError"]
+__all__ = ["UsageError", "entry", "main", "model_options", "run"]

@@ -202,10 +202,20 @@ def _keras_recurrent(cell_bias_two_rows: Callable[[LayerSpec], bool]) -> tuple[T
         TensorRule("recurrent_kernel", lambda d: (d.H, d.G * d.H), Role.RECURRENT, gate_axis=1),
         # Keras GRU with reset_after keeps the input and recurrent biases apart, as rows 0 and 1
         # of one (2, 3U) tensor: the recurrent bias must sit inside r * (h W + b_rec).
-        TensorRule("bias", lambda d: (2, d.G * d.H), Role.BIAS, gate_axis=1,
-                   when=lambda layer: _bias(layer) and cell_bias_two_rows(layer)),
-        TensorRule("bias", lambda d: (d.G * d.H,), Role.BIAS, gate_axis=0,
-                   when=lambda layer: _bias(layer) and not cell_bias_two_rows(layer)),
+        TensorRule(
+            "bias",
+            lambda d: (2, d.G * d.H),
+            Role.BIAS,
+            gate_axis=1,
+            when=lambda layer: _bias(layer) and cell_bias_two_rows(layer),
+        ),
+        TensorRule(
+            "bias",
+            lambda d: (d.G * d.H,),
+            Role.BIAS,
+            gate_axis=0,
+            when=lambda layer: _bias(layer) and not cell_bias_two_rows(layer),
+        ),
     )
 
 
@@ -280,9 +290,13 @@ KERAS = Convention(
     stacked_states=False,
     layer_norm_epsilon=1e-3,
     restrictions=(
-        Restriction(frozenset({LayerType.LSTM}), "proj_size", _proj,
-                    "Keras LSTM has no projection (proj_size is a PyTorch LSTM option)",
-                    "remove proj_size or use framework: pytorch"),
+        Restriction(
+            frozenset({LayerType.LSTM}),
+            "proj_size",
+            _proj,
+            "Keras LSTM has no projection (proj_size is a PyTorch LSTM option)",
+            "remove proj_size or use framework: pytorch",
+        ),
     ),
     note="Keras keeps one fused kernel (I, G·U), one recurrent_kernel (U, G·U) and one bias per cell.",
 )
@@ -293,8 +307,7 @@ def _pt_recurrent() -> tuple[TensorRule, ...]:
         TensorRule("weight_ih_l{k}{sfx}", lambda d: (d.G * d.H, d.I), Role.INPUT, gate_axis=0),
         TensorRule("weight_hh_l{k}{sfx}", lambda d: (d.G * d.H, d.R), Role.RECURRENT, gate_axis=0),
         TensorRule("bias_ih_l{k}{sfx}", lambda d: (d.G * d.H,), Role.INPUT_BIAS, gate_axis=0, when=_bias),
-        TensorRule("bias_hh_l{k}{sfx}", lambda d: (d.G * d.H,), Role.RECURRENT_BIAS, gate_axis=0,
-                   when=_bias),
+        TensorRule("bias_hh_l{k}{sfx}", lambda d: (d.G * d.H,), Role.RECURRENT_BIAS, gate_axis=0, when=_bias),
         TensorRule("weight_hr_l{k}{sfx}", lambda d: (d.P, d.H), Role.PROJECTION, when=_proj),
     )
 
@@ -364,25 +377,37 @@ PYTORCH = Convention(
     stacked_states=True,
     layer_norm_epsilon=1e-5,
     restrictions=(
-        Restriction(frozenset({LayerType.GRU}), "reset_after",
-                    lambda layer: isinstance(layer, GRUSpec) and layer.reset_after is not None,
-                    "reset_after is a Keras GRU option; PyTorch's GRU always applies the reset gate "
-                    "after the recurrent product (Keras reset_after: true)",
-                    "remove reset_after or use framework: keras"),
-        Restriction(RECURRENT, "merge_mode",
-                    lambda layer: isinstance(layer, RecurrentSpec) and layer.bidirectional
-                    and layer.merge_mode is not MergeMode.CONCAT,
-                    "PyTorch always concatenates the two directions of a bidirectional layer",
-                    "use merge_mode: concat or framework: keras"),
-        Restriction(frozenset({LayerType.LAYER_NORMALIZATION}), "scale",
-                    lambda layer: _center(layer) and not _scale(layer),
-                    "PyTorch LayerNorm cannot learn an offset without a scale",
-                    "set scale: true, or center: false, or use framework: keras"),
-        Restriction(frozenset({LayerType.CONV1D}), "padding",
-                    lambda layer: isinstance(layer, Conv1DSpec) and layer.padding is Padding.SAME
-                    and layer.strides > 1,
-                    "PyTorch Conv1d does not support padding 'same' with strides > 1",
-                    "use padding: valid, strides: 1, or framework: keras"),
+        Restriction(
+            frozenset({LayerType.GRU}),
+            "reset_after",
+            lambda layer: isinstance(layer, GRUSpec) and layer.reset_after is not None,
+            "reset_after is a Keras GRU option; PyTorch's GRU always applies the reset gate "
+            "after the recurrent product (Keras reset_after: true)",
+            "remove reset_after or use framework: keras",
+        ),
+        Restriction(
+            RECURRENT,
+            "merge_mode",
+            lambda layer: (
+                isinstance(layer, RecurrentSpec) and layer.bidirectional and layer.merge_mode is not MergeMode.CONCAT
+            ),
+            "PyTorch always concatenates the two directions of a bidirectional layer",
+            "use merge_mode: concat or framework: keras",
+        ),
+        Restriction(
+            frozenset({LayerType.LAYER_NORMALIZATION}),
+            "scale",
+            lambda layer: _center(layer) and not _scale(layer),
+            "PyTorch LayerNorm cannot learn an offset without a scale",
+            "set scale: true, or center: false, or use framework: keras",
+        ),
+        Restriction(
+            frozenset({LayerType.CONV1D}),
+            "padding",
+            lambda layer: isinstance(layer, Conv1DSpec) and layer.padding is Padding.SAME and layer.strides > 1,
+            "PyTorch Conv1d does not support padding 'same' with strides > 1",
+            "use padding: valid, strides: 1, or framework: keras",
+        ),
     ),
     note="PyTorch keeps weight_ih (G·H, I), weight_hh (G·H, H) and two bias vectors, "
     "bias_ih and bias_hh, per layer and direction.",

@@ -29,9 +29,7 @@ from lstmcount.spec import (
     RecurrentSpec,
 )
 
-SHARED_WEIGHTS_NOTE = (
-    "The same weights serve every time step, so the count does not depend on sequence length."
-)
+SHARED_WEIGHTS_NOTE = "The same weights serve every time step, so the count does not depend on sequence length."
 
 
 @dataclass(frozen=True)
@@ -83,8 +81,9 @@ def count(spec: ModelSpec, framework: Framework | str | None = None) -> Report:
     seen: set[str] = set()
     for i, layer in enumerate(spec.layers):
         if layer.name and layer.name in seen:
-            raise SpecError(f"duplicate layer name {layer.name!r}", path=f"layers[{i}].name",
-                            hint="layer names must be unique")
+            raise SpecError(
+                f"duplicate layer name {layer.name!r}", path=f"layers[{i}].name", hint="layer names must be unique"
+            )
         if layer.name:
             seen.add(layer.name)
     namer = _Namer(set(explicit))
@@ -118,42 +117,66 @@ def _input_flow(spec: ModelSpec) -> Flow:
     inp = spec.input
     for i, layer in enumerate(spec.layers[1:], start=1):
         if isinstance(layer, EmbeddingSpec):
-            raise SpecError("an embedding must be the first layer", path=f"layers[{i}].type",
-                            expected="embedding only at layers[0]", received=f"embedding at layers[{i}]",
-                            hint="move it first: it turns token ids into vectors")
+            raise SpecError(
+                "an embedding must be the first layer",
+                path=f"layers[{i}].type",
+                expected="embedding only at layers[0]",
+                received=f"embedding at layers[{i}]",
+                hint="move it first: it turns token ids into vectors",
+            )
     if isinstance(first, EmbeddingSpec):
         if inp.features is not None:
-            raise SpecError("token-id input has no features", path="input.features",
-                            expected="no features before an embedding", received=f"integer {inp.features}",
-                            hint="give input.vocab (or the embedding's vocab) instead")
+            raise SpecError(
+                "token-id input has no features",
+                path="input.features",
+                expected="no features before an embedding",
+                received=f"integer {inp.features}",
+                hint="give input.vocab (or the embedding's vocab) instead",
+            )
         vocab = first.vocab or inp.vocab
         if vocab is None:
-            raise SpecError("the embedding has no vocabulary size", path="layers[0].vocab",
-                            expected="an integer >= 1 in layers[0].vocab or input.vocab", received="nothing")
+            raise SpecError(
+                "the embedding has no vocabulary size",
+                path="layers[0].vocab",
+                expected="an integer >= 1 in layers[0].vocab or input.vocab",
+                received="nothing",
+            )
         if first.vocab and inp.vocab and first.vocab != inp.vocab:
-            raise SpecError("vocabulary sizes disagree", path="layers[0].vocab",
-                            expected=f"input.vocab {inp.vocab}", received=f"integer {first.vocab}",
-                            hint="give it in one place")
+            raise SpecError(
+                "vocabulary sizes disagree",
+                path="layers[0].vocab",
+                expected=f"input.vocab {inp.vocab}",
+                received=f"integer {first.vocab}",
+                hint="give it in one place",
+            )
         return Flow(features=0, sequence=True, steps=inp.timesteps, produced_by="the input")
     if inp.vocab is not None:
-        raise SpecError("input.vocab needs an embedding as the first layer", path="input.vocab",
-                        expected="an embedding at layers[0]", received=f"{first.TYPE.value} at layers[0]",
-                        hint="add {type: embedding, dim: N} first, or give input.features")
+        raise SpecError(
+            "input.vocab needs an embedding as the first layer",
+            path="input.vocab",
+            expected="an embedding at layers[0]",
+            received=f"{first.TYPE.value} at layers[0]",
+            hint="add {type: embedding, dim: N} first, or give input.features",
+        )
     features = inp.features
     given = getattr(first, "input_size", None)
     if features is None and given is None:
-        raise SpecError("the input has no feature count", path="input.features",
-                        expected="an integer >= 1", received="nothing",
-                        hint="add input: {features: N}")
-    return Flow(features=features or given or 0, sequence=True, steps=inp.timesteps,
-                produced_by="the input")
+        raise SpecError(
+            "the input has no feature count",
+            path="input.features",
+            expected="an integer >= 1",
+            received="nothing",
+            hint="add input: {features: N}",
+        )
+    return Flow(features=features or given or 0, sequence=True, steps=inp.timesteps, produced_by="the input")
 
 
 def _check_restrictions(conv: Convention, layer: LayerSpec, i: int) -> None:
     for rule in conv.restrictions:
         if layer.TYPE in rule.types and rule.broken(layer):
-            raise SpecError(f"not valid for {conv.display}: {rule.message}",
-                            path=f"layers[{i}].{rule.field}", hint=rule.hint)
+            raise SpecError(
+                f"not valid for {conv.display}: {rule.message}", path=f"layers[{i}].{rule.field}", hint=rule.hint
+            )
 
 
 def _next_flow(last: LayerReport, flow: Flow, conv: Convention) -> Flow:
@@ -161,8 +184,7 @@ def _next_flow(last: LayerReport, flow: Flow, conv: Convention) -> Flow:
     if conv.conv_channels_first and last.type is LayerType.CONV1D:
         shape = (shape[0], shape[2], shape[1])  # the next layer reads (batch, steps, channels)
     if len(shape) == 3:
-        return Flow(features=int(shape[2] or 0), sequence=True, steps=shape[1],
-                    produced_by=f"layer {last.name!r}")
+        return Flow(features=int(shape[2] or 0), sequence=True, steps=shape[1], produced_by=f"layer {last.name!r}")
     return Flow(features=int(shape[1] or 0), sequence=False, steps=None, produced_by=f"layer {last.name!r}")
 
 
@@ -171,9 +193,16 @@ def _out(flow: Flow, width: int, sequence: bool | None = None) -> OutShape:
     return (None, flow.steps, width) if seq else (None, width)
 
 
-def _tensor(rule: TensorRule, dims: Dims, layer_path: str, conv: Convention, trainable: bool,
-            name_args: dict[str, object] | None = None, stack_index: int | None = None,
-            direction: int | None = None) -> TensorReport:
+def _tensor(
+    rule: TensorRule,
+    dims: Dims,
+    layer_path: str,
+    conv: Convention,
+    trainable: bool,
+    name_args: dict[str, object] | None = None,
+    stack_index: int | None = None,
+    direction: int | None = None,
+) -> TensorReport:
     name = rule.name.format(**(name_args or {}))
     return TensorReport(
         name=name,
@@ -202,8 +231,9 @@ def _need_sequence(layer: LayerSpec, i: int, flow: Flow, prev: LayerSpec | None)
     )
 
 
-def _layer_reports(conv: Convention, spec: ModelSpec, layer: LayerSpec, i: int, flow: Flow,
-                   namer: _Namer) -> Iterator[LayerReport]:
+def _layer_reports(
+    conv: Convention, spec: ModelSpec, layer: LayerSpec, i: int, flow: Flow, namer: _Namer
+) -> Iterator[LayerReport]:
     prev = spec.layers[i - 1] if i else None
     if isinstance(layer, RecurrentSpec):
         _need_sequence(layer, i, flow, prev)
@@ -213,6 +243,7 @@ def _layer_reports(conv: Convention, spec: ModelSpec, layer: LayerSpec, i: int, 
     path = f"{name}{conv.path_sep}"
     rules = conv.layer_tensors[layer.TYPE]
     klass = conv.class_name(layer)
+    out: OutShape
     if isinstance(layer, EmbeddingSpec):
         vocab = layer.vocab or spec.input.vocab or 0
         dims = Dims(V=vocab, F=layer.dim)
@@ -249,9 +280,17 @@ def _layer_reports(conv: Convention, spec: ModelSpec, layer: LayerSpec, i: int, 
     else:  # pragma: no cover - every layer type is handled above
         raise TypeError(layer)
     tensors = tuple(_tensor(r, dims, path, conv, layer.trainable) for r in rules if r.when(layer))
-    yield LayerReport(name=name, type=layer.TYPE, class_name=klass, input_shape=in_shape,
-                      output_shape=out, tensors=tensors, trainable=layer.trainable, formula=formula,
-                      spec_index=i)
+    yield LayerReport(
+        name=name,
+        type=layer.TYPE,
+        class_name=klass,
+        input_shape=in_shape,
+        output_shape=out,
+        tensors=tensors,
+        trainable=layer.trainable,
+        formula=formula,
+        spec_index=i,
+    )
 
 
 def _conv_steps(layer: Conv1DSpec, steps: int | None, i: int) -> int | None:
@@ -260,22 +299,33 @@ def _conv_steps(layer: Conv1DSpec, steps: int | None, i: int) -> int | None:
     if layer.padding is Padding.SAME:
         return -(-steps // layer.strides)
     if layer.kernel_size > steps:
-        raise SpecError("kernel wider than the sequence", path=f"layers[{i}].kernel_size",
-                        expected=f"at most {steps} (input.timesteps)", received=f"integer {layer.kernel_size}",
-                        hint="use padding: same or a smaller kernel")
+        raise SpecError(
+            "kernel wider than the sequence",
+            path=f"layers[{i}].kernel_size",
+            expected=f"at most {steps} (input.timesteps)",
+            received=f"integer {layer.kernel_size}",
+            hint="use padding: same or a smaller kernel",
+        )
     return (steps - layer.kernel_size) // layer.strides + 1
 
 
-def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow,
-               namer: _Namer) -> Iterator[LayerReport]:
+def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow, namer: _Namer) -> Iterator[LayerReport]:
     proj = layer.proj_size if isinstance(layer, LSTMSpec) else 0
     if proj and proj >= layer.units:
-        raise SpecError("proj_size must be smaller than units", path=f"layers[{i}].proj_size",
-                        expected=f"0 < proj_size < {layer.units}", received=f"integer {proj}")
+        raise SpecError(
+            "proj_size must be smaller than units",
+            path=f"layers[{i}].proj_size",
+            expected=f"0 < proj_size < {layer.units}",
+            received=f"integer {proj}",
+        )
     if layer.input_size is not None and layer.input_size != flow.features:
-        raise SpecError("input_size does not match the previous layer", path=f"layers[{i}].input_size",
-                        expected=f"{flow.features} (from {flow.produced_by})",
-                        received=f"integer {layer.input_size}", hint="remove it or fix it")
+        raise SpecError(
+            "input_size does not match the previous layer",
+            path=f"layers[{i}].input_size",
+            expected=f"{flow.features} (from {flow.produced_by})",
+            received=f"integer {layer.input_size}",
+            hint="remove it or fix it",
+        )
     directions = 2 if layer.bidirectional else 1
     h_out = proj or layer.units
     merged = h_out * directions if layer.merge_mode is MergeMode.CONCAT else h_out
@@ -303,8 +353,16 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow,
         cells: list[CellInfo] = []
         for k in ks:
             dims = Dims(I=width, H=layer.units, P=proj, G=len(conv.gates[layer.TYPE]))
-            cells.append(CellInfo(stack_index=k, input_size=width, units=layer.units, proj_size=proj,
-                                  gates=dims.G, bias_vectors=conv.bias_vectors(layer)))
+            cells.append(
+                CellInfo(
+                    stack_index=k,
+                    input_size=width,
+                    units=layer.units,
+                    proj_size=proj,
+                    gates=dims.G,
+                    bias_vectors=conv.bias_vectors(layer),
+                )
+            )
             for d in range(directions):
                 prefix = name + conv.path_sep
                 if layer.bidirectional and conv.bidirectional_wrapper:
@@ -313,7 +371,8 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow,
                 args = {"k": k, "sfx": conv.direction_suffixes[d]}
                 cell_tensors = [
                     _tensor(r, dims, prefix, conv, layer.trainable, args, k, d)
-                    for r in conv.recurrent_tensors[layer.TYPE] if r.when(layer)
+                    for r in conv.recurrent_tensors[layer.TYPE]
+                    if r.when(layer)
                 ]
                 tensors.extend(cell_tensors)
                 gates.extend(_gates(conv, layer, cell_tensors, k, d, dims.G))
@@ -321,9 +380,18 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow,
         out = _out(flow, merged, return_sequences)
         formula = _recurrent_formula(cells, directions, sum(t.params for t in tensors))
         yield LayerReport(
-            name=name, type=layer.TYPE, class_name=conv.class_name(layer), input_shape=in_shape,
-            output_shape=out, tensors=tuple(tensors), trainable=layer.trainable, formula=formula,
-            spec_index=i, gates=tuple(gates), cells=tuple(cells), directions=directions,
+            name=name,
+            type=layer.TYPE,
+            class_name=conv.class_name(layer),
+            input_shape=in_shape,
+            output_shape=out,
+            tensors=tuple(tensors),
+            trainable=layer.trainable,
+            formula=formula,
+            spec_index=i,
+            gates=tuple(gates),
+            cells=tuple(cells),
+            directions=directions,
         )
 
 
@@ -333,8 +401,9 @@ def _split(shape: tuple[int, ...], axis: int | None, parts: int) -> tuple[int, .
     return tuple(n // parts if a == axis else n for a, n in enumerate(shape))
 
 
-def _gates(conv: Convention, layer: RecurrentSpec, tensors: list[TensorReport], k: int, d: int,
-           n_gates: int) -> Iterator[GateReport]:
+def _gates(
+    conv: Convention, layer: RecurrentSpec, tensors: list[TensorReport], k: int, d: int, n_gates: int
+) -> Iterator[GateReport]:
     by_role = {t.role: t for t in tensors}
     u = _split(by_role[Role.INPUT].shape, by_role[Role.INPUT].gate_axis, n_gates)
     w = _split(by_role[Role.RECURRENT].shape, by_role[Role.RECURRENT].gate_axis, n_gates)
@@ -346,9 +415,16 @@ def _gates(conv: Convention, layer: RecurrentSpec, tensors: list[TensorReport], 
             # a (2, G*H) bias holds two vectors per gate: input and recurrent
             biases.extend([per_gate[1:]] * per_gate[0] if len(per_gate) == 2 else [per_gate])
     for gate in conv.gates[layer.TYPE]:
-        yield GateReport(stack_index=k, direction=d, symbol=gate.symbol, meaning=gate.meaning,
-                         activation=gate.activation, input_weights=u, recurrent_weights=w,
-                         biases=tuple(biases))
+        yield GateReport(
+            stack_index=k,
+            direction=d,
+            symbol=gate.symbol,
+            meaning=gate.meaning,
+            activation=gate.activation,
+            input_weights=u,
+            recurrent_weights=w,
+            biases=tuple(biases),
+        )
 
 
 def cell_formula(cell: CellInfo) -> str:
@@ -373,10 +449,8 @@ def _recurrent_formula(cells: list[CellInfo], directions: int, total: int) -> st
     for cell in cells:
         text = cell_formula(cell)
         if directions > 1:
-            text = f"{directions} × ({text})" if cell.proj_size or cell.gates == 1 \
-                else f"{directions} × {text}"
+            text = f"{directions} × ({text})" if cell.proj_size or cell.gates == 1 else f"{directions} × {text}"
         parts.append(text)
     joined = " + ".join(f"[{p}]" if len(parts) > 1 else p for p in parts)
     assert sum(cell_params(c) for c in cells) * directions == total, "formula and tensors disagree"
     return f"{joined} = {fmt(total)}"
-

@@ -105,8 +105,9 @@ def spec_from_numbers(numbers: Sequence[int], flags: ModelFlags, framework: Fram
 def _flag_message(exc: SpecError) -> str:
     """A spec error from flags, told in terms of the flags."""
     field = exc.path.rsplit(".", 1)[-1]
-    flag = {"units": "UNITS", "features": "INPUT", "dim": "INPUT", "vocab": "--embedding",
-            "use_bias": "--no-bias"}.get(field, "--" + field.replace("_", "-"))
+    flag = {"units": "UNITS", "features": "INPUT", "dim": "INPUT", "vocab": "--embedding", "use_bias": "--no-bias"}.get(
+        field, "--" + field.replace("_", "-")
+    )
     text = f"{flag}: {exc.message}"
     if exc.expected is not None:
         text += f" (expected {exc.expected}, received {exc.received})"
@@ -131,8 +132,10 @@ def resolve(args: Sequence[str], flags: ModelFlags, framework: str | None) -> Re
     if len(args) == 1 and not _looks_numeric(args[0]):
         model_flags = [f for f in flags.given() if f != "--timesteps"]
         if model_flags:
-            raise UsageError(f"{', '.join(model_flags)} shape a model from INPUT UNITS; "
-                             f"a spec file ({args[0]}) describes its own layers")
+            raise UsageError(
+                f"{', '.join(model_flags)} shape a model from INPUT UNITS; "
+                f"a spec file ({args[0]}) describes its own layers"
+            )
         from lstmcount.loader import load_document, spec_from_document
 
         doc = load_document(args[0])

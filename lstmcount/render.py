@@ -58,8 +58,10 @@ def differences(comparison: Comparison) -> list[str]:
             lines.append(_explain_difference(base, other, layers, right.get(index, []), a, b))
         delta = other.total - base.total
         if delta:
-            lines.append(f"In all: {other.framework_display} {fmt(other.total)} vs "
-                         f"{base.framework_display} {fmt(base.total)} ({delta:+,}).")
+            lines.append(
+                f"In all: {other.framework_display} {fmt(other.total)} vs "
+                f"{base.framework_display} {fmt(base.total)} ({delta:+,})."
+            )
     return lines
 
 
@@ -68,8 +70,9 @@ def total_arithmetic(report: Report) -> str:
     return "Total: " + " + ".join(fmt(x.params) for x in report.layers) + f" = {fmt(report.total)}"
 
 
-def _explain_difference(base: Report, other: Report, left: list[LayerReport], right: list[LayerReport],
-                        a: int, b: int) -> str:
+def _explain_difference(
+    base: Report, other: Report, left: list[LayerReport], right: list[LayerReport], a: int, b: int
+) -> str:
     name = left[0].name if left else right[0].name
     head = f"{name}: {other.framework_display} {fmt(b)} vs {base.framework_display} {fmt(a)} ({b - a:+,})"
     cells_a = [c for layer in left for c in layer.cells]
@@ -81,8 +84,10 @@ def _explain_difference(base: Report, other: Report, left: list[LayerReport], ri
             c = cells_a[0]
             many = f"{dirs * len(cells_a)} × " if dirs * len(cells_a) > 1 else ""
             more = "a second" if extra[0] == 1 else f"{extra[0]} more"
-            return (f"{head}: {other.framework_display} keeps {more} bias vector per gate "
-                    f"(bias_ih and bias_hh), {many}{c.gates}·{c.units} = {b - a:+,}.")
+            return (
+                f"{head}: {other.framework_display} keeps {more} bias vector per gate "
+                f"(bias_ih and bias_hh), {many}{c.gates}·{c.units} = {b - a:+,}."
+            )
     return head + "."
 
 
@@ -105,8 +110,18 @@ def _json(reports: Comparison) -> str:
 # --------------------------------------------------------------------------- csv
 
 
-CSV_COLUMNS = ("framework", "layer", "type", "class_name", "output_shape", "tensor", "path", "shape",
-               "params", "trainable")
+CSV_COLUMNS = (
+    "framework",
+    "layer",
+    "type",
+    "class_name",
+    "output_shape",
+    "tensor",
+    "path",
+    "shape",
+    "params",
+    "trainable",
+)
 
 
 def _csv(reports: Comparison) -> str:
@@ -115,13 +130,17 @@ def _csv(reports: Comparison) -> str:
     writer.writerow(CSV_COLUMNS)
     for report in reports.reports:
         for layer in report.layers:
-            base = [report.framework.value, layer.name, layer.type.value, layer.class_name,
-                    shape_text(layer.output_shape)]
+            base = [
+                report.framework.value,
+                layer.name,
+                layer.type.value,
+                layer.class_name,
+                shape_text(layer.output_shape),
+            ]
             if not layer.tensors:
                 writer.writerow([*base, "", "", "", 0, layer.trainable])
             for t in layer.tensors:
-                writer.writerow([*base, t.name, t.path, "x".join(map(str, t.shape)), t.params,
-                                 layer.trainable])
+                writer.writerow([*base, t.name, t.path, "x".join(map(str, t.shape)), t.params, layer.trainable])
     return out.getvalue()
 
 
@@ -140,9 +159,11 @@ def _markdown(reports: Comparison) -> str:
     for report in reports.reports:
         lines.append(f"## {report.model_name or 'Model'} ({report.framework_display})")
         lines.append("")
-        lines += _md_table(["Layer", "Type", "Output shape", "Params"],
-                           [[f"`{x.name}`", x.class_name, f"`{shape_text(x.output_shape)}`", fmt(x.params)]
-                            for x in report.layers], right=[3])
+        lines += _md_table(
+            ["Layer", "Type", "Output shape", "Params"],
+            [[f"`{x.name}`", x.class_name, f"`{shape_text(x.output_shape)}`", fmt(x.params)] for x in report.layers],
+            right=[3],
+        )
         lines.append("")
         for layer in report.layers:
             if not layer.recurrent:
@@ -151,15 +172,20 @@ def _markdown(reports: Comparison) -> str:
             lines.append("")
             lines += _md_table(_gate_header(), [list(r) for r in _gate_rows(layer)], right=[5])
             lines.append("")
-            lines += _md_table(["Tensor", "Shape", "Params"],
-                               [[f"`{t.path}`", f"`{shape_text(t.shape)}`", fmt(t.params)] for t in layer.tensors],
-                               right=[2])
+            lines += _md_table(
+                ["Tensor", "Shape", "Params"],
+                [[f"`{t.path}`", f"`{shape_text(t.shape)}`", fmt(t.params)] for t in layer.tensors],
+                right=[2],
+            )
             lines.append("")
             lines.append(f"`{layer.formula}`")
             lines.append("")
-        lines += [f"**Total params:** {fmt(report.total)}  ",
-                  f"**Trainable params:** {fmt(report.trainable)}  ",
-                  f"**Non-trainable params:** {fmt(report.non_trainable)}", ""]
+        lines += [
+            f"**Total params:** {fmt(report.total)}  ",
+            f"**Trainable params:** {fmt(report.trainable)}  ",
+            f"**Non-trainable params:** {fmt(report.non_trainable)}",
+            "",
+        ]
         lines += [f"> {note}" for note in report.notes]
         if report.notes:
             lines.append("")
@@ -172,23 +198,26 @@ def _markdown(reports: Comparison) -> str:
 
 
 def _gate_header() -> list[str]:
-    return ["Cell", "Gate", "U: input weights", "W: recurrent weights", "Bias", "Params"]
+    return ["Cell", "Gate", "U (input)", "W (recurrent)", "Bias", "Params"]
 
 
 def _gate_rows(layer: LayerReport) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     multi = len(layer.cells) > 1 or layer.directions > 1
     for g in layer.gates:
-        cell = (f"layer {g.stack_index} " if len(layer.cells) > 1 else "") + \
-            (("backward" if g.direction else "forward") if layer.directions > 1 else "")
-        rows.append((
-            cell.strip() if multi else "",
-            f"{g.symbol} ({g.meaning})",
-            shape_text(g.input_weights),
-            shape_text(g.recurrent_weights),
-            " + ".join(shape_text(b) for b in g.biases) or "none",
-            fmt(g.params),
-        ))
+        cell = (f"layer {g.stack_index} " if len(layer.cells) > 1 else "") + (
+            ("backward" if g.direction else "forward") if layer.directions > 1 else ""
+        )
+        rows.append(
+            (
+                cell.strip() if multi else "",
+                f"{g.symbol} ({g.meaning})",
+                shape_text(g.input_weights),
+                shape_text(g.recurrent_weights),
+                " + ".join(shape_text(b) for b in g.biases) or "none",
+                fmt(g.params),
+            )
+        )
     return rows
 
 
@@ -219,13 +248,18 @@ def _keras(reports: Comparison) -> str:
         out.append(f"┃ {'Layer (type)':<{a - 2}} ┃ {'Output Shape':<{b - 2}} ┃ {'Param #':>{c - 2}} ┃")
         out.append(row("", "", "", "┡", "╇", "┩", "━"))
         for i, layer in enumerate(report.layers):
-            out.append(f"│ {_layer_label(layer):<{a - 2}} │ {shape_text(layer.output_shape):<{b - 2}} "
-                       f"│ {fmt(layer.params):>{c - 2}} │")
+            out.append(
+                f"│ {_layer_label(layer):<{a - 2}} │ {shape_text(layer.output_shape):<{b - 2}} "
+                f"│ {fmt(layer.params):>{c - 2}} │"
+            )
             if i < len(report.layers) - 1:
                 out.append(row("", "", "", "├", "┼", "┤", "─"))
         out.append(row("", "", "", "└", "┴", "┘", "─"))
-        for label, n in (("Total", report.total), ("Trainable", report.trainable),
-                         ("Non-trainable", report.non_trainable)):
+        for label, n in (
+            ("Total", report.total),
+            ("Trainable", report.trainable),
+            ("Non-trainable", report.non_trainable),
+        ):
             out.append(f" {label} params: {fmt(n)} ({_keras_size(n * 4)})")
         out.append("")
     return "\n".join(out)
@@ -240,9 +274,15 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=io.StringIO(), width=width or 100, record=False,
-                      color_system="auto" if color else None, force_terminal=bool(color),
-                      highlight=False, soft_wrap=False)
+    console = Console(
+        file=io.StringIO(),
+        width=width or 100,
+        record=False,
+        color_system="auto" if color else None,
+        force_terminal=bool(color),
+        highlight=False,
+        soft_wrap=False,
+    )
     parts: list[Any] = []
     if len(reports.reports) > 1:
         parts.append(_side_by_side(reports, Table, box))
@@ -252,16 +292,19 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
         parts.append(Text(f"{fw}: cannot build this model: {why}", style="bold red"))
         parts.append(Text(""))
     for report in reports.reports:
-        parts.append(Text(f"{report.model_name or 'Model'} in {report.framework_display} conventions, "
-                          f"input {shape_text(report.input_shape)}", style="bold"))
+        parts.append(
+            Text(
+                f"{report.model_name or 'Model'} in {report.framework_display} conventions, "
+                f"input {shape_text(report.input_shape)}",
+                style="bold",
+            )
+        )
         layers = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        for col, justify in (("Layer", "left"), ("Type", "left"), ("Output shape", "left"),
-                             ("Params", "right")):
+        for col, justify in (("Layer", "left"), ("Type", "left"), ("Output shape", "left"), ("Params", "right")):
             layers.add_column(col, justify=justify)  # type: ignore[arg-type]
         for layer in report.layers:
             frozen = "" if layer.trainable else " (frozen)"
-            layers.add_row(layer.name, layer.class_name + frozen, shape_text(layer.output_shape),
-                           fmt(layer.params))
+            layers.add_row(layer.name, layer.class_name + frozen, shape_text(layer.output_shape), fmt(layer.params))
         parts.append(layers)
         for layer in report.layers:
             if layer.recurrent:
@@ -271,8 +314,11 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
         totals = Table.grid(padding=(0, 2))
         totals.add_column()
         totals.add_column(justify="right")
-        for label, n in (("Total params", report.total), ("Trainable params", report.trainable),
-                         ("Non-trainable params", report.non_trainable)):
+        for label, n in (
+            ("Total params", report.total),
+            ("Trainable params", report.trainable),
+            ("Non-trainable params", report.non_trainable),
+        ):
             totals.add_row(label, fmt(n))
         parts.append(totals)
         if len(report.layers) > 1:
@@ -287,8 +333,10 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
 
 def _recurrent_parts(layer: LayerReport, table_cls: Any, text_cls: Any, box: Any) -> list[Any]:
     cell = layer.cells[0]
-    title = (f"{layer.name}: {layer.class_name}, {cell.gates} gate{'s' if cell.gates > 1 else ''}, "
-             f"{cell.units} units on {cell.input_size} features")
+    title = (
+        f"{layer.name}: {layer.class_name}, {cell.gates} gate{'s' if cell.gates > 1 else ''}, "
+        f"{cell.units} units on {cell.input_size} features"
+    )
     gates = table_cls(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     header = _gate_header()
     multi = len(layer.cells) > 1 or layer.directions > 1
@@ -304,12 +352,12 @@ def _recurrent_parts(layer: LayerReport, table_cls: Any, text_cls: Any, box: Any
     tensors.add_column("Params", justify="right")
     for t in layer.tensors:
         tensors.add_row(t.path, shape_text(t.shape), fmt(t.params))
-    return [gates, tensors, text_cls(f"  {layer.formula}", style="bold")]
+    legend = text_cls("U multiplies x_t, W multiplies h_(t-1); each gate has its own U, W and bias.")
+    return [gates, legend, tensors, text_cls(f"  {layer.formula}", style="bold")]
 
 
 def _side_by_side(reports: Comparison, table_cls: Any, box: Any) -> Any:
-    table = table_cls(title="Side by side", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
-                      pad_edge=False)
+    table = table_cls(title="Side by side", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("Spec layer")
     for report in reports.reports:
         table.add_column(report.framework_display, justify="right")

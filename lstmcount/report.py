@@ -174,8 +174,7 @@ def _layer_dict(layer: LayerReport) -> dict[str, Any]:
         "output_shape": list(layer.output_shape),
         "formula": layer.formula,
         "tensors": [
-            {"name": t.name, "path": t.path, "shape": list(t.shape), "params": t.params,
-             "role": t.role.value}
+            {"name": t.name, "path": t.path, "shape": list(t.shape), "params": t.params, "role": t.role.value}
             for t in layer.tensors
         ],
     }

@@ -30,8 +30,12 @@ MAX_BYTES = 4 * 1024 * 1024
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STANDARD = {
-    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:seq",
     "tag:yaml.org,2002:map",
 }
 _SCALARS = yaml.SafeLoader("")  # resolves and constructs plain scalars (int, float, bool, null)
@@ -50,9 +54,9 @@ class Document:
         if error.location.line is not None:
             return error
         path = error.path
-        key_first = error.message.startswith(("unknown field", "given twice"))
+        key_first = error.message.startswith(("unknown field", "given twice", "unknown layer name"))
         while True:
-            for candidate in ((path + "#key", path) if key_first else (path, path + "#key")):
+            for candidate in (path + "#key", path) if key_first else (path, path + "#key"):
                 if candidate in self.positions:
                     line, col = self.positions[candidate]
                     return error.at(Location(self.file, line, col))
@@ -75,42 +79,98 @@ class _Builder:
         self.positions: dict[str, tuple[int, int]] = {}
         self.nodes = 0
 
-    def fail(self, node: yaml.Node, message: str, path: str, hint: str | None = None) -> SpecError:
+    def fail(
+        self,
+        node: yaml.Node,
+        message: str,
+        path: str,
+        hint: str | None = None,
+        *,
+        expected: str | None = None,
+        received: str | None = None,
+    ) -> SpecError:
         mark = node.start_mark
-        return SpecError(message, path=path, hint=hint,
-                         location=Location(self.file, mark.line + 1, mark.column + 1))
+        return SpecError(
+            message,
+            path=path,
+            hint=hint,
+            expected=expected,
+            received=received,
+            location=Location(self.file, mark.line + 1, mark.column + 1),
+        )
 
     def build(self, node: yaml.Node, path: str, depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise self.fail(node, f"the document expands to more than {MAX_NODES:,} values "
-                            "(aliases nested too deep?)", path or "<document>",
-                            "write the values out instead of nesting aliases")
+            raise self.fail(
+                node,
+                f"the document expands to more than {MAX_NODES:,} values (aliases nested too deep?)",
+                path or "<document>",
+                "write the values out instead of nesting aliases",
+            )
         if depth > MAX_DEPTH:
             raise self.fail(node, f"nested more than {MAX_DEPTH} levels deep", path or "<document>")
         if node.tag not in _STANDARD:
-            raise self.fail(node, f"tag {node.tag!r} is not allowed in a spec", path or "<document>",
-                            "remove the tag: specs hold plain mappings, lists, numbers and strings")
+            raise self.fail(
+                node,
+                f"tag {node.tag!r} is not allowed in a spec",
+                path or "<document>",
+                "remove the tag: specs hold plain mappings, lists, numbers and strings",
+            )
         mark = node.start_mark
         self.positions[path] = (mark.line + 1, mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             first_line: dict[str, int] = {}
             for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise self.fail(
+                        key_node,
+                        "merge keys ('<<') are not supported in a spec",
+                        path or "<document>",
+                        "write the fields out",
+                    )
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _STANDARD:
-                    raise self.fail(key_node, "keys must be plain names", path or "<document>")
-                key = str(_SCALARS.construct_object(key_node, deep=True))
+                    raise self.fail(
+                        key_node,
+                        "keys must be plain names",
+                        path or "<document>",
+                        expected="a field name",
+                        received=_node_kind(key_node),
+                    )
+                key = str(self.scalar(key_node, path or "<document>"))
                 sub = f"{path}.{key}" if path else key
                 if key in out:
-                    raise self.fail(key_node, f"duplicate key {key!r} (first at line {first_line[key]})",
-                                    sub, "YAML keeps only the last one; remove one of them")
+                    raise self.fail(
+                        key_node,
+                        f"duplicate key {key!r} (first at line {first_line[key]})",
+                        sub,
+                        "readers keep only the last one; remove one of them",
+                    )
                 first_line[key] = key_node.start_mark.line + 1
                 self.positions[sub + "#key"] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                 out[key] = self.build(value_node, sub, depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(node.value)]
-        return _SCALARS.construct_object(node, deep=True)
+        return self.scalar(node, path or "<document>")
+
+    def scalar(self, node: yaml.Node, path: str) -> Any:
+        """The value of a plain scalar node (int, float, bool, null or string)."""
+        try:
+            return _SCALARS.construct_object(node, deep=True)
+        except ValueError:  # an integer too long for Python to convert
+            raise self.fail(
+                node,
+                "number too large",
+                path,
+                expected="at most 4,300 digits",
+                received=f"a number of {len(str(node.value)):,} digits",
+            ) from None
+
+
+def _node_kind(node: yaml.Node) -> str:
+    return {"MappingNode": "a mapping", "SequenceNode": "a list"}.get(type(node).__name__, "a tagged value")
 
 
 def _decode(raw: bytes, file: str) -> str:
@@ -120,66 +180,115 @@ def _decode(raw: bytes, file: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise SpecError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-                        location=Location(file, line), hint="save the file as UTF-8") from None
+        raise SpecError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            location=Location(file, line),
+            hint="save the file as UTF-8",
+        ) from None
 
 
-def _yaml_error(exc: yaml.YAMLError, file: str) -> SpecError:
+def _yaml_error(exc: yaml.YAMLError, file: str, text: str) -> SpecError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
-    text = " ".join(f"{problem}".split())
-    hint = None
-    if "'\\t'" in text or "tab" in text:
-        hint = "indent with spaces, not tabs"
-        text = "a tab character where YAML needs spaces"
-    elif "expected a single document" in (context or "") + text:
-        text = "several YAML documents in one file"
-        hint = "a spec file holds one document; split it or remove the '---'"
-    elif context:
-        text = f"{' '.join(context.split())}: {text}"
+    problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+    context = " ".join(str(getattr(exc, "context", None) or "").split())
     location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-    return SpecError(f"YAML syntax error: {text}", location=location, hint=hint)
+    line_text = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "tab" in problem or (mark and "\t" in line_text[: mark.column + 1]):
+        tab = line_text.find("\t")
+        if tab >= 0 and mark:
+            location = Location(file, mark.line + 1, tab + 1)
+        return SpecError(
+            "YAML syntax error: a tab character where YAML needs spaces",
+            location=location,
+            hint="indent with spaces, not tabs",
+        )
+    if "expected a single document" in context + problem:
+        return SpecError(
+            "YAML syntax error: several YAML documents in one file",
+            location=location,
+            hint="a spec file holds one document; split it or remove the '---'",
+        )
+    hint = None
+    if "mapping values are not allowed" in problem:
+        hint = "check the indentation of this line, or quote a value that contains ': '"
+    elif "could not find expected ':'" in problem:
+        hint = "a key needs ': ' after it; check the indentation"
+    elif "did not find expected ',' or ']'" in problem or "did not find expected ',' or '}'" in problem:
+        hint = "close the bracket, or separate items with ', '"
+    elif "found unexpected end of stream" in problem:
+        hint = "close the quote"
+    elif "found undefined alias" in problem or "found undefined tag handle" in problem:
+        hint = "define the anchor (&name) before using it" if "alias" in problem else None
+    elif "unacceptable character" in problem or "special characters are not allowed" in problem:
+        hint = "remove control characters from the file"
+    message = f"{context}: {problem}" if context else problem
+    return SpecError(f"YAML syntax error: {message}", location=location, hint=hint)
 
 
 def parse_text(text: str, file: str = "<input>", *, json_only: bool = False) -> Document:
-    """Parse YAML (or JSON, which YAML reads too) into a :class:`Document`."""
+    """Parse YAML (or JSON, which YAML reads too) into a :class:`Document`.
+
+    JSON files are read by the json module, so that their numbers mean what JSON says
+    (``1e-3`` is a number); the YAML composer then only supplies line and column of each field.
+    """
     if not text.strip():
-        raise SpecError("empty file", location=Location(file), expected="a spec with 'layers'",
-                        received="nothing")
-    if json_only:
-        _check_json(text, file)
+        raise SpecError("empty file", location=Location(file, 1), expected="a spec with 'layers'", received="nothing")
+    json_data = _parse_json(text, file) if json_only else None
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, file) from None
+        if json_only:  # valid JSON that YAML cannot read: no positions, but the data is good
+            return Document(data=json_data, file=file, positions={})
+        raise _yaml_error(exc, file, text) from None
     except RecursionError:
         raise SpecError(f"nested more than {MAX_DEPTH} levels deep", location=Location(file)) from None
     if node is None:
-        raise SpecError("the document has no content", location=Location(file, 1, 1),
-                        expected="a spec with 'layers'", received="only comments or nothing")
+        raise SpecError(
+            "the document has no content",
+            location=Location(file, 1, 1),
+            expected="a spec with 'layers'",
+            received="only comments or nothing",
+        )
     builder = _Builder(file)
     data = builder.build(node, "", 0)
     builder.positions["<document>"] = builder.positions.get("", (1, 1))
-    return Document(data=data, file=file, positions=builder.positions)
+    return Document(data=json_data if json_only else data, file=file, positions=builder.positions)
 
 
-def _check_json(text: str, file: str) -> None:
+class _JSONDuplicateError(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _parse_json(text: str, file: str) -> Any:
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: dict[str, Any] = {}
         for key, value in pairs:
             if key in seen:
-                raise SpecError(f"duplicate key {key!r}", path=key, location=Location(file),
-                                hint="JSON readers keep only the last one; remove one of them")
+                raise _JSONDuplicateError(key)
             seen[key] = value
         return seen
 
     try:
-        json.loads(text, object_pairs_hook=no_duplicates)
+        return json.loads(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
         raise SpecError(f"JSON syntax error: {exc.msg}", location=Location(file, exc.lineno, exc.colno)) from None
+    except _JSONDuplicateError as dup:
+        try:  # the YAML composer knows where the second key sits
+            parse_text(text, file)
+        except SpecError as exc:
+            if exc.message.startswith("duplicate key"):
+                raise exc.at(exc.location) from None
+        raise SpecError(
+            f"duplicate key {dup.key!r}",
+            path=dup.key,
+            location=Location(file),
+            hint="JSON readers keep only the last one; remove one of them",
+        ) from None
     except RecursionError:
         raise SpecError(f"nested more than {MAX_DEPTH} levels deep", location=Location(file)) from None
+    except ValueError as exc:  # an integer too long to convert
+        raise SpecError(f"invalid number: {exc}", location=Location(file)) from None
 
 
 def read_source(source: str | os.PathLike[str], stdin: Callable[[], bytes] | None = None) -> tuple[str, str]:
@@ -191,12 +300,14 @@ def read_source(source: str | os.PathLike[str], stdin: Callable[[], bytes] | Non
     path = Path(name)
     try:
         if path.is_dir():
-            raise SpecError("is a directory, not a spec file", location=Location(name),
-                            hint="name a .yaml, .yml or .json file (lstmcount check takes directories)")
+            raise SpecError(
+                "is a directory, not a spec file",
+                location=Location(name),
+                hint="name a .yaml, .yml or .json file (lstmcount check takes directories)",
+            )
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise SpecError(f"file too large for a spec ({size:,} bytes; limit {MAX_BYTES:,})",
-                            location=Location(name))
+            raise SpecError(f"file too large for a spec ({size:,} bytes; limit {MAX_BYTES:,})", location=Location(name))
         raw = path.read_bytes()
     except FileNotFoundError:
         raise SpecError("no such file", location=Location(name)) from None

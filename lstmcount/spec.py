@@ -288,7 +288,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
     if isinstance(value, int):
-        return f"integer {value}"
+        return f"integer {value}" if abs(value) < 10**30 else f"an integer of {len(str(abs(value)))} digits"
     if isinstance(value, float):
         return f"float {value!r}"
     if isinstance(value, str):
@@ -383,7 +383,11 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise SpecError("wrong type", path=path, expected=_expected(kind, f),
                             received=_describe(value))
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise SpecError("out of range", path=path, expected=_expected(kind, f),
+                            received=_describe(value)) from None
         if value != value:  # NaN
             raise SpecError("out of range", path=path, expected=_expected(kind, f), received="nan")
     lo, hi = f.metadata.get("minimum"), f.metadata.get("maximum")

@@ -1,0 +1,644 @@
+"""Compute and memory costs of a counted model: MACs and FLOPs per step and per sequence, and bytes.
+
+Everything is read from the count report (tensor shapes, cells, gates, directions, layer
+shapes), so Keras and PyTorch layouts need no special cases here: a PyTorch LSTM pays for its
+second bias vector because the report lists a second bias tensor.
+
+Convention (also in :data:`CONVENTION`, printed with every cost table):
+
+* **MACs** are the multiply-accumulates of matrix products only. Every element of an input
+  weight U, a recurrent weight W, a projection W_hr, a dense or conv kernel is used in
+  exactly one MAC per time step (per output position) per sequence. LSTM(100→128):
+  ``4·(100·128 + 128·128) = 116,736`` MACs per step.
+* **FLOPs** are ``2 × MACs`` for the matrix products, plus, listed apart:
+  *bias*: one add per bias element per step (PyTorch's ``bias_ih`` and ``bias_hh`` are two);
+  *element-wise*: the gate arithmetic (LSTM ``c = f⊙c + i⊙g`` and ``h = o⊙tanh(c)``: 4·H;
+  GRU ``h = (1−z)⊙n + z⊙h``, the reset product and, with ``reset_after``, the add joining the
+  candidate's two products: 6·H, else 5·H; layer normalization 5·F, plus F for the scale);
+  *activation*: one FLOP per sigmoid, tanh or relu evaluation (LSTM 5·H: three sigmoids,
+  tanh(g) and tanh(c); GRU 3·H; simple RNN H). Dense and conv activations are not counted
+  (the report does not carry them); dropout and embedding lookups cost 0.
+* **Per step** is one time step of one sequence (batch 1): both directions of a
+  bidirectional layer and every stacked layer are included. **Per sequence** is ``steps ×``
+  per step for the layers that run at every step, plus once for layers after the last step.
+  **Batch** multiplies by B, or, for packed sequences, runs each sequence only for its own
+  length (``--lengths 7,3,1`` is 11 steps, not 21).
+
+Memory is in bytes; activations are float32 (4 bytes; dropout masks 1 byte).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from lstmcount.conventions import Role, convention
+from lstmcount.errors import UsageError
+from lstmcount.report import CellInfo, LayerReport, Report
+from lstmcount.spec import LayerType
+
+CONVENTION = (
+    "MACs = multiply-accumulates of matrix products (each weight element once per step); "
+    "FLOPs = 2·MACs + bias adds + element-wise gate arithmetic + activations (1 FLOP per "
+    "sigmoid/tanh/relu); per step = one time step of one sequence, all directions and stacked layers."
+)
+
+#: Bytes per parameter for each storage type.
+DTYPE_BYTES: dict[str, int] = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+#: Optimizer state: float32 values kept per trainable parameter.
+OPTIMIZER_SLOTS: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2}
+ACT_BYTES = 4
+MASK_BYTES = 1
+
+_WEIGHT_ROLES = (Role.INPUT, Role.RECURRENT, Role.PROJECTION, Role.KERNEL)
+_BIAS_ROLES = (Role.BIAS, Role.INPUT_BIAS, Role.RECURRENT_BIAS, Role.OFFSET)
+
+
+@dataclass(frozen=True)
+class Ops:
+    """Operation counts of some piece of work, split by kind (see the module docstring)."""
+
+    matmul_macs: int = 0
+    bias_flops: int = 0
+    elementwise_flops: int = 0
+    activation_flops: int = 0
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates: the matrix products only."""
+        return self.matmul_macs
+
+    @property
+    def flops(self) -> int:
+        """All FLOPs: two per MAC, plus bias adds, element-wise arithmetic and activations."""
+        return 2 * self.matmul_macs + self.bias_flops + self.elementwise_flops + self.activation_flops
+
+    def __add__(self, other: Ops) -> Ops:
+        return Ops(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def times(self, n: int) -> Ops:
+        """These operations done ``n`` times."""
+        return Ops(*(getattr(self, f.name) * n for f in fields(self)))
+
+    def to_dict(self) -> dict[str, int]:
+        """The counts, with the MAC and FLOP totals."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out.update(macs=self.macs, flops=self.flops)
+        return out
+
+
+def _sum_ops(items: Iterable[Ops]) -> Ops:
+    total = Ops()
+    for item in items:
+        total = total + item
+    return total
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """Costs of one layer: one application, per sequence and for the whole batch."""
+
+    name: str
+    type: LayerType
+    #: one application for one sequence: one time step, or the one pass of a layer after the last step
+    per_step: Ops
+    #: True when the layer runs at every time step; False when it runs once per sequence
+    every_step: bool
+    #: applications per sequence (None when the sequence length is unknown)
+    steps: int | None
+    per_sequence: Ops | None
+    batch: Ops | None
+    formula: str
+    #: float32 activations autograd keeps for training, in bytes for the whole batch
+    training_bytes: int | None
+    training_formula: str
+    #: largest working set of the layer at inference, in bytes for the whole batch
+    inference_bytes: int | None
+
+
+@dataclass(frozen=True)
+class MemoryItem:
+    """One memory figure with the arithmetic that gives it."""
+
+    label: str
+    bytes: int | None
+    formula: str
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Memory of parameters, gradients, optimizer state and activations."""
+
+    parameters: tuple[MemoryItem, ...]
+    gradients: MemoryItem
+    optimizer: tuple[MemoryItem, ...]
+    inference_activations: MemoryItem
+    training_activations: MemoryItem
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Costs of a whole model for a batch of sequences."""
+
+    framework: str
+    batch: int
+    timesteps: int | None
+    lengths: tuple[int, ...] | None
+    layers: tuple[LayerCost, ...]
+    per_step: Ops
+    per_sequence: Ops | None
+    total: Ops | None
+    params: int
+    trainable: int
+    memory: Memory
+    convention: str = CONVENTION
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def steps_in_batch(self) -> int | None:
+        """Time steps processed by the whole batch: B·T, or the sum of the lengths."""
+        if self.lengths is not None:
+            return sum(self.lengths)
+        return None if self.timesteps is None else self.batch * self.timesteps
+
+
+# --------------------------------------------------------------------------- per layer
+
+
+def _numel(layer: LayerReport, roles: Sequence[Role]) -> int:
+    return sum(t.params for t in layer.tensors if t.role in roles)
+
+
+def _gru_reset_after(layer: LayerReport, cell: CellInfo, framework: str) -> bool:
+    # two bias vectors per gate are the reset_after form (Keras (2, 3H), PyTorch b_ih + b_hh);
+    # without bias the report cannot tell, so the framework's default applies
+    if cell.bias_vectors:
+        return cell.bias_vectors == 2
+    return convention(framework).gru_reset_after_default
+
+
+def _cell_arith(layer: LayerReport, cell: CellInfo, framework: str) -> tuple[int, int]:
+    """Element-wise and activation FLOPs of one step of one cell instance."""
+    h = cell.units
+    if layer.type is LayerType.LSTM:
+        return 4 * h, (cell.gates + 1) * h  # f⊙c, i⊙g, +, o⊙tanh(c); gates and tanh(c)
+    if layer.type is LayerType.GRU:
+        extra = h if _gru_reset_after(layer, cell, framework) else 0
+        return 5 * h + extra, cell.gates * h  # r⊙·, 1−z, (1−z)⊙n, z⊙h, +
+    return 0, cell.gates * h
+
+
+def _cell_training_per_step(layer: LayerReport, cell: CellInfo) -> tuple[int, str]:
+    """Floats one step of one cell keeps for BPTT, and the terms that give them."""
+    h, g, r = cell.units, cell.gates, cell.output_size
+    if layer.type is LayerType.LSTM:
+        n = g * h + 2 * h + r + (h if cell.proj_size else 0)
+        text = f"{g}·{h} gates + 2·{h} cell (c_t-1, tanh c_t) + {r} h_t-1"
+        return n, text + (f" + {h} o⊙tanh(c_t) for W_hr" if cell.proj_size else "")
+    if layer.type is LayerType.GRU:
+        return 2 * g * h + h, f"{g}·{h} gates + {g}·{h} recurrent products + {h} h_t-1"
+    return h, f"{h} h_t"
+
+
+def _sequence_steps(layer: LayerReport, report_steps: int | None, timesteps: int | None, conv_seen: bool) -> int | None:
+    """Time steps the layer's input has, for the requested length."""
+    steps = layer.input_shape[1] if len(layer.input_shape) >= 2 else None
+    if not conv_seen:
+        return timesteps
+    if timesteps is not None and timesteps == report_steps:
+        return steps
+    return None
+
+
+def _recurrent(layer: LayerReport, framework: str) -> tuple[Ops, str, int, str]:
+    per_step = Ops(
+        matmul_macs=_numel(layer, _WEIGHT_ROLES),
+        bias_flops=_numel(layer, _BIAS_ROLES),
+    )
+    parts = []
+    train = 0
+    train_text = []
+    for cell in layer.cells:
+        ew, act = _cell_arith(layer, cell, framework)
+        per_step = per_step + Ops(elementwise_flops=ew * layer.directions, activation_flops=act * layer.directions)
+        term = f"{cell.gates}·({cell.input_size}·{cell.units} + {cell.output_size}·{cell.units})"
+        if cell.proj_size:
+            term += f" + {cell.units}·{cell.proj_size}"
+        parts.append(f"{layer.directions}·[{term}]" if layer.directions > 1 else term)
+        floats, text = _cell_training_per_step(layer, cell)
+        train += floats * layer.directions
+        train_text.append(f"{layer.directions}·({text})" if layer.directions > 1 else f"({text})")
+    formula = " + ".join(parts) + f" = {per_step.macs:,} MACs per step"
+    return per_step, formula, train, " + ".join(train_text)
+
+
+def _plain(layer: LayerReport) -> tuple[Ops, str]:
+    weights = _numel(layer, (Role.KERNEL,))
+    bias = _numel(layer, (Role.BIAS, Role.OFFSET))
+    if layer.type is LayerType.LAYER_NORMALIZATION:
+        features = int(layer.input_shape[-1] or 0)
+        scale = _numel(layer, (Role.SCALE,))
+        ops = Ops(bias_flops=bias, elementwise_flops=5 * features + scale)
+        return ops, f"5·{features} normalize" + (f" + {scale} scale" if scale else "") + (
+            f" + {bias} offset" if bias else ""
+        ) + f" = {ops.flops:,} FLOPs per position"
+    if layer.type in (LayerType.DENSE, LayerType.CONV1D):
+        kernel = next(t for t in layer.tensors if t.role is Role.KERNEL)
+        shape = "·".join(str(n) for n in kernel.shape)
+        return Ops(matmul_macs=weights, bias_flops=bias), f"{shape} = {weights:,} MACs per position"
+    if layer.type is LayerType.EMBEDDING:
+        return Ops(), "lookups: 0 MACs"
+    return Ops(), "0"
+
+
+def _out_width(layer: LayerReport, channels_first: bool) -> int:
+    shape = layer.output_shape
+    if layer.type is LayerType.CONV1D and channels_first:
+        return int(shape[1] or 0)
+    return int(shape[-1] or 0)
+
+
+def _conv_out_steps(layer: LayerReport, channels_first: bool) -> int | None:
+    shape = layer.output_shape
+    return shape[2] if channels_first else shape[1]
+
+
+# --------------------------------------------------------------------------- model
+
+
+def estimate(report: Report, batch: int, timesteps: int | None, lengths: list[int] | None = None) -> Costs:
+    """MACs, FLOPs and memory of ``report``'s model for ``batch`` sequences of ``timesteps`` steps.
+
+    ``timesteps`` defaults to the report's input length; ``lengths`` gives each sequence's own
+    length (packed sequences): then ``batch`` must equal their number and the longest sets
+    the per-sequence figures. Without any length only per-step figures are given.
+    """
+    if batch < 1:
+        raise UsageError(f"--batch must be a positive integer, received {batch}")
+    lens: tuple[int, ...] | None = None
+    if lengths is not None:
+        lens = tuple(lengths)
+        if not lens or min(lens) < 1:
+            raise UsageError(f"--lengths must be positive integers, received {','.join(map(str, lens)) or 'nothing'}")
+        if len(lens) != batch:
+            raise UsageError(f"--lengths gives {len(lens)} sequences but --batch is {batch}")
+        if timesteps is not None and max(lens) > timesteps:
+            raise UsageError(f"--lengths has a sequence of {max(lens)} steps, longer than --timesteps {timesteps}")
+        timesteps = timesteps or max(lens)
+    report_steps = report.input_shape[1] if len(report.input_shape) >= 2 else None
+    if timesteps is None:
+        timesteps = report_steps
+    conv = convention(report.framework)
+    layers: list[LayerCost] = []
+    conv_seen = False
+    notes: list[str] = []
+    for layer in report.layers:
+        sequence = layer.recurrent or len(layer.input_shape) == 3 or layer.type is LayerType.EMBEDDING
+        steps_in = _sequence_steps(layer, report_steps, timesteps, conv_seen) if sequence else 1
+        if layer.recurrent:
+            per_step, formula, train_floats, train_text = _recurrent(layer, report.framework)
+            work = sum(c.gates * c.units + 2 * c.units for c in layer.cells) * layer.directions
+        else:
+            per_step, formula = _plain(layer)
+            train_floats, train_text, work = 0, "", 0
+        steps = steps_in
+        if layer.type is LayerType.CONV1D:
+            if lens is not None:
+                raise UsageError("--lengths cannot be combined with a conv1d layer (its windows cross sequence ends)")
+            if timesteps is not None and timesteps != report_steps:
+                raise UsageError(
+                    f"the model has a conv1d layer, whose output length depends on its strides and "
+                    f"padding: give the length in the model (--timesteps {timesteps} or input.timesteps)"
+                )
+            steps = _conv_out_steps(layer, conv.conv_channels_first)
+            conv_seen = True
+        in_width = int(layer.input_shape[-1] or 0) if layer.type is not LayerType.EMBEDDING else 0
+        out_width = _out_width(layer, conv.conv_channels_first)
+        layers.append(
+            _layer_cost(
+                layer,
+                per_step,
+                sequence,
+                steps,
+                steps_in,
+                batch,
+                lens,
+                formula,
+                train_floats,
+                train_text,
+                in_width,
+                out_width,
+                work,
+            )
+        )
+    per_step_total = _sum_ops(c.per_step for c in layers if c.every_step)
+    per_seq = (
+        None
+        if any(c.per_sequence is None for c in layers)
+        else _sum_ops(c.per_sequence for c in layers if c.per_sequence is not None)
+    )
+    total = None if any(c.batch is None for c in layers) else _sum_ops(c.batch for c in layers if c.batch is not None)
+    if timesteps is None:
+        notes.append("The sequence length is unknown: give --timesteps T (or --lengths) for per-sequence figures.")
+    memory = _memory(report, layers)
+    return Costs(
+        framework=report.framework.value,
+        batch=batch,
+        timesteps=timesteps,
+        lengths=lens,
+        layers=tuple(layers),
+        per_step=per_step_total,
+        per_sequence=per_seq,
+        total=total,
+        params=report.total,
+        trainable=report.trainable,
+        memory=memory,
+        notes=tuple(notes),
+    )
+
+
+def _layer_cost(
+    layer: LayerReport,
+    per_step: Ops,
+    sequence: bool,
+    steps: int | None,
+    steps_in: int | None,
+    batch: int,
+    lens: tuple[int, ...] | None,
+    formula: str,
+    train_floats: int,
+    train_text: str,
+    in_width: int,
+    out_width: int,
+    work: int,
+) -> LayerCost:
+    """Scale one application of a layer to a sequence and to the batch; add its activation memory."""
+    per_seq = None if steps is None else per_step.times(steps)
+    if not sequence:
+        total_steps: int | None = batch
+    elif lens is not None:
+        total_steps = sum(lens)
+    else:
+        total_steps = None if steps is None else batch * steps
+    batch_ops = None if total_steps is None else per_step.times(total_steps)
+    in_steps = total_steps if layer.type is not LayerType.CONV1D else (None if steps_in is None else batch * steps_in)
+    training, inference, text = _activation_bytes(
+        layer, sequence, total_steps, in_steps, batch, train_floats, train_text, in_width, out_width, work
+    )
+    return LayerCost(
+        name=layer.name,
+        type=layer.type,
+        per_step=per_step,
+        every_step=sequence,
+        steps=steps,
+        per_sequence=per_seq,
+        batch=batch_ops,
+        formula=formula,
+        training_bytes=training,
+        training_formula=text,
+        inference_bytes=inference,
+    )
+
+
+def _activation_bytes(
+    layer: LayerReport,
+    sequence: bool,
+    total_steps: int | None,
+    in_steps: int | None,
+    batch: int,
+    train_floats: int,
+    train_text: str,
+    in_width: int,
+    out_width: int,
+    work: int,
+) -> tuple[int | None, int | None, str]:
+    """(training bytes, inference bytes, training formula) for the whole batch."""
+    if total_steps is None or in_steps is None:
+        return None, None, "unknown sequence length"
+    n_in = in_steps * in_width
+    n_out = (total_steps if len(layer.output_shape) == 3 else batch) * out_width
+    inference = ACT_BYTES * (n_in + n_out + batch * work)
+    if layer.recurrent:
+        # autograd keeps each stacked layer's input (for dU) and, per step, the cell's state
+        inputs = sum(c.input_size for c in layer.cells) * total_steps
+        states = train_floats * total_steps
+        h0 = sum(c.units for c in layer.cells) * layer.directions * batch if layer.type is LayerType.SIMPLE_RNN else 0
+        floats = inputs + states + h0
+        text = (
+            f"4 B × ({'+'.join(str(c.input_size) for c in layer.cells)} inputs + {train_text}) per step"
+            f" × {total_steps:,} steps" + (" + h_0" if h0 else "") + f" = {ACT_BYTES * floats:,} B"
+        )
+        return ACT_BYTES * floats, inference, text
+    if layer.type is LayerType.DROPOUT:
+        return MASK_BYTES * n_in, inference, f"1 B mask × {n_in:,} = {MASK_BYTES * n_in:,} B"
+    if layer.type is LayerType.EMBEDDING:
+        return 0, inference, "0 (token ids)"
+    if layer.type is LayerType.LAYER_NORMALIZATION:
+        floats = n_in + 2 * total_steps
+        text = f"4 B × ({n_in:,} input + 2 × {total_steps:,} mean, 1/σ) = {ACT_BYTES * floats:,} B"
+        return ACT_BYTES * floats, inference, text
+    return ACT_BYTES * n_in, inference, f"4 B × {n_in:,} input = {ACT_BYTES * n_in:,} B"
+
+
+def _memory(report: Report, layers: Sequence[LayerCost]) -> Memory:
+    params = tuple(
+        MemoryItem(
+            f"parameters ({dtype})", report.total * size, f"{report.total:,} × {size} B = {report.total * size:,} B"
+        )
+        for dtype, size in DTYPE_BYTES.items()
+    )
+    trainable = report.trainable
+    grads = MemoryItem("gradients (float32)", 4 * trainable, f"{trainable:,} trainable × 4 B = {4 * trainable:,} B")
+    names = {"sgd": "SGD (no state)", "momentum": "SGD with momentum (1 buffer)", "adam": "Adam (2 moments)"}
+    optimizer = tuple(
+        MemoryItem(
+            f"optimizer: {names[opt]}",
+            4 * slots * trainable,
+            f"{slots} × {trainable:,} × 4 B = {4 * slots * trainable:,} B",
+        )
+        for opt, slots in OPTIMIZER_SLOTS.items()
+    )
+    inference = [c.inference_bytes for c in layers]
+    if any(b is None for b in inference):
+        inf = MemoryItem("activations, inference", None, "unknown sequence length")
+        train = MemoryItem("activations, training (BPTT)", None, "unknown sequence length")
+    else:
+        peak = max((b or 0 for b in inference), default=0)
+        where = next((c.name for c in layers if c.inference_bytes == peak), "")
+        inf = MemoryItem(
+            "activations, inference",
+            peak,
+            f"largest layer input + output + step state, at {where}: {peak:,} B" if where else "0 B",
+        )
+        total = sum(c.training_bytes or 0 for c in layers)
+        terms = " + ".join(f"{c.training_bytes:,}" for c in layers if c.training_bytes)
+        train = MemoryItem("activations, training (BPTT)", total, f"{terms} = {total:,} B" if terms else "0 B")
+    return Memory(
+        parameters=params, gradients=grads, optimizer=optimizer, inference_activations=inf, training_activations=train
+    )
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _ops_or_none(ops: Ops | None) -> dict[str, int] | None:
+    return None if ops is None else ops.to_dict()
+
+
+def _item(item: MemoryItem) -> dict[str, Any]:
+    return {"label": item.label, "bytes": item.bytes, "formula": item.formula}
+
+
+def costs_to_dict(costs: Costs) -> dict[str, Any]:
+    """The ``costs`` key of the JSON report."""
+    mem = costs.memory
+    return {
+        "convention": costs.convention,
+        "batch": costs.batch,
+        "timesteps": costs.timesteps,
+        "lengths": None if costs.lengths is None else list(costs.lengths),
+        "steps_in_batch": costs.steps_in_batch,
+        "per_step": costs.per_step.to_dict(),
+        "per_sequence": _ops_or_none(costs.per_sequence),
+        "total": _ops_or_none(costs.total),
+        "layers": [
+            {
+                "name": c.name,
+                "type": c.type.value,
+                "every_step": c.every_step,
+                "steps": c.steps,
+                "per_step": c.per_step.to_dict(),
+                "per_sequence": _ops_or_none(c.per_sequence),
+                "total": _ops_or_none(c.batch),
+                "formula": c.formula,
+                "training_activation_bytes": c.training_bytes,
+                "training_formula": c.training_formula,
+            }
+            for c in costs.layers
+        ],
+        "memory": {
+            "parameters": {item.label.split("(")[1].rstrip(")"): _item(item) for item in mem.parameters},
+            "gradients": _item(mem.gradients),
+            "optimizer": {opt: _item(item) for opt, item in zip(OPTIMIZER_SLOTS, mem.optimizer, strict=True)},
+            "activations_inference": _item(mem.inference_activations),
+            "activations_training": _item(mem.training_activations),
+        },
+        "notes": list(costs.notes),
+    }
+
+
+def _n(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _scope(costs: Costs) -> str:
+    if costs.lengths is not None:
+        return f"batch {costs.batch}, lengths {','.join(map(str, costs.lengths))} ({sum(costs.lengths)} steps)"
+    return f"batch {costs.batch}, {_n(costs.timesteps)} time steps"
+
+
+def _rows(costs: Costs) -> list[tuple[str, ...]]:
+    rows = []
+    for c in costs.layers:
+        seq = c.per_sequence
+        tot = c.batch
+        rows.append(
+            (
+                c.name,
+                f"{c.per_step.macs:,}",
+                f"{c.per_step.flops:,}",
+                _n(c.steps),
+                _n(seq.macs if seq else None),
+                _n(tot.macs if tot else None),
+                _n(tot.flops if tot else None),
+            )
+        )
+    seq, tot = costs.per_sequence, costs.total
+    rows.append(
+        (
+            "total",
+            f"{costs.per_step.macs:,}",
+            f"{costs.per_step.flops:,}",
+            _n(costs.timesteps),
+            _n(seq.macs if seq else None),
+            _n(tot.macs if tot else None),
+            _n(tot.flops if tot else None),
+        )
+    )
+    return rows
+
+
+_HEAD = ("Layer", "MACs/step", "FLOPs/step", "Steps", "MACs/seq", "MACs (batch)", "FLOPs (batch)")
+
+
+def _split_lines(ops: Ops) -> list[str]:
+    return [
+        f"matrix products {ops.matmul_macs:,} MACs = {2 * ops.matmul_macs:,} FLOPs",
+        f"bias adds {ops.bias_flops:,} FLOPs",
+        f"element-wise gate arithmetic {ops.elementwise_flops:,} FLOPs",
+        f"activations {ops.activation_flops:,} FLOPs",
+    ]
+
+
+def _memory_lines(mem: Memory) -> list[tuple[str, str, str]]:
+    items = [*mem.parameters, mem.gradients, *mem.optimizer, mem.inference_activations, mem.training_activations]
+    return [(i.label, _n(i.bytes), i.formula) for i in items]
+
+
+def render_costs_text(costs: Costs) -> str:
+    """The costs as plain, stable text (no colour, fixed column alignment)."""
+    rows = [_HEAD, *_rows(costs)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEAD))]
+    lines = [f"Costs ({costs.framework}, {_scope(costs)})"]
+    for k, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [v.rjust(widths[i]) for i, v in enumerate(row) if i]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0:
+            lines.append("─" * len(lines[-1]))
+    lines.append("Per step: " + "; ".join(_split_lines(costs.per_step)))
+    for c in costs.layers:
+        if c.per_step.macs or c.per_step.flops:
+            lines.append(f"  {c.name}: {c.formula}")
+    lines.append("Memory")
+    mem = _memory_lines(costs.memory)
+    w0 = max(len(m[0]) for m in mem)
+    w1 = max(len(m[1]) for m in mem)
+    for label, value, formula in mem:
+        lines.append(f"  {label.ljust(w0)}  {value.rjust(w1)} B   {formula}")
+    lines.append(f"Convention: {costs.convention}")
+    lines.extend(costs.notes)
+    return "\n".join(lines) + "\n"
+
+
+def render_costs_markdown(costs: Costs) -> str:
+    """The costs as a Markdown section."""
+    lines = [
+        f"### Costs ({_scope(costs)})",
+        "",
+        "| " + " | ".join(_HEAD) + " |",
+        "| --- |" + " ---: |" * (len(_HEAD) - 1),
+    ]
+    for row in _rows(costs):
+        name = f"`{row[0]}`" if row[0] != "total" else "**total**"
+        lines.append("| " + " | ".join((name, *row[1:])) + " |")
+    lines += ["", "Per step: " + "; ".join(_split_lines(costs.per_step)) + ".", ""]
+    lines += ["| Memory | Bytes | Formula |", "| --- | ---: | --- |"]
+    lines += [f"| {label} | {value} | `{formula}` |" for label, value, formula in _memory_lines(costs.memory)]
+    lines += ["", f"> {costs.convention}"]
+    lines += [f"> {note}" for note in costs.notes]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "CONVENTION",
+    "Costs",
+    "LayerCost",
+    "Memory",
+    "MemoryItem",
+    "Ops",
+    "costs_to_dict",
+    "estimate",
+    "render_costs_markdown",
+    "render_costs_text",
+]

@@ -539,7 +539,7 @@ def _scope(costs: Costs) -> str:
 
 
 def _rows(costs: Costs) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for c in costs.layers:
         seq = c.per_sequence
         tot = c.batch

@@ -93,6 +93,13 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Verbatim:
+    """Lines rendered elsewhere, passed through unchanged in both formats."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Drawing:
     """Preformatted lines (kept as they are in both formats)."""
 
@@ -417,8 +424,11 @@ def fused(cell: Cell, tensors: Sequence[TensorReport]) -> tuple[list[str], Table
     w = cell.w
     h_ = cell.info.units
     order = ", ".join(g.symbol for g in cell.gates)
-    lead = [f"{cell.conv.display} stacks the {cell.n_gates} gates in the order {order}, each block "
-            f"{h_} wide along the gate axis:"]
+    if cell.n_gates > 1:
+        lead = [f"{cell.conv.display} stacks the {cell.n_gates} gates in the order {order}, each block "
+                f"{h_} wide along the gate axis:"]
+    else:
+        lead = [f"One gate ({order}): each {cell.conv.display} tensor is its matrix or bias whole:"]
     stacked = [t for t in tensors if t.gate_axis is not None]
     header = ["Gate"]
     columns: list[list[str]] = []
@@ -464,7 +474,7 @@ def relations(cell: Cell) -> list[str]:
     """How the three notations relate, and which letter is which."""
     w, info = cell.w, cell.info
     g = cell.gates[0]
-    s = cell.idx(g)
+    s = g.symbol if cell.n_gates > 1 else ""
     u = w.sub("U", s)
     wk = w.sub("W", s)
     wi = w.sub("W", "i" + g.symbol)
@@ -504,6 +514,10 @@ def count_lines(report: Report, cells: dict[str, Cell]) -> list[str]:
                 terms = [f"{w.m(cell.u(g))} {info.input_size}×{info.units} ({fmt(info.input_size * info.units)})",
                          f"{w.m(cell.wr(g))} {info.output_size}×{info.units} "
                          f"({fmt(info.output_size * info.units)})"]
+            if info.bias_vectors == 1:
+                terms.append(f"{w.m(cell.b(g))} {info.units}")
+            elif info.bias_vectors == 2:
+                terms.append(f"two biases 2×{info.units} ({2 * info.units})")
             per_gate = cell_params(info) - info.units * info.proj_size
             per_gate //= info.gates
             where = f"{layer.name}" + (f", layer {info.stack_index}" if len(layer.cells) > 1 else "")
@@ -602,7 +616,7 @@ def build(report: Report, spec: ModelSpec, notation: Notation, *, tex: bool = Fa
     sections: list[Section] = []
     style = {
         Notation.KERAS: "keras notation: row vectors, x_t U + h_{t-1} W + b",
-        Notation.PYTORCH: "pytorch notation: column vectors, W_i x_t + W_h h_{t-1} + b",
+        Notation.PYTORCH: "pytorch notation: column vectors, W_i· x_t + W_h· h_{t-1} + b",
         Notation.CONCAT: "concat notation: column vectors, one matrix W over [h_{t-1}, x_t]",
     }[notation]
     for layer in report.layers:
@@ -615,16 +629,19 @@ def build(report: Report, spec: ModelSpec, notation: Notation, *, tex: bool = Fa
             sizes += f", P = {info.proj_size} projection"
         head = f"{layer.name} ({layer.class_name}) in {report.framework_display} conventions"
         section = Section(f"{head}: one time step", [
-            [f"{sizes}; {style}."],
+            [f"{sizes}.", f"Written in {style}."],
             [eq for eq in equations(cell)],
         ])
-        if layer.type is LayerType.GRU and cell.reset_after != (cell.info.bias_vectors == 2):
-            pass
         section.items.append(shapes(cell))
         extra = []
         if len(layer.cells) > 1:
             extra.append("Further stacked layers have the same equations with their own weights, input width "
                          + ", ".join(f"I = {c.input_size} (layer {c.stack_index})" for c in layer.cells[1:]) + ".")
+        if cell.notation is Notation.CONCAT and layer.type is LayerType.GRU and cell.reset_after:
+            n_gate = cell.gate("n")
+            extra.append(f"{w.m(cell.wcat(n_gate))} = [{w.m(cell.split_parts(n_gate)[1].split()[0])} | "
+                         f"{w.m(cell.split_parts(n_gate)[0].split()[0])}] is counted like the others, "
+                         "but the candidate uses its two halves apart.")
         if layer.directions > 1:
             extra.append("The backward direction has the same equations and shapes with its own weights.")
         extra.append(f"Trained parameters are the {'matrices and biases' if info.bias_vectors else 'matrices'} "
@@ -667,7 +684,9 @@ def render_text(sections: Sequence[Section]) -> str:
         out.append(section.title)
         out.append("═" * len(section.title))
         for item in section.items:
-            if isinstance(item, Table):
+            if isinstance(item, Verbatim):
+                out.extend(("  " + line).rstrip() for line in item.lines)
+            elif isinstance(item, Table):
                 out.extend("  " + line for line in _table_text(item))
             elif isinstance(item, Drawing):
                 out.extend("  " + line for line in item.lines)
@@ -693,7 +712,9 @@ def render_markdown(sections: Sequence[Section]) -> str:
         out.append(f"## {section.title}")
         out.append("")
         for item in section.items:
-            if isinstance(item, Table):
+            if isinstance(item, Verbatim):
+                out.extend(item.lines)
+            elif isinstance(item, Table):
                 out.append("| " + " | ".join(item.header) + " |")
                 out.append("| " + " | ".join("---" for _ in item.header) + " |")
                 out.extend("| " + " | ".join(row) + " |" for row in item.rows)
@@ -728,22 +749,23 @@ def _lengths(text: str | None) -> list[int] | None:
     return values
 
 
-def costs_lines(report: Report, batch: int, timesteps: int, lengths: list[int] | None) -> list[str] | None:
+def costs_lines(report: Report, batch: int, timesteps: int | None, lengths: list[int] | None,
+                *, tex: bool = False) -> list[str] | None:
     """The compute and memory costs from :mod:`lstmcount.costs`, or None when it is not available."""
     try:
-        from lstmcount import costs as costs_module  # noqa: PLC0415 - optional, loaded on demand
-    except ImportError:
+        from lstmcount import costs
+    except ImportError:  # pragma: no cover - the cost model ships with the package
         return None
-    estimate = costs_module.estimate(report, batch, timesteps, lengths)
-    render = getattr(costs_module, "render_text", None)
-    text = render(estimate) if render else str(estimate)
-    lines = str(text).rstrip("\n").splitlines()
+    estimate = costs.estimate(report, batch, timesteps, lengths)
+    render = costs.render_costs_markdown if tex else costs.render_costs_text
+    lines = render(estimate).rstrip("\n").splitlines()
     try:
-        from lstmcount.compat import compat_counts  # noqa: PLC0415 - optional, loaded on demand
+        from lstmcount.compat import compat_counts
     except ImportError:
         return lines
-    rows = compat_counts(report, batch, timesteps)
+    rows = compat_counts(report, batch, timesteps or DEFAULT_STEPS)
     if rows:
+        lines.append("")
         lines.append("Other tools count this model as:")
         lines.extend(f"  {tool}: {fmt(number)} ({reason})" for tool, number, reason in rows)
     return lines
@@ -794,9 +816,9 @@ def explain_command(args: tuple[str, ...], framework: str | None, notation: str 
     steps = resolved.spec.input.timesteps or (max(sizes) if sizes else None)
     sections = build(report, resolved.spec, chosen, tex=fmt_name == "markdown", steps=steps or DEFAULT_STEPS)
     if batch is not None or sizes is not None or steps is not None:
-        lines = costs_lines(report, batch or (len(sizes) if sizes else 1), steps or DEFAULT_STEPS, sizes)
+        lines = costs_lines(report, batch or (len(sizes) if sizes else 1), steps, sizes, tex=fmt_name == "markdown")
         if lines is not None:
-            sections.append(Section("Costs", [Drawing(tuple(lines))]))
+            sections.append(Section("Costs", [Verbatim(tuple(lines))]))
     if bptt:
         from lstmcount.bptt import run_for
 

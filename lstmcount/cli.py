@@ -206,7 +206,7 @@ def count_command(
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; errors become one line on stderr."""
     try:
-        main.main(args=list(argv) if argv is not None else None, prog_name="lstmcount", standalone_mode=False)
+        code = main.main(args=list(argv) if argv is not None else None, prog_name="lstmcount", standalone_mode=False)
     except LstmcountError as exc:
         click.echo(f"lstmcount: error: {exc.one_line()}", err=True)
         return exc.exit_code
@@ -232,7 +232,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         click.echo("lstmcount: error: input nested too deeply", err=True)
         return 2
-    return 0
+    # without standalone mode, click returns the code of ctx.exit(n) instead of raising
+    return code if isinstance(code, int) else 0
 
 
 def entry() -> None:

@@ -492,6 +492,10 @@ def spec_from_dict(data: Any) -> ModelSpec:
                             received=repr(key), hint=suggest(str(key), TOP_LEVEL))
     framework = Framework.KERAS
     if "framework" in data:
+        if data["framework"] is None:
+            raise SpecError(
+                "must not be null", path="framework", expected=" | ".join(f.value for f in Framework), received="null"
+            )
         framework = _convert(data["framework"], "enum:Framework", _PLAIN, "framework")
     inp = _build(InputSpec, data["input"], "input") if data.get("input") is not None else InputSpec()
     if "layers" not in data:

@@ -201,16 +201,6 @@ def _cell_training_per_step(layer: LayerReport, cell: CellInfo) -> tuple[int, st
     return h, f"{h} h_t"
 
 
-def _sequence_steps(layer: LayerReport, report_steps: int | None, timesteps: int | None, conv_seen: bool) -> int | None:
-    """Time steps the layer's input has, for the requested length."""
-    steps = layer.input_shape[1] if len(layer.input_shape) >= 2 else None
-    if not conv_seen:
-        return timesteps
-    if timesteps is not None and timesteps == report_steps:
-        return steps
-    return None
-
-
 def _recurrent(layer: LayerReport, framework: str) -> tuple[Ops, str, int, str]:
     per_step = Ops(
         matmul_macs=_numel(layer, _WEIGHT_ROLES),
@@ -252,7 +242,8 @@ def _plain(layer: LayerReport) -> tuple[Ops, str]:
     return Ops(), "0"
 
 
-def _out_width(layer: LayerReport, channels_first: bool) -> int:
+def output_width(layer: LayerReport, channels_first: bool) -> int:
+    """Features of the layer's output (a channels-first conv keeps them on axis 1)."""
     shape = layer.output_shape
     if layer.type is LayerType.CONV1D and channels_first:
         return int(shape[1] or 0)
@@ -265,6 +256,49 @@ def _conv_out_steps(layer: LayerReport, channels_first: bool) -> int | None:
 
 
 # --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a layer sits in time: whether it runs per step, and over how many steps."""
+
+    layer: LayerReport
+    #: True when the layer runs at every time step (its input is a sequence)
+    sequence: bool
+    #: time steps of the layer's input per sequence (1 for a layer after the last step)
+    steps_in: int | None
+    #: applications per sequence: the input steps, or a conv layer's output positions
+    steps: int | None
+
+
+def _report_steps(report: Report) -> int | None:
+    return report.input_shape[1] if len(report.input_shape) >= 2 else None
+
+
+def layer_steps(report: Report, timesteps: int | None) -> tuple[Placed, ...]:
+    """Each layer with its number of steps for sequences of ``timesteps`` (default: the report's)."""
+    report_steps = _report_steps(report)
+    if timesteps is None:
+        timesteps = report_steps
+    channels_first = convention(report.framework).conv_channels_first
+    out: list[Placed] = []
+    conv_seen = False
+    for layer in report.layers:
+        sequence = layer.recurrent or len(layer.input_shape) == 3 or layer.type is LayerType.EMBEDDING
+        steps_in: int | None = 1
+        if sequence:
+            steps_in = timesteps if not conv_seen else layer.input_shape[1]
+        steps = steps_in
+        if layer.type is LayerType.CONV1D:
+            if timesteps is not None and timesteps != report_steps:
+                raise UsageError(
+                    "the model has a conv1d layer, whose output length depends on its strides and padding: "
+                    f"give the length in the model (--timesteps {timesteps} or input.timesteps)"
+                )
+            steps = _conv_out_steps(layer, channels_first)
+            conv_seen = True
+        out.append(Placed(layer, sequence, steps_in, steps))
+    return tuple(out)
 
 
 def estimate(report: Report, batch: int, timesteps: int | None, lengths: list[int] | None = None) -> Costs:
@@ -286,35 +320,23 @@ def estimate(report: Report, batch: int, timesteps: int | None, lengths: list[in
         if timesteps is not None and max(lens) > timesteps:
             raise UsageError(f"--lengths has a sequence of {max(lens)} steps, longer than --timesteps {timesteps}")
         timesteps = timesteps or max(lens)
-    report_steps = report.input_shape[1] if len(report.input_shape) >= 2 else None
     if timesteps is None:
-        timesteps = report_steps
+        timesteps = _report_steps(report)
+    if lens is not None and any(layer.type is LayerType.CONV1D for layer in report.layers):
+        raise UsageError("--lengths cannot be combined with a conv1d layer (its windows cross sequence ends)")
     conv = convention(report.framework)
     layers: list[LayerCost] = []
-    conv_seen = False
     notes: list[str] = []
-    for layer in report.layers:
-        sequence = layer.recurrent or len(layer.input_shape) == 3 or layer.type is LayerType.EMBEDDING
-        steps_in = _sequence_steps(layer, report_steps, timesteps, conv_seen) if sequence else 1
+    for placed in layer_steps(report, timesteps):
+        layer, sequence, steps_in, steps = placed.layer, placed.sequence, placed.steps_in, placed.steps
         if layer.recurrent:
             per_step, formula, train_floats, train_text = _recurrent(layer, report.framework)
             work = sum(c.gates * c.units + 2 * c.units for c in layer.cells) * layer.directions
         else:
             per_step, formula = _plain(layer)
             train_floats, train_text, work = 0, "", 0
-        steps = steps_in
-        if layer.type is LayerType.CONV1D:
-            if lens is not None:
-                raise UsageError("--lengths cannot be combined with a conv1d layer (its windows cross sequence ends)")
-            if timesteps is not None and timesteps != report_steps:
-                raise UsageError(
-                    f"the model has a conv1d layer, whose output length depends on its strides and "
-                    f"padding: give the length in the model (--timesteps {timesteps} or input.timesteps)"
-                )
-            steps = _conv_out_steps(layer, conv.conv_channels_first)
-            conv_seen = True
         in_width = int(layer.input_shape[-1] or 0) if layer.type is not LayerType.EMBEDDING else 0
-        out_width = _out_width(layer, conv.conv_channels_first)
+        out_width = output_width(layer, conv.conv_channels_first)
         layers.append(
             _layer_cost(
                 layer,

@@ -1,0 +1,297 @@
+"""The MAC counts that other PyTorch tools print for a model, reproduced from the count report.
+
+Each tool has its own rule for recurrent layers; each rule here was read from the tool's
+source and checked against the tool itself (``tests/conformance/test_costs_tools.py``):
+
+* torchinfo 1.8.0 (``layer_info.py``, ``calculate_macs``): every parameter of an RNN module
+  times ``output.shape[0] * output.shape[1]`` (batch × steps); every ``weight``/``bias`` of
+  other modules times ``output.shape[0]`` only (conv: times the output positions too).
+* thop 0.1.1 (``rnn_hooks.py``): a fixed cell formula, ``(I + H)·H + H`` per gate plus
+  ``2·H`` for the biases, plus the gate arithmetic, with every stacked layer's input taken as
+  ``hidden_size × directions`` (a projection is ignored); ``nn.Linear`` is ``in_features ×
+  output elements``; embeddings have no rule and count 0.
+* ptflops 0.7.5 (``pytorch_ops.py``, ``rnn_flops``; pytorch backend): the sizes of
+  ``weight_ih``/``weight_hh`` plus both biases plus 10·H (LSTM), 7·H (GRU) or H (RNN) per
+  step, times batch × steps, doubled when bidirectional; ``weight_hr`` is left out.
+* calflops 0.3.2 (``pytorch_ops.py``, ``_rnn_forward_hook``): recurrent modules add FLOPs only,
+  so their MACs are 0; ``F.linear`` and ``F.conv1d`` count MACs without bias. calflops
+  cannot be imported without ``transformers``, which it does not declare, so it is not in
+  the ``compat`` extra; the conformance test runs it when it is importable.
+* torchprofile 0.1.0 (``handlers.py``, ``_lstm``): ``4·h·(input + h)`` per step with ``h`` the
+  width of ``h_n`` (the projection size when there is one), no biases; ``aten::gru`` and
+  ``aten::rnn_tanh`` have no handler and count 0.
+
+The tools measure PyTorch modules. For a report in another framework's layout the same rule
+is applied to that report's tensors (the tool's fixed formulas still assume PyTorch's two
+bias vectors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lstmcount.conventions import Role, convention
+from lstmcount.costs import Placed, layer_steps, output_width
+from lstmcount.errors import UsageError
+from lstmcount.report import CellInfo, LayerReport, Report
+from lstmcount.spec import LayerType
+
+#: Element-wise operations per step that thop and ptflops add for each cell type, per unit.
+_THOP_EXTRA = {LayerType.LSTM: 4, LayerType.GRU: 4, LayerType.SIMPLE_RNN: 0}
+_PTFLOPS_EXTRA = {LayerType.LSTM: 10, LayerType.GRU: 7, LayerType.SIMPLE_RNN: 1}
+
+
+def _need(value: int | None, what: str) -> int:
+    if value is None:
+        raise UsageError(f"the sequence length is unknown: give --timesteps to reproduce {what}")
+    return value
+
+
+def _cell_tensors(layer: LayerReport, cell: CellInfo, roles: tuple[Role, ...]) -> int:
+    """Elements of the forward direction's tensors of one stacked layer, with the given roles."""
+    return sum(
+        t.params for t in layer.tensors if t.stack_index == cell.stack_index and not t.direction and t.role in roles
+    )
+
+
+def _kernel(layer: LayerReport) -> int:
+    return sum(t.params for t in layer.tensors if t.role is Role.KERNEL)
+
+
+def _has_bias(layer: LayerReport) -> bool:
+    return any(t.role in (Role.BIAS, Role.OFFSET) for t in layer.tensors)
+
+
+def _width_in(layer: LayerReport) -> int:
+    return int(layer.input_shape[-1] or 0)
+
+
+def _width_out(layer: LayerReport) -> int:
+    return sum(t.params for t in layer.tensors if t.role is Role.KERNEL) // max(_width_in(layer), 1)
+
+
+def _positions(p: Placed, batch: int, tool: str) -> int:
+    """Rows a per-position layer computes: batch × its steps, or the batch after the last step."""
+    return batch * _need(p.steps, tool) if p.sequence else batch
+
+
+# --------------------------------------------------------------------------- tools
+
+
+def torchinfo_macs(report: Report, batch: int, timesteps: int | None) -> int:
+    """``summary(...).total_mult_adds`` of torchinfo 1.8.0."""
+    total = 0
+    for p in layer_steps(report, timesteps):
+        layer = p.layer
+        if layer.recurrent:
+            total += batch * _need(p.steps, "torchinfo") * layer.params  # output.shape[:2] = (B, T)
+        elif layer.type is LayerType.CONV1D:
+            total += layer.params * batch * _need(p.steps, "torchinfo")
+        else:
+            total += batch * layer.params  # output.shape[0] only: the time axis is not counted
+    return total
+
+
+def _thop_cell(kind: LayerType, in_size: int, h: int, bias: bool) -> int:
+    gate = (in_size + h) * h + h + (2 * h if bias else 0)
+    if kind is LayerType.LSTM:
+        return 4 * gate + 3 * h + h
+    if kind is LayerType.GRU:
+        return 3 * gate + h + 3 * h
+    return gate
+
+
+def thop_macs(report: Report, batch: int, timesteps: int | None) -> int:
+    """``thop.profile(...)`` total ops of thop 0.1.1."""
+    total = 0
+    for p in layer_steps(report, timesteps):
+        layer = p.layer
+        if layer.recurrent:
+            first, h = layer.cells[0], layer.cells[0].units
+            bias = first.bias_vectors > 0
+            per_step = _thop_cell(layer.type, first.input_size, h, bias) * layer.directions
+            per_step += sum(_thop_cell(layer.type, h * layer.directions, h, bias) for _ in layer.cells[1:]) * (
+                layer.directions
+            )
+            total += per_step * _need(p.steps, "thop") * batch
+        elif layer.type is LayerType.DENSE:
+            total += _width_in(layer) * _width_out(layer) * _positions(p, batch, "thop")
+        elif layer.type is LayerType.CONV1D:
+            total += _kernel(layer) * batch * _need(p.steps, "thop")
+        elif layer.type is LayerType.LAYER_NORMALIZATION:
+            elements = _width_in(layer) * _positions(p, batch, "thop")
+            total += 2 * elements * (2 if layer.params else 1)
+    return total
+
+
+def _ptflops_cell(layer: LayerReport, cell: CellInfo) -> int:
+    weights = _cell_tensors(layer, cell, (Role.INPUT, Role.RECURRENT))
+    biases = _cell_tensors(layer, cell, (Role.BIAS, Role.INPUT_BIAS, Role.RECURRENT_BIAS))
+    return weights + _PTFLOPS_EXTRA[layer.type] * cell.units + biases
+
+
+def ptflops_macs(report: Report, batch: int, timesteps: int | None) -> int:
+    """``get_model_complexity_info(..., as_strings=False)`` MACs of ptflops 0.7.5 (pytorch backend)."""
+    total = 0
+    for p in layer_steps(report, timesteps):
+        layer = p.layer
+        if layer.recurrent:
+            per_step = sum(_ptflops_cell(layer, cell) for cell in layer.cells)
+            total += per_step * batch * _need(p.steps, "ptflops") * layer.directions
+        elif layer.type is LayerType.DENSE:
+            rows = _positions(p, batch, "ptflops")
+            total += (_kernel(layer) + (_width_out(layer) if _has_bias(layer) else 0)) * rows
+        elif layer.type is LayerType.CONV1D:
+            positions = batch * _need(p.steps, "ptflops")
+            filters = _conv_filters(layer, report)
+            total += _kernel(layer) * positions + (filters * positions if _has_bias(layer) else 0)
+        elif layer.type is LayerType.LAYER_NORMALIZATION:
+            # the batch-norm hook doubles only when the module has `affine`, which LayerNorm lacks
+            total += _width_in(layer) * _positions(p, batch, "ptflops")
+    return total
+
+
+def _conv_filters(layer: LayerReport, report: Report) -> int:
+    return output_width(layer, convention(report.framework).conv_channels_first)
+
+
+def calflops_macs(report: Report, batch: int, timesteps: int | None) -> int:
+    """``calculate_flops(...)`` MACs of calflops 0.3.2: linear and conv products only."""
+    total = 0
+    for p in layer_steps(report, timesteps):
+        layer = p.layer
+        if layer.type is LayerType.DENSE:
+            total += _kernel(layer) * _positions(p, batch, "calflops")
+        elif layer.type is LayerType.CONV1D:
+            total += _kernel(layer) * batch * _need(p.steps, "calflops")
+    return total
+
+
+def calflops_flops(report: Report, batch: int, timesteps: int | None) -> int:
+    """``calculate_flops(...)`` FLOPs of calflops 0.3.2 (where its recurrent layers show up)."""
+    total = 0
+    for p in layer_steps(report, timesteps):
+        layer = p.layer
+        if layer.recurrent:
+            per_step = 0
+            for cell in layer.cells:
+                rows = cell.gates * cell.units
+                per_step += 2 * _cell_tensors(layer, cell, (Role.INPUT,)) - rows
+                per_step += 2 * _cell_tensors(layer, cell, (Role.RECURRENT,)) - rows
+                per_step += _PTFLOPS_EXTRA[layer.type] * cell.units
+                per_step += _cell_tensors(layer, cell, (Role.BIAS, Role.INPUT_BIAS, Role.RECURRENT_BIAS))
+            total += per_step * batch * _need(p.steps, "calflops") * layer.directions
+        elif layer.type is LayerType.DENSE:
+            total += 2 * _kernel(layer) * _positions(p, batch, "calflops")
+        elif layer.type is LayerType.CONV1D:
+            positions = batch * _need(p.steps, "calflops")
+            total += 2 * _kernel(layer) * positions
+            total += _conv_filters(layer, report) * positions if _has_bias(layer) else 0
+        elif layer.type is LayerType.LAYER_NORMALIZATION:
+            scale = any(t.role is Role.SCALE for t in layer.tensors)
+            total += _width_in(layer) * _positions(p, batch, "calflops") * (5 if scale else 4)
+    return total
+
+
+def torchprofile_macs(report: Report, batch: int, timesteps: int | None) -> int:
+    """``profile_macs(model, x)`` of torchprofile 0.1.0."""
+    total = 0
+    for p in layer_steps(report, timesteps):
+        layer = p.layer
+        if layer.type is LayerType.LSTM:
+            h = layer.cells[0].output_size  # h_n's width: the projection size when there is one
+            d = layer.directions
+            macs = sum(4 * h * ((c.input_size if c.stack_index == 0 else h * d) + h) for c in layer.cells)
+            total += batch * _need(p.steps, "torchprofile") * d * macs
+        elif layer.type is LayerType.DENSE:
+            total += _kernel(layer) * _positions(p, batch, "torchprofile")
+        elif layer.type is LayerType.CONV1D:
+            total += _kernel(layer) * batch * _need(p.steps, "torchprofile")
+        elif layer.type is LayerType.LAYER_NORMALIZATION and any(t.role is Role.SCALE for t in layer.tensors):
+            total += _width_in(layer) * _positions(p, batch, "torchprofile")
+    return total
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One counting tool: how to reproduce its number, and why it differs from lstmcount's MACs."""
+
+    name: str
+    version: str
+    count: Callable[[Report, int, int | None], int]
+    reason: str
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool(
+        "torchinfo",
+        "1.8.0",
+        torchinfo_macs,
+        "multiplies every parameter of a recurrent layer, biases included, by batch × steps, but a "
+        "dense layer's by the batch only (not per step) and an embedding's table as V·F multiply-adds",
+    ),
+    Tool(
+        "thop",
+        "0.1.1",
+        thop_macs,
+        "adds the biases (2·H per gate) and the gate arithmetic to the matrix products, and sizes "
+        "stacked layers from hidden_size, ignoring a projection",
+    ),
+    Tool(
+        "ptflops",
+        "0.7.5",
+        ptflops_macs,
+        "adds both bias vectors and 10·H (LSTM), 7·H (GRU) or H (RNN) element-wise operations per step, "
+        "and leaves out the projection W_hr",
+    ),
+    Tool(
+        "calflops",
+        "0.3.2",
+        calflops_macs,
+        "counts recurrent layers in FLOPs only, so their MACs are 0; only linear and conv products are MACs",
+    ),
+    Tool(
+        "torchprofile",
+        "0.1.0",
+        torchprofile_macs,
+        "counts an LSTM as 4·h·(input + h) per step with h the output width (so a projection shrinks it), "
+        "no biases, and GRU and RNN as 0 (no handler)",
+    ),
+)
+
+TOOL_NAMES = tuple(t.name for t in TOOLS)
+
+
+def tool(name: str) -> Tool:
+    """The tool called ``name``."""
+    for t in TOOLS:
+        if t.name == name:
+            return t
+    raise UsageError(f"unknown tool {name!r} (expected {' | '.join(TOOL_NAMES)})")
+
+
+def compat_count(name: str, report: Report, batch: int, timesteps: int | None) -> int:
+    """The MACs tool ``name`` prints for the model of ``report``."""
+    return tool(name).count(report, batch, timesteps)
+
+
+def compat_counts(report: Report, batch: int, timesteps: int | None) -> list[tuple[str, int, str]]:
+    """Every tool's number for the model, with the reason it differs: (tool, MACs, reason)."""
+    return [(t.name, t.count(report, batch, timesteps), t.reason) for t in TOOLS]
+
+
+__all__ = [
+    "TOOLS",
+    "TOOL_NAMES",
+    "Tool",
+    "calflops_flops",
+    "calflops_macs",
+    "compat_count",
+    "compat_counts",
+    "ptflops_macs",
+    "thop_macs",
+    "tool",
+    "torchinfo_macs",
+    "torchprofile_macs",
+]

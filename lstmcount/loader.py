@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,16 @@ class Document:
     data: Any
     file: str
     positions: dict[str, tuple[int, int]]
+    #: with ``spans=True``: field path -> (start line, start column, end line, end column), 0-based
+    spans: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    #: with ``spans=True``: paths of mappings and lists written in flow style (``{...}``, ``[...]``)
+    flow: set[str] = field(default_factory=set)
+    #: the decoded text of the file
+    text: str = ""
+
+    def where(self, path: str) -> Location:
+        """The location of the value at ``path`` (or of its nearest ancestor)."""
+        return self.locate(SpecError("", path=path)).location
 
     def locate(self, error: SpecError) -> SpecError:
         """``error`` with file, line and column filled in from its field path."""
@@ -74,10 +84,13 @@ def _parent(path: str) -> str:
 class _Builder:
     """Turns a composed node tree into plain Python data, refusing what a spec cannot hold."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, spans: bool = False) -> None:
         self.file = file
         self.positions: dict[str, tuple[int, int]] = {}
         self.nodes = 0
+        self.keep_spans = spans
+        self.spans: dict[str, tuple[int, int, int, int]] = {}
+        self.flow: set[str] = set()
 
     def fail(
         self,
@@ -119,6 +132,11 @@ class _Builder:
             )
         mark = node.start_mark
         self.positions[path] = (mark.line + 1, mark.column + 1)
+        if self.keep_spans:
+            end = node.end_mark
+            self.spans[path] = (mark.line, mark.column, end.line, end.column)
+            if getattr(node, "flow_style", False):
+                self.flow.add(path)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             first_line: dict[str, int] = {}
@@ -149,6 +167,9 @@ class _Builder:
                     )
                 first_line[key] = key_node.start_mark.line + 1
                 self.positions[sub + "#key"] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                if self.keep_spans:
+                    k0, k1 = key_node.start_mark, key_node.end_mark
+                    self.spans[sub + "#key"] = (k0.line, k0.column, k1.line, k1.column)
                 out[key] = self.build(value_node, sub, depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -225,7 +246,7 @@ def _yaml_error(exc: yaml.YAMLError, file: str, text: str) -> SpecError:
     return SpecError(f"YAML syntax error: {message}", location=location, hint=hint)
 
 
-def parse_text(text: str, file: str = "<input>", *, json_only: bool = False) -> Document:
+def parse_text(text: str, file: str = "<input>", *, json_only: bool = False, spans: bool = False) -> Document:
     """Parse YAML (or JSON, which YAML reads too) into a :class:`Document`.
 
     JSON files are read by the json module, so that their numbers mean what JSON says
@@ -238,7 +259,7 @@ def parse_text(text: str, file: str = "<input>", *, json_only: bool = False) -> 
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         if json_only:  # valid JSON that YAML cannot read: no positions, but the data is good
-            return Document(data=json_data, file=file, positions={})
+            return Document(data=json_data, file=file, positions={}, text=text if spans else "")
         raise _yaml_error(exc, file, text) from None
     except RecursionError:
         raise SpecError(f"nested more than {MAX_DEPTH} levels deep", location=Location(file)) from None
@@ -249,10 +270,17 @@ def parse_text(text: str, file: str = "<input>", *, json_only: bool = False) -> 
             expected="a spec with 'layers'",
             received="only comments or nothing",
         )
-    builder = _Builder(file)
+    builder = _Builder(file, spans)
     data = builder.build(node, "", 0)
     builder.positions["<document>"] = builder.positions.get("", (1, 1))
-    return Document(data=json_data if json_only else data, file=file, positions=builder.positions)
+    return Document(
+        data=json_data if json_only else data,
+        file=file,
+        positions=builder.positions,
+        spans=builder.spans,
+        flow=builder.flow,
+        text=text if spans else "",
+    )
 
 
 class _JSONDuplicateError(Exception):
@@ -318,10 +346,13 @@ def read_source(source: str | os.PathLike[str], stdin: Callable[[], bytes] | Non
     return name, _decode(raw, name)
 
 
-def load_document(source: str | os.PathLike[str]) -> Document:
-    """Read and parse a spec file into a :class:`Document` (data plus positions)."""
+def load_document(source: str | os.PathLike[str], *, spans: bool = False) -> Document:
+    """Read and parse a spec file into a :class:`Document` (data plus positions).
+
+    ``spans=True`` also keeps the text and where each value starts and ends, for editing it.
+    """
     name, text = read_source(source)
-    return parse_text(text, name, json_only=name.lower().endswith(".json"))
+    return parse_text(text, name, json_only=name.lower().endswith(".json"), spans=spans)
 
 
 def spec_from_document(doc: Document) -> ModelSpec:

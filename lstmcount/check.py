@@ -1,0 +1,428 @@
+"""The check command: validate spec files, count them, and compare with their expectations.
+
+``lstmcount check PATH...`` is a gate for CI and pre-commit: every file is loaded, validated and
+counted, then compared with its ``expect:`` block and the command-line budget. One result per
+file (ok, failed or invalid), then a summary; exit 0, 1 (an expectation failed) or 2 (invalid).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from lstmcount.errors import Location, LstmcountError, SpecError, UsageError
+
+if TYPE_CHECKING:
+    from lstmcount.loader import Document
+    from lstmcount.report import Report
+    from lstmcount.spec import ModelSpec
+
+#: File suffixes read when a directory is given.
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+#: Version of the ``--format json`` document.
+CHECK_SCHEMA_VERSION = 1
+
+
+class Status(StrEnum):
+    """The outcome of checking one file."""
+
+    OK = "ok"
+    FAILED = "failed"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file: where, which field, and what."""
+
+    message: str
+    location: Location
+    field: str = ""
+
+    def text(self) -> str:
+        """The problem as one line: ``file:line:col: field: message``."""
+        where = str(self.location)
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+@dataclass
+class FileResult:
+    """The outcome of checking one spec file."""
+
+    path: str
+    status: Status
+    problems: list[Problem] = field(default_factory=list)
+    report: Report | None = None
+    spec: ModelSpec | None = None
+    document: Document | None = None
+    updated: bool = False
+
+    def line(self) -> str:
+        """The one line printed for this file."""
+        label = f"{self.status.value:<8}"
+        if self.status is Status.INVALID or self.status is Status.FAILED:
+            first, *rest = self.problems
+            text = first.text() + "".join(f"; {p.field + ': ' if p.field else ''}{p.message}" for p in rest)
+            return label + " ".join(text.split())
+        assert self.report is not None
+        counted = f"{self.report.total:,} params ({self.report.framework_display})"
+        if self.updated:
+            return f"{label}{self.path}: {counted}, expect block updated"
+        if self.spec is not None and self.spec.expect is not None:
+            return f"{label}{self.path}: {counted}, as expected"
+        return f"{label}{self.path}: {counted}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """This result in the ``--format json`` document."""
+        report = self.report
+        return {
+            "path": self.path,
+            "status": self.status.value,
+            "framework": report.framework.value if report else None,
+            "total": report.total if report else None,
+            "trainable": report.trainable if report else None,
+            "non_trainable": report.non_trainable if report else None,
+            "updated": self.updated,
+            "problems": [
+                {"field": p.field or None, "line": p.location.line, "column": p.location.column, "message": p.message}
+                for p in self.problems
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Expectations given on the command line, applied to every file."""
+
+    expect_total: int | None = None
+    max_params: int | None = None
+
+
+# --------------------------------------------------------------------------- finding files
+
+
+def _display(path: Path | str) -> str:
+    text = str(path)
+    return text[2:] if text.startswith(("./", ".\\")) else text
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> Iterator[tuple[str, SpecError | None]]:
+    """Each spec file named by ``paths`` (files, directories, globs), or the error for a bad path.
+
+    Directories are searched recursively for ``*.yaml``, ``*.yml`` and ``*.json``, skipping
+    hidden files and directories; ``exclude`` holds glob patterns matched against file paths.
+    """
+    seen: set[str] = set()
+
+    def excluded(name: str) -> bool:
+        return any(Path(name).match(pattern) for pattern in exclude)
+
+    for raw in paths:
+        found: list[str]
+        path = Path(raw)
+        if raw != "-" and not path.exists() and any(c in raw for c in "*?["):
+            found = sorted(glob.glob(raw, recursive=True))
+            if not found:
+                yield raw, SpecError("no file matches this pattern", location=Location(raw))
+                continue
+        else:
+            found = [raw]
+        for name in found:
+            item = Path(name)
+            if name != "-" and item.is_dir():
+                files = sorted(
+                    p
+                    for p in item.rglob("*")
+                    if p.suffix.lower() in SPEC_SUFFIXES and p.is_file() and not _hidden(p, item)
+                )
+                files = [p for p in files if not excluded(str(p))]
+                if not files:
+                    yield (
+                        name,
+                        SpecError(
+                            "no spec files in this directory",
+                            location=Location(name),
+                            hint="looked for *.yaml, *.yml, *.json",
+                        ),
+                    )
+                for p in files:
+                    key = os.path.normpath(p)
+                    if key not in seen:
+                        seen.add(key)
+                        yield _display(p), None
+            elif name == "-" or not excluded(name):
+                key = name if name == "-" else os.path.normpath(name)
+                if key not in seen:
+                    seen.add(key)
+                    yield _display(name), None
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _located(exc: LstmcountError, path: str) -> Problem:
+    if isinstance(exc, SpecError):
+        location = exc.location if exc.location.file else Location(path, exc.location.line, exc.location.column)
+        inner = SpecError(exc.message, expected=exc.expected, received=exc.received, hint=exc.hint)
+        message = str(inner).split(": ", 1)[1]  # the message without the placeholder location
+        return Problem(message, location, exc.path)
+    return Problem(" ".join(str(exc).split()), Location(path))
+
+
+def _layer_names_error(spec: ModelSpec, report: Report) -> SpecError | None:
+    from lstmcount.spec import suggest
+
+    if spec.expect is None:
+        return None
+    names = [layer.name for layer in report.layers]
+    for name in spec.expect.layers:
+        if name not in names:
+            return SpecError(
+                f"unknown layer name {name!r} in expect.layers",
+                path=f"expect.layers.{name}",
+                expected="one of " + ", ".join(names),
+                received=repr(name),
+                hint=suggest(name, names),
+            )
+    return None
+
+
+def compare(spec: ModelSpec, report: Report, document: Document, budget: Budget) -> list[Problem]:
+    """Every expectation (the spec's and the command line's) that the report does not meet."""
+    problems: list[Problem] = []
+
+    def mismatch(path: str, expected: int, counted: int) -> None:
+        problems.append(
+            Problem(
+                f"expected {expected:,}, counted {counted:,} ({report.framework_display}); "
+                "fix the spec or run lstmcount check --update",
+                document.where(path),
+                path,
+            )
+        )
+
+    expect = spec.expect
+    if expect is not None:
+        for key in ("total", "trainable", "non_trainable"):
+            wanted = getattr(expect, key)
+            if wanted is not None and wanted != getattr(report, key):
+                mismatch(f"expect.{key}", wanted, getattr(report, key))
+        for name, wanted in expect.layers.items():
+            counted = report.layer(name).params
+            if wanted != counted:
+                mismatch(f"expect.layers.{name}", wanted, counted)
+    top = document.where("<document>") if "<document>" in document.positions else Location(document.file, 1, 1)
+    where_total = document.where("expect.total") if expect is not None and expect.total is not None else top
+    if budget.expect_total is not None and budget.expect_total != report.total:
+        problems.append(
+            Problem(
+                f"--expect-total {budget.expect_total:,}, counted {report.total:,} ({report.framework_display})",
+                where_total,
+            )
+        )
+    if budget.max_params is not None and report.total > budget.max_params:
+        problems.append(
+            Problem(
+                f"{report.total:,} params exceed --max-params {budget.max_params:,} "
+                f"by {report.total - budget.max_params:,} ({report.framework_display})",
+                where_total,
+            )
+        )
+    return problems
+
+
+def check_file(path: str, budget: Budget = Budget(), *, keep_text: bool = False) -> FileResult:
+    """Load, validate and count one spec file, and compare it with its expectations."""
+    from lstmcount.api import count_located
+    from lstmcount.loader import load_document, spec_from_document
+
+    try:
+        document = load_document(path, spans=keep_text)
+        spec = spec_from_document(document)
+        report = count_located(spec, None, document)
+        unknown = _layer_names_error(spec, report)
+        if unknown is not None:
+            raise document.locate(unknown)
+    except LstmcountError as exc:
+        return FileResult(path, Status.INVALID, [_located(exc, path)])
+    except RecursionError:
+        return FileResult(path, Status.INVALID, [Problem("nested too deeply", Location(path))])
+    problems = compare(spec, report, document, budget)
+    status = Status.FAILED if problems else Status.OK
+    return FileResult(path, status, problems, report=report, spec=spec, document=document)
+
+
+def check_paths(paths: Iterable[str], budget: Budget = Budget(), exclude: Sequence[str] = ()) -> list[FileResult]:
+    """Check every spec file named by ``paths``; a bad path is an invalid result, not an exception."""
+    results = []
+    for name, error in expand_paths(paths, exclude):
+        if error is not None:
+            results.append(FileResult(name, Status.INVALID, [_located(error, name)]))
+        else:
+            results.append(check_file(name, budget))
+    return results
+
+
+def exit_code(results: Sequence[FileResult]) -> int:
+    """2 if any file is invalid, else 1 if any expectation failed, else 0."""
+    statuses = {r.status for r in results}
+    if Status.INVALID in statuses:
+        return 2
+    return 1 if Status.FAILED in statuses else 0
+
+
+def summary(results: Sequence[FileResult]) -> str:
+    """The closing line: how many files, and how many of each outcome."""
+    counts = {s: sum(r.status is s for r in results) for s in Status}
+    noun = "file" if len(results) == 1 else "files"
+    parts = [f"{counts[s]} {s.value}" for s in Status]
+    updated = sum(r.updated for r in results)
+    if updated:
+        parts.append(f"{updated} updated")
+    return f"checked {len(results)} {noun}: " + ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotation(problem: Problem, path: str) -> str:
+    """A GitHub Actions ``::error`` workflow command for one problem."""
+    props = [f"file={_escape_property(problem.location.file or path)}"]
+    if problem.location.line is not None:
+        props.append(f"line={problem.location.line}")
+        if problem.location.column is not None:
+            props.append(f"col={problem.location.column}")
+    props.append("title=lstmcount")
+    message = f"{problem.field}: {problem.message}" if problem.field else problem.message
+    return f"::error {','.join(props)}::{_escape_data(message)}"
+
+
+def render_json(results: Sequence[FileResult]) -> str:
+    """The ``--format json`` document."""
+    counts = {s.value: sum(r.status is s for r in results) for s in Status}
+    doc = {
+        "schema_version": CHECK_SCHEMA_VERSION,
+        "exit_code": exit_code(results),
+        "summary": {"files": len(results), **counts, "updated": sum(r.updated for r in results)},
+        "files": [r.to_dict() for r in results],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def emit(result: FileResult, fmt: str) -> None:
+    """Print one file's result as soon as it is known (text and github formats)."""
+    if fmt == "github" and result.status is not Status.OK:
+        for problem in result.problems:
+            click.echo(github_annotation(problem, result.path))
+        return
+    click.echo(result.line(), err=result.status is Status.INVALID)
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.option(
+    "--expect-total",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Every spec must count exactly N parameters.",
+)
+@click.option(
+    "--max-params",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Budget: fail a spec with more than N parameters.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text lines, one JSON document, or GitHub Actions annotations.",
+)
+@click.option(
+    "--update", is_flag=True, help="Write the current counts into each spec's expect: block (shows the diff first)."
+)
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB when searching directories (repeatable)."
+)
+def check_command(
+    paths: tuple[str, ...],
+    expect_total: int | None,
+    max_params: int | None,
+    fmt: str,
+    update: bool,
+    exclude: tuple[str, ...],
+) -> None:
+    """Validate spec files and check their parameter counts against expectations.
+
+    PATH is a spec file, a directory (searched for *.yaml, *.yml, *.json) or a glob. Each
+    spec is validated, counted in its framework and compared with its expect: block and the
+    options below. Exit status: 0 all good, 1 an expectation or budget failed, 2 a spec is
+    invalid or a path unreadable.
+
+    \b
+    Example:
+      lstmcount check specs/ --max-params 5000000 --format github
+    """
+    if not paths:
+        raise UsageError("give at least one spec file, directory or glob (e.g. lstmcount check specs/)")
+    budget = Budget(expect_total=expect_total, max_params=max_params)
+    results: list[FileResult] = []
+    for name, error in expand_paths(paths, exclude):
+        if error is not None:
+            result = FileResult(name, Status.INVALID, [_located(error, name)])
+        else:
+            result = check_file(name, budget, keep_text=update)
+            if update and result.status is not Status.INVALID:
+                result = _update(result, budget, show_diff=fmt != "json")
+        results.append(result)
+        if fmt != "json":
+            emit(result, fmt)
+    if fmt == "json":
+        click.echo(render_json(results), nl=False)
+    elif len(results) > 1 or fmt == "github":
+        click.echo(summary(results))
+    code = exit_code(results)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+def _update(result: FileResult, budget: Budget, *, show_diff: bool) -> FileResult:
+    """Rewrite a file's expect block to the current counts; the result of checking it again."""
+    from lstmcount.update import update_file
+
+    assert result.document is not None and result.report is not None
+    try:
+        diff = update_file(result.document, result.report)
+    except LstmcountError as exc:
+        return FileResult(result.path, Status.INVALID, [_located(exc, result.path)])
+    if not diff:
+        return result
+    if show_diff:
+        click.echo(diff, nl=False)
+    again = check_file(result.path, budget)
+    again.updated = True
+    return again

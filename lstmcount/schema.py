@@ -1,0 +1,196 @@
+"""The JSON Schema of the spec format, generated from the field declarations in :mod:`lstmcount.spec`.
+
+Every layer field's type, range, default, aliases and description is read from its
+``spec_field`` declaration, so the schema cannot drift from the loader. The loader reads layer
+types and enum values case-insensitively; the schema offers the canonical spellings for
+completion and accepts the other spellings through a pattern. What only the counter can
+judge (which layer may follow which, what a framework can build) is beyond the schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import click
+
+from lstmcount.spec import (
+    ENUMS,
+    LAYER_CLASSES,
+    MAX_DIM,
+    TYPE_ALIASES,
+    ExpectSpec,
+    Framework,
+    InputSpec,
+    LayerType,
+    ModelSpec,
+    field_kind,
+    field_nullable,
+    fields_of,
+)
+
+SCHEMA_ID = "https://github.com/lstmcount/lstmcount/blob/main/lstmcount.schema.json"
+
+#: Descriptions of the top-level fields, which are plain dataclass fields of ModelSpec.
+TOP_LEVEL_DOCS = {
+    "framework": "Weight layout the counts follow: keras (Keras 3) or pytorch.",
+    "name": "Model name, shown in reports.",
+    "description": "Free text about the model.",
+    "input": "The model input: features per step, or vocab before an embedding; timesteps.",
+    "layers": "The layers, first to last.",
+    "expect": "Expected counts, checked by lstmcount check (and written by lstmcount check --update).",
+}
+
+
+def _ci_pattern(words: list[str], *, strip: bool = False) -> str:
+    """An ECMA-262 pattern matching any of ``words`` in any letter case."""
+
+    def one(word: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+    space = r"\s*" if strip else ""
+    return "^" + space + "(" + "|".join(one(w) for w in words) + ")" + space + "$"
+
+
+def _choice(values: list[str], *, strip: bool = False) -> dict[str, Any]:
+    return {"anyOf": [{"enum": values}, {"type": "string", "pattern": _ci_pattern(values, strip=strip)}]}
+
+
+def _value_schema(cls: type, f: dataclasses.Field[Any]) -> dict[str, Any]:
+    kind = field_kind(cls, f)
+    meta = f.metadata
+    out: dict[str, Any]
+    if kind == "bool":
+        out = {"type": "boolean"}
+    elif kind == "str":
+        out = {"type": "string", "pattern": r"\S"}
+    elif kind.startswith("enum:"):
+        out = _choice([m.value for m in ENUMS[kind[5:]]])
+    elif kind == "int_map":
+        out = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+    else:
+        out = {"type": "integer" if kind == "int" else "number"}
+        if meta.get("minimum") is not None:
+            out["minimum"] = meta["minimum"]
+        if meta.get("maximum") is not None:
+            out["exclusiveMaximum" if meta.get("exclusive_maximum") else "maximum"] = meta["maximum"]
+    if field_nullable(f):
+        out = {"anyOf": [out, {"type": "null"}]} if "type" not in out else {**out, "type": [out["type"], "null"]}
+    out["description"] = meta["doc"]
+    default = f.default
+    if default is not dataclasses.MISSING and default is not None:
+        out["default"] = getattr(default, "value", default)
+    return out
+
+
+def object_schema(cls: type, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The schema of one spec dataclass: its fields and their aliases, nothing else."""
+    properties: dict[str, Any] = dict(extra or {})
+    required: list[dict[str, Any]] = []
+    exclusive: list[dict[str, Any]] = []
+    for name, f in fields_of(cls).items():
+        value = _value_schema(cls, f)
+        properties[name] = value
+        aliases = tuple(f.metadata.get("aliases", ()))
+        for alias in aliases:
+            properties[alias] = {**value, "description": f"Alias of {name}. {value['description']}"}
+        spellings = [name, *aliases]
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            required.append({"anyOf": [{"required": [s]} for s in spellings]} if aliases else {"required": [name]})
+        for i, a in enumerate(spellings):
+            for b in spellings[i + 1 :]:
+                exclusive.append({"not": {"required": [a, b]}})
+    out: dict[str, Any] = {
+        "type": "object",
+        "description": (cls.__doc__ or "").strip().splitlines()[0],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if extra:
+        out["required"] = sorted(extra)
+    constraints = required + exclusive
+    if constraints:
+        out["allOf"] = constraints
+    return out
+
+
+def _layer_schema(layer_type: LayerType) -> dict[str, Any]:
+    spellings = [layer_type.value] + [alias for alias, t in TYPE_ALIASES.items() if t is layer_type]
+    type_field = {
+        **_choice(spellings, strip=True),
+        "description": "Layer type" + (f" (also {', '.join(spellings[1:])})" if spellings[1:] else "") + ".",
+    }
+    schema = object_schema(LAYER_CLASSES[layer_type], {"type": type_field})
+    schema["title"] = layer_type.value
+    return schema
+
+
+def spec_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a spec file."""
+    model_fields = {f.name for f in dataclasses.fields(ModelSpec)}
+    if model_fields != set(TOP_LEVEL_DOCS):  # pragma: no cover - guarded by a test
+        raise RuntimeError(f"TOP_LEVEL_DOCS does not match ModelSpec fields: {sorted(model_fields)}")
+    layer_types = [t.value for t in LayerType] + list(TYPE_ALIASES)
+    input_schema = object_schema(InputSpec)
+    expect_schema = object_schema(ExpectSpec)
+    properties: dict[str, Any] = {
+        "framework": {
+            **_choice([m.value for m in Framework]),
+            "default": Framework.KERAS.value,
+            "description": TOP_LEVEL_DOCS["framework"],
+        },
+        "name": {"type": ["string", "null"], "pattern": r"\S", "description": TOP_LEVEL_DOCS["name"]},
+        "description": {"type": ["string", "null"], "description": TOP_LEVEL_DOCS["description"]},
+        "input": {
+            "anyOf": [input_schema, {"type": "null"}],
+            "description": TOP_LEVEL_DOCS["input"],
+        },
+        "layers": {
+            "type": "array",
+            "minItems": 1,
+            "description": TOP_LEVEL_DOCS["layers"],
+            "items": {
+                "type": "object",
+                "required": ["type"],
+                "properties": {"type": _choice(layer_types, strip=True)},
+                "oneOf": [_layer_schema(t) for t in LayerType],
+            },
+        },
+        "expect": {
+            "anyOf": [expect_schema, {"type": "null"}],
+            "description": TOP_LEVEL_DOCS["expect"],
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "lstmcount model spec",
+        "description": (
+            "A recurrent model for lstmcount: framework, input and layers, with optional expected "
+            f"counts. Sizes are integers from 1 to {MAX_DIM:,}."
+        ),
+        "type": "object",
+        "required": ["layers"],
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
+
+def schema_text() -> str:
+    """The schema as the ``lstmcount schema`` command prints it."""
+    return json.dumps(spec_schema(), indent=2) + "\n"
+
+
+@click.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the spec format, for editors and validators.
+
+    Save it next to your specs and point the YAML language server at it with a first line
+    ``# yaml-language-server: $schema=lstmcount.schema.json``.
+
+    \b
+    Example:
+      lstmcount schema > lstmcount.schema.json
+    """
+    click.echo(schema_text(), nl=False)

@@ -689,7 +689,7 @@ def render_text(sections: Sequence[Section]) -> str:
             elif isinstance(item, Table):
                 out.extend("  " + line for line in _table_text(item))
             elif isinstance(item, Drawing):
-                out.extend("  " + line for line in item.lines)
+                out.extend(("  " + line).rstrip() for line in item.lines)
             elif item and isinstance(item[0], Eq):
                 lw = max(len(e.lhs) for e in item)
                 rw = max(len(e.rhs) for e in item)

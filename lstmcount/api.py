@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lstmcount.counter import count as _count
 from lstmcount.errors import SpecError
 from lstmcount.report import Report
-from lstmcount.spec import Framework, ModelSpec, spec_from_dict
+from lstmcount.spec import Framework, ModelSpec, spec_from_dict, suggest
 
 if TYPE_CHECKING:
     from lstmcount.loader import Document
@@ -50,9 +50,28 @@ def count_dict(data: Mapping[str, Any], framework: Framework | str | None = None
 def count_located(spec: ModelSpec, framework: Framework | str | None, document: Document | None) -> Report:
     """Count, placing any error at its line in ``document`` when the spec came from a file."""
     try:
-        return _count(spec, framework)
+        report = _count(spec, framework)
+        if report.framework is spec.framework:
+            check_expect_names(spec, report)
+        return report
     except SpecError as exc:
         raise (document.locate(exc) if document else exc) from None
+
+
+def check_expect_names(spec: ModelSpec, report: Report) -> None:
+    """Refuse an ``expect.layers`` entry that names no layer of the report (names follow the spec's framework)."""
+    if spec.expect is None:
+        return
+    names = [layer.name for layer in report.layers]
+    for name in spec.expect.layers:
+        if name not in names:
+            raise SpecError(
+                f"unknown layer name {name!r} in expect.layers",
+                path=f"expect.layers.{name}",
+                expected="one of " + ", ".join(names),
+                received=repr(name),
+                hint=suggest(name, names),
+            )
 
 
 def compare(spec: ModelSpec, framework: str | None = None, *, document: Document | None = None) -> Comparison:

@@ -91,9 +91,11 @@ def vocab_size(spec: ModelSpec) -> int:
     return vocab
 
 
-def _inner_name(layer: LayerReport) -> str:
-    """The wrapped layer's name inside a Keras Bidirectional: ``<name>/forward_<inner>/...``."""
-    segment = layer.tensors[0].path.split("/")[1] if layer.tensors else ""
+def _inner_name(layer: LayerReport) -> str | None:
+    """The wrapped layer's name in a Keras Bidirectional (``<name>/forward_<inner>/...``), else None."""
+    if layer.directions != 2 or not layer.tensors:
+        return None
+    segment = layer.tensors[0].path.split("/")[1]
     assert segment.startswith("forward_"), f"no forward_ segment in {layer.name}'s tensor paths"
     return segment[len("forward_") :]
 
@@ -101,12 +103,14 @@ def _inner_name(layer: LayerReport) -> str:
 # --------------------------------------------------------------------------- Keras
 
 
-def build_keras(spec: ModelSpec, report: Report, *, auto_names: bool = False) -> Any:
+def build_keras(spec: ModelSpec, report: Report, *, auto_names: bool = False, fast_init: bool = False) -> Any:
     """The spec as a ``keras.Sequential``: one Keras layer per report layer, named like it.
 
     With ``auto_names`` the layers the spec leaves unnamed are left for Keras to name, as a
     user's code would (call ``keras.backend.clear_session()`` first so counters start at 0);
-    the caller then checks that Keras chose the report's names.
+    the caller then checks that Keras chose the report's names. ``fast_init`` fills weights
+    with zeros instead of Keras's initializers (an orthogonal 4096-unit recurrent kernel takes
+    seconds); names, shapes and counts do not depend on it.
     """
     import keras
     from keras import layers as kl
@@ -119,32 +123,37 @@ def build_keras(spec: ModelSpec, report: Report, *, auto_names: bool = False) ->
     built: list[Any] = []
     for layer, k, size in _groups(report):
         layer_spec = spec.layers[layer.spec_index]
-        name: str | None = layer.name
-        if auto_names and layer_spec.name is None:
-            name = None
-        built.append(_keras_layer(kl, spec, layer_spec, layer, k, size, name, auto_names))
-    model = keras.Sequential([inputs, *built], name=spec.name) if spec.name else keras.Sequential([inputs, *built])
-    return model
+        auto = auto_names and layer_spec.name is None
+        name = None if auto else layer.name
+        inner_name = None if auto_names else _inner_name(layer)
+        built.append(_keras_layer(kl, spec, layer_spec, k, size, name, inner_name, fast_init))
+    if spec.name:
+        return keras.Sequential([inputs, *built], name=spec.name)
+    return keras.Sequential([inputs, *built])
 
 
 def _keras_layer(
     kl: Any,
     spec: ModelSpec,
     layer_spec: LayerSpec,
-    layer: LayerReport,
     k: int,
     size: int,
     name: str | None,
-    auto_names: bool,
+    inner_name: str | None,
+    fast_init: bool,
 ) -> Any:
     """One Keras layer: stacked layer ``k`` of ``size`` for a recurrent spec layer."""
     built: Any
+    zeros: dict[str, Any] = {}
     if isinstance(layer_spec, RecurrentSpec):
+        if fast_init:
+            zeros = {"kernel_initializer": "zeros", "recurrent_initializer": "zeros"}
         last = k == size - 1
         kwargs: dict[str, Any] = {
             "units": layer_spec.units,
             "use_bias": layer_spec.use_bias,
             "return_sequences": layer_spec.return_sequences if last else True,
+            **zeros,
         }
         if k > 0 and layer_spec.dropout:
             kwargs["dropout"] = layer_spec.dropout  # Keras: dropout on the inputs of the next layer
@@ -154,18 +163,22 @@ def _keras_layer(
             kwargs["activation"] = layer_spec.nonlinearity.value
         klass = {LSTMSpec: kl.LSTM, GRUSpec: kl.GRU, SimpleRNNSpec: kl.SimpleRNN}[type(layer_spec)]
         if layer_spec.bidirectional:
-            inner_name = None if auto_names else _inner_name(layer)
             inner = klass(**kwargs, name=inner_name) if inner_name else klass(**kwargs)
             built = kl.Bidirectional(inner, merge_mode=layer_spec.merge_mode.value, name=name)
         else:
             built = klass(**kwargs, name=name)
     elif isinstance(layer_spec, EmbeddingSpec):
-        built = kl.Embedding(input_dim=vocab_size(spec), output_dim=layer_spec.dim, name=name)
+        zeros = {"embeddings_initializer": "zeros"} if fast_init else {}
+        built = kl.Embedding(input_dim=vocab_size(spec), output_dim=layer_spec.dim, name=name, **zeros)
     elif isinstance(layer_spec, DenseSpec):
-        built = kl.Dense(layer_spec.units, use_bias=layer_spec.use_bias, activation=layer_spec.activation, name=name)
+        zeros = {"kernel_initializer": "zeros"} if fast_init else {}
+        built = kl.Dense(
+            layer_spec.units, use_bias=layer_spec.use_bias, activation=layer_spec.activation, name=name, **zeros
+        )
     elif isinstance(layer_spec, DropoutSpec):
         built = kl.Dropout(layer_spec.rate, name=name)
     elif isinstance(layer_spec, Conv1DSpec):
+        zeros = {"kernel_initializer": "zeros"} if fast_init else {}
         built = kl.Conv1D(
             layer_spec.filters,
             layer_spec.kernel_size,
@@ -174,6 +187,7 @@ def _keras_layer(
             use_bias=layer_spec.use_bias,
             activation=layer_spec.activation,
             name=name,
+            **zeros,
         )
     elif isinstance(layer_spec, LayerNormSpec):
         built = kl.LayerNormalization(center=layer_spec.center, scale=layer_spec.scale, name=name)
@@ -258,9 +272,20 @@ def _torch_step(torch: Any, layer_spec: LayerSpec, module: Any, x: Any) -> tuple
     return y, y
 
 
-def _torch_module(torch: Any, layer_spec: LayerSpec, spec: ModelSpec, width: int) -> Any:
-    """The nn.Module of one spec layer reading ``width`` features per step."""
-    nn = torch.nn
+def _torch_module(torch: Any, layer_spec: LayerSpec, spec: ModelSpec, width: int, fast_init: bool = False) -> Any:
+    """The nn.Module of one spec layer reading ``width`` features per step.
+
+    ``fast_init`` leaves the weights uninitialised: built on the meta device, then given empty
+    memory (what ``torch.nn.utils.skip_init`` does, for modules it cannot inspect).
+    """
+    klass, args, kwargs = _torch_recipe(torch.nn, layer_spec, spec, width)
+    if fast_init and args is not None:
+        return klass(*args, **kwargs, device="meta").to_empty(device="cpu")
+    return klass(*(args or ()), **kwargs)
+
+
+def _torch_recipe(nn: Any, layer_spec: LayerSpec, spec: ModelSpec, width: int) -> tuple[Any, Any, dict[str, Any]]:
+    """The class, positional and keyword arguments that build one spec layer in PyTorch."""
     if isinstance(layer_spec, RecurrentSpec):
         kwargs: dict[str, Any] = {
             "input_size": width,
@@ -273,29 +298,23 @@ def _torch_module(torch: Any, layer_spec: LayerSpec, spec: ModelSpec, width: int
         if layer_spec.num_layers > 1:
             kwargs["dropout"] = layer_spec.dropout
         if isinstance(layer_spec, LSTMSpec):
-            return nn.LSTM(**kwargs, proj_size=layer_spec.proj_size)
+            return nn.LSTM, (), {**kwargs, "proj_size": layer_spec.proj_size}
         if isinstance(layer_spec, GRUSpec):
-            return nn.GRU(**kwargs)
+            return nn.GRU, (), kwargs
         assert isinstance(layer_spec, SimpleRNNSpec)
-        return nn.RNN(**kwargs, nonlinearity=layer_spec.nonlinearity.value)
+        return nn.RNN, (), {**kwargs, "nonlinearity": layer_spec.nonlinearity.value}
     if isinstance(layer_spec, EmbeddingSpec):
-        return nn.Embedding(vocab_size(spec), layer_spec.dim)
+        return nn.Embedding, (vocab_size(spec), layer_spec.dim), {}
     if isinstance(layer_spec, DenseSpec):
-        return nn.Linear(width, layer_spec.units, bias=layer_spec.use_bias)
+        return nn.Linear, (width, layer_spec.units), {"bias": layer_spec.use_bias}
     if isinstance(layer_spec, DropoutSpec):
-        return nn.Dropout(layer_spec.rate)
+        return nn.Dropout, None, {"p": layer_spec.rate}  # no weights: nothing to skip
     if isinstance(layer_spec, Conv1DSpec):
-        return nn.Conv1d(
-            width,
-            layer_spec.filters,
-            layer_spec.kernel_size,
-            stride=layer_spec.strides,
-            padding=layer_spec.padding.value,
-            bias=layer_spec.use_bias,
-        )
+        conv = {"stride": layer_spec.strides, "padding": layer_spec.padding.value, "bias": layer_spec.use_bias}
+        return nn.Conv1d, (width, layer_spec.filters, layer_spec.kernel_size), conv
     if isinstance(layer_spec, LayerNormSpec):
         affine = layer_spec.scale or layer_spec.center
-        return nn.LayerNorm(width, elementwise_affine=affine, bias=layer_spec.center)
+        return nn.LayerNorm, (width,), {"elementwise_affine": affine, "bias": layer_spec.center}
     raise TypeError(layer_spec)  # pragma: no cover
 
 
@@ -308,11 +327,12 @@ def dummy_input(torch: Any, spec: ModelSpec, batch: int = DUMMY_BATCH) -> Any:
     return torch.randn(batch, steps, features)  # (B, T, I)
 
 
-def build_torch(spec: ModelSpec, report: Report) -> Any:
+def build_torch(spec: ModelSpec, report: Report, *, fast_init: bool = False) -> Any:
     """The spec as an ``nn.Module`` whose submodules are named like the report's layers.
 
     Each layer's input width is read from a dummy batch pushed through the layers built so far,
     so ``state_dict()`` keys are the report's tensor paths only if the counter is right.
+    ``fast_init`` skips weight initialisation (for the 4096-wide cases; counts do not change).
     """
     import torch
 
@@ -321,7 +341,7 @@ def build_torch(spec: ModelSpec, report: Report) -> Any:
     with torch.no_grad():
         for layer in report.layers:
             layer_spec = spec.layers[layer.spec_index]
-            module = _torch_module(torch, layer_spec, spec, int(x.shape[-1]))
+            module = _torch_module(torch, layer_spec, spec, int(x.shape[-1]), fast_init)
             if not layer_spec.trainable:
                 module.requires_grad_(False)
             model.append(layer.name, layer_spec, module)
@@ -420,3 +440,115 @@ def report_facts(report: Report) -> list[Facts]:
         }
         for layer in report.layers
     ]
+
+
+# --------------------------------------------------------------------------- random specs
+
+RECURRENT_NAMES = ("lstm", "gru", "simple_rnn")
+
+
+def _size_draw(rng: Any, big: float = 0.0) -> int:
+    """A layer size: mostly small, sometimes 1, rarely (``big``) up to 4096."""
+    roll = rng.random()
+    if roll < big:
+        return rng.choice((1024, 2048, 4096))
+    if roll < 0.12:
+        return 1
+    return rng.randint(2, 48)
+
+
+def random_spec(rng: Any, framework: str, *, max_layers: int = 4) -> dict[str, Any]:
+    """A random spec mapping that ``framework`` can build, drawn from ``rng`` (a random.Random)."""
+    keras = framework == "keras"
+    layers: list[dict[str, Any]] = []
+    steps = None if rng.random() < 0.4 else rng.randint(1, 12)
+    inp: dict[str, Any] = {"timesteps": steps}
+    if rng.random() < 0.2:
+        inp["vocab"] = rng.randint(1, 500)
+        layers.append({"type": "embedding", "dim": _size_draw(rng)})
+    else:
+        inp["features"] = _size_draw(rng)
+    sequence = True
+    n_body = rng.randint(1, max_layers)
+    for _ in range(n_body):
+        kinds = ["recurrent"] * 5 + ["dense", "dropout", "layer_normalization"]
+        if sequence:
+            kinds += ["conv1d"]
+        else:
+            kinds = ["dense", "dropout", "layer_normalization"]
+        kind = rng.choice(kinds)
+        layer: dict[str, Any]
+        if kind == "recurrent":
+            layer = _random_recurrent(rng, keras)
+            sequence = layer["return_sequences"]
+        elif kind == "dense":
+            layer = {"type": "dense", "units": _size_draw(rng), "use_bias": rng.random() < 0.8}
+            if rng.random() < 0.3:
+                layer["activation"] = rng.choice(("relu", "tanh", "sigmoid", "softmax"))
+        elif kind == "dropout":
+            layer = {"type": "dropout", "rate": rng.choice((0.0, 0.1, 0.5))}
+        elif kind == "layer_normalization":
+            center, scale = rng.random() < 0.75, rng.random() < 0.75
+            if not keras and center and not scale:
+                scale = True  # PyTorch LayerNorm has no offset without a scale
+            layer = {"type": "layer_normalization", "center": center, "scale": scale}
+        else:
+            layer = _random_conv(rng, keras, steps)
+            steps = _conv_out(layer, steps)
+        if rng.random() < 0.15:
+            layer["trainable"] = False
+        if rng.random() < 0.1:
+            layer["name"] = f"my_{kind}_{len(layers)}"
+        layers.append(layer)
+    return {"framework": framework, "input": inp, "layers": layers}
+
+
+def _random_recurrent(rng: Any, keras: bool) -> dict[str, Any]:
+    cell = rng.choice(RECURRENT_NAMES)
+    units = _size_draw(rng)
+    layer: dict[str, Any] = {
+        "type": cell,
+        "units": units,
+        "use_bias": rng.random() < 0.8,
+        "return_sequences": rng.random() < 0.5,
+        "num_layers": rng.choice((1, 1, 1, 2, 2, 3, 4)),
+    }
+    if rng.random() < 0.35:
+        layer["bidirectional"] = True
+        if keras:
+            layer["merge_mode"] = rng.choice(("concat", "sum", "ave", "mul"))
+    if layer["num_layers"] > 1 and rng.random() < 0.5:
+        layer["dropout"] = rng.choice((0.1, 0.25))
+    if cell == "lstm" and not keras and units > 1 and rng.random() < 0.35:
+        layer["proj_size"] = rng.randint(1, units - 1)
+    if cell == "gru" and keras and rng.random() < 0.5:
+        layer["reset_after"] = rng.random() < 0.5
+    if cell == "simple_rnn" and rng.random() < 0.5:
+        layer["nonlinearity"] = rng.choice(("tanh", "relu"))
+    return layer
+
+
+def _random_conv(rng: Any, keras: bool, steps: int | None) -> dict[str, Any]:
+    padding = rng.choice(("valid", "same"))
+    kernel = rng.randint(1, 5)
+    if padding == "valid" and steps is not None:
+        kernel = min(kernel, steps)
+    strides = rng.choice((1, 1, 2, 3))
+    if not keras and padding == "same":
+        strides = 1  # PyTorch Conv1d: padding 'same' needs stride 1
+    return {
+        "type": "conv1d",
+        "filters": _size_draw(rng),
+        "kernel_size": kernel,
+        "strides": strides,
+        "padding": padding,
+        "use_bias": rng.random() < 0.8,
+    }
+
+
+def _conv_out(layer: dict[str, Any], steps: int | None) -> int | None:
+    if steps is None:
+        return None
+    if layer["padding"] == "same":
+        return -(-steps // layer["strides"])
+    return (steps - layer["kernel_size"]) // layer["strides"] + 1

@@ -27,6 +27,7 @@ FRAMEWORKS = ("keras", "pytorch", "all")
 #: command name -> "module:attribute"; imported on first use
 LAZY_COMMANDS: dict[str, str] = {
     "count": "lstmcount.cli:count_command",
+    "verify": "lstmcount.verify:verify_command",
     "check": "lstmcount.check:check_command",
     "schema": "lstmcount.schema:schema_command",
     "explain": "lstmcount.explain:explain_command",

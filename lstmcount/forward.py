@@ -1,0 +1,813 @@
+"""The forward pass in NumPy, on weights in each framework's own names, shapes and gate order.
+
+Every fact about a framework (tensor names and shapes, which axis holds the gates, the gate
+order, bias vectors, weight layout, state layout, layer-norm epsilon) is read from the report
+the counter builds from :mod:`lstmcount.conventions`; this module never asks which framework it
+is running. The recurrent layers follow cuDNN's plan: one matrix product of every time step's
+input with the fused input weights, then per step one ``(B, R) x (R, G·H)`` product into
+preallocated buffers, with the activations applied in place. The cell (one time step) is kept
+apart from the loop over time.
+
+Shapes in comments: B batch, T steps, I input features, H units, R width of h (P with a
+projection, else H), G gates, F features, K kernel width, V vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lstmcount.conventions import Convention, Gate, Role, convention
+from lstmcount.counter import count
+from lstmcount.errors import LstmcountError, UsageError
+from lstmcount.report import LayerReport, OutShape, Report, TensorReport
+from lstmcount.spec import (
+    Conv1DSpec,
+    DenseSpec,
+    GRUSpec,
+    LayerNormSpec,
+    LayerSpec,
+    LayerType,
+    MergeMode,
+    ModelSpec,
+    Padding,
+    RecurrentSpec,
+    SimpleRNNSpec,
+    spec_from_dict,
+)
+
+Array = NDArray[Any]
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+class WeightsError(LstmcountError):
+    """Weights that do not fit the model: missing, unexpected or mis-shaped tensors."""
+
+    exit_code = 1
+
+
+# ---------------------------------------------------------------------------------------------
+# activations, in place
+
+
+def _sigmoid_(a: Array) -> None:
+    """sigmoid(a) = (tanh(a/2) + 1) / 2, in place and without overflow."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+
+
+def _tanh_(a: Array) -> None:
+    np.tanh(a, out=a)
+
+
+def _relu_(a: Array) -> None:
+    np.maximum(a, 0, out=a)
+
+
+def _linear_(a: Array) -> None:
+    return None
+
+
+def _softmax_(a: Array) -> None:
+    a -= a.max(axis=-1, keepdims=True)
+    np.exp(a, out=a)
+    a /= a.sum(axis=-1, keepdims=True)
+
+
+def _elu_(a: Array) -> None:
+    neg = a < 0
+    a[neg] = np.expm1(a[neg])
+
+
+def _selu_(a: Array) -> None:
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    neg = a < 0
+    a[neg] = alpha * np.expm1(a[neg])
+    a *= scale
+
+
+def _softplus_(a: Array) -> None:
+    np.logaddexp(a, 0, out=a)
+
+
+def _softsign_(a: Array) -> None:
+    a /= 1 + np.abs(a)
+
+
+def _silu_(a: Array) -> None:
+    s = a.copy()
+    _sigmoid_(s)
+    a *= s
+
+
+def _gelu_(a: Array) -> None:
+    from math import erf, sqrt
+
+    verf = np.vectorize(erf, otypes=[a.dtype])
+    a *= 0.5 * (1 + verf(a / sqrt(2)))
+
+
+def _exp_(a: Array) -> None:
+    np.exp(a, out=a)
+
+
+#: activations that both frameworks define the same way (Keras names; PyTorch modules alike)
+ACTIVATIONS: Mapping[str, Callable[[Array], None]] = {
+    "linear": _linear_,
+    "sigmoid": _sigmoid_,
+    "tanh": _tanh_,
+    "relu": _relu_,
+    "softmax": _softmax_,
+    "elu": _elu_,
+    "selu": _selu_,
+    "softplus": _softplus_,
+    "softsign": _softsign_,
+    "silu": _silu_,
+    "swish": _silu_,
+    "gelu": _gelu_,
+    "exponential": _exp_,
+}
+
+
+def activation(name: str | None) -> Callable[[Array], None]:
+    """The in-place activation called ``name`` (``None`` is linear)."""
+    key = (name or "linear").lower()
+    if key not in ACTIVATIONS:
+        raise UsageError(
+            f"the forward pass has no activation {name!r} (expected one of {', '.join(sorted(ACTIVATIONS))})"
+        )
+    return ACTIVATIONS[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# the model: spec + report, and what a pass returns
+
+
+@dataclass(frozen=True)
+class Model:
+    """A validated spec and its report in one framework's conventions."""
+
+    spec: ModelSpec
+    report: Report
+
+    @property
+    def conv(self) -> Convention:
+        """The framework's convention table."""
+        return convention(self.report.framework)
+
+    def layer_spec(self, layer: LayerReport) -> LayerSpec:
+        """The spec entry that made ``layer``."""
+        return self.spec.layers[layer.spec_index]
+
+    @property
+    def tensors(self) -> tuple[TensorReport, ...]:
+        """Every weight tensor, in report order."""
+        return tuple(t for layer in self.report.layers for t in layer.tensors)
+
+
+def build(
+    model: ModelSpec | Mapping[str, Any] | Model, framework: str | None = None, timesteps: int | None = None
+) -> Model:
+    """Count ``model`` (a spec, its dict form, or a built model) into a :class:`Model`."""
+    if isinstance(model, Model):
+        spec = model.spec
+        framework = framework or model.report.framework.value
+    else:
+        spec = model if isinstance(model, ModelSpec) else spec_from_dict(model)
+    if timesteps is not None and timesteps != spec.input.timesteps:
+        import dataclasses
+
+        spec = dataclasses.replace(spec, input=dataclasses.replace(spec.input, timesteps=timesteps))
+    return Model(spec, count(spec, framework))
+
+
+@dataclass
+class Trace:
+    """Which weight arrays each time step of each recurrent cell used.
+
+    ``steps[key][t]`` holds the ids of the arrays step ``t`` of cell ``key`` (layer, stacked
+    index, direction) read; ``names`` maps an id to the tensor path it came from.
+    """
+
+    steps: dict[tuple[str, int, int], list[frozenset[int]]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+
+    def record(self, key: tuple[str, int, int], step_count: int, arrays: Mapping[str, Array]) -> None:
+        """Note that each of ``step_count`` steps of cell ``key`` used ``arrays`` (path -> array)."""
+        ids = frozenset(id(a) for a in arrays.values())
+        self.names.update({id(a): path for path, a in arrays.items()})
+        self.steps.setdefault(key, []).extend([ids] * step_count)
+
+    def layer_arrays(self, layer: str) -> tuple[set[str], list[int]]:
+        """Distinct tensors a layer's cells used, and per cell the number of steps run."""
+        names: set[str] = set()
+        runs: list[int] = []
+        for (name, _, _), steps in self.steps.items():
+            if name == layer:
+                first = steps[0] if steps else frozenset()
+                if any(s != first for s in steps):
+                    names.add("<different arrays at different steps>")
+                names.update(self.names[i] for i in first)
+                runs.append(len(steps))
+        return names, runs
+
+
+@dataclass(frozen=True)
+class LayerOutput:
+    """What one layer produced: its output array (in the framework's layout) and final states."""
+
+    name: str
+    output: Array
+    states: tuple[Array, ...] = ()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the output."""
+        return tuple(self.output.shape)
+
+
+@dataclass(frozen=True)
+class ForwardResult:
+    """A forward pass: the model output, every layer's output and the recurrent final states.
+
+    ``states[layer]`` follows the framework: stacked ``(h_n, c_n)`` of shape
+    ``(layers·directions, B, width)`` (PyTorch), or per direction ``[h, c]`` arrays of shape
+    ``(B, width)``, forward first (Keras ``return_state``).
+    """
+
+    output: Array
+    layers: tuple[LayerOutput, ...]
+
+    @property
+    def states(self) -> dict[str, tuple[Array, ...]]:
+        """Final states of each recurrent layer, by layer name."""
+        return {lo.name: lo.states for lo in self.layers if lo.states}
+
+
+# ---------------------------------------------------------------------------------------------
+# the public entry point
+
+
+def forward(
+    model: ModelSpec | Mapping[str, Any] | Model,
+    weights: Mapping[str, Any],
+    inputs: Any,
+    *,
+    framework: str | None = None,
+    dtype: str | None = None,
+    trace: Trace | None = None,
+) -> ForwardResult:
+    """Run ``inputs`` through the model with ``weights`` (tensor path -> array).
+
+    ``inputs`` is ``(B, T, I)`` features, or ``(B, T)`` token ids before an embedding. The keys
+    of ``weights`` are the report's tensor paths (``lstm/lstm_cell/kernel``,
+    ``lstm.weight_ih_l0``); a common ``<model name>/`` prefix, as Keras's ``weight.path`` has,
+    is accepted. ``dtype`` (float32 or float64) defaults to the inputs' and weights' own.
+    Returns the output and the final states in the framework's layout.
+    """
+    from lstmcount.weights import check_weights
+
+    x = np.asarray(inputs)
+    steps = x.shape[1] if x.ndim >= 2 else None
+    built = build(model, framework, timesteps=steps)
+    check = check_weights(built.report, weights)
+    if not check.ok:
+        raise WeightsError("weights do not fit the model: " + check.summary())
+    wanted = _dtype(dtype, x, check.weights.values())
+    arrays = {k: np.ascontiguousarray(v, dtype=wanted) for k, v in check.weights.items()}
+    return run(built, arrays, x, dtype=wanted, trace=trace)
+
+
+def _dtype(name: str | None, x: Array, weights: Any) -> Any:
+    if name:
+        return DTYPES[name]
+    kinds = [a.dtype for a in (x, *(np.asarray(w) for w in weights)) if np.issubdtype(a.dtype, np.floating)]
+    found = np.result_type(*kinds) if kinds else np.dtype(np.float32)
+    return np.float64 if found == np.float64 else np.float32
+
+
+def run(
+    model: Model, weights: Mapping[str, Array], inputs: Array, *, dtype: Any = np.float32, trace: Trace | None = None
+) -> ForwardResult:
+    """The forward pass proper, on checked weights of the right dtype (tensor path -> array)."""
+    conv = model.conv
+    x = _model_input(model, np.asarray(inputs), dtype)  # (B, T, I) or (B, T) ids
+    outputs: list[LayerOutput] = []
+    for layer in model.report.layers:
+        spec = model.layer_spec(layer)
+        w = {t.path: weights[t.path] for t in layer.tensors}
+        states: tuple[Array, ...] = ()
+        if layer.recurrent:
+            x, states = _recurrent_layer(conv, layer, spec, w, x, trace)  # (B, T, F) or (B, F)
+        else:
+            x = LAYERS[layer.type](conv, layer, spec, w, x)  # (B, T, F) or (B, F)
+        shown = _framework_layout(conv, layer, x)
+        outputs.append(LayerOutput(layer.name, shown, states))
+    return ForwardResult(output=outputs[-1].output, layers=tuple(outputs))
+
+
+def _model_input(model: Model, x: Array, dtype: Any) -> Array:
+    first = model.report.layers[0]
+    if first.type is LayerType.EMBEDDING:
+        if x.ndim != 2 or not np.issubdtype(x.dtype, np.integer):
+            raise UsageError(
+                f"an embedding input takes integer token ids of shape (B, T), received {x.dtype} {tuple(x.shape)}"
+            )
+        vocab = first.tensors[0].shape[0]
+        if x.size and (x.min() < 0 or x.max() >= vocab):
+            raise UsageError(f"token ids must lie in [0, {vocab}), received ids from {x.min()} to {x.max()}")
+        return x
+    features = model.report.input_shape[-1]
+    if x.ndim != 3 or x.shape[2] != features:
+        raise UsageError(f"the input must have shape (B, T, {features}), received {tuple(x.shape)}")
+    return np.ascontiguousarray(x, dtype=dtype)  # (B, T, I)
+
+
+def _framework_layout(conv: Convention, layer: LayerReport, x: Array) -> Array:
+    """A layer's output as the framework returns it (PyTorch Conv1d: channels first)."""
+    if layer.type is LayerType.CONV1D and conv.conv_channels_first:
+        return x.transpose(0, 2, 1)  # (B, F, T)
+    return x
+
+
+def expected_shape(shape: OutShape, batch: int, steps: int | None) -> tuple[int | None, ...]:
+    """A report shape with the batch axis and an unknown step count filled in."""
+    out = [batch if i == 0 else d for i, d in enumerate(shape)]
+    return tuple(steps if d is None else d for d in out)
+
+
+# ---------------------------------------------------------------------------------------------
+# plain layers
+
+
+def _by_role(tensors: Mapping[str, Array], layer: LayerReport) -> dict[Role, Array]:
+    return {t.role: tensors[t.path] for t in layer.tensors}
+
+
+def _embedding(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
+    table = _by_role(w, layer)[Role.EMBEDDINGS]  # (V, F)
+    return table[x]  # (B, T, F)
+
+
+def _dense(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
+    assert isinstance(spec, DenseSpec)
+    roles = _by_role(w, layer)
+    kernel = roles[Role.KERNEL]  # (F, I) out-first, else (I, F)
+    y = x @ (kernel.T if conv.out_features_first else kernel)  # (B, T, F) or (B, F)
+    if Role.BIAS in roles:
+        y += roles[Role.BIAS]  # (F,)
+    activation(spec.activation)(y)
+    return y
+
+
+def _dropout(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
+    return x  # identity at inference
+
+
+def _conv1d(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
+    assert isinstance(spec, Conv1DSpec)
+    roles = _by_role(w, layer)
+    kernel = roles[Role.KERNEL]  # (F, I, K) out-first, else (K, I, F)
+    if conv.out_features_first:
+        kernel = kernel.transpose(2, 1, 0)  # (K, I, F)
+    k, s = spec.kernel_size, spec.strides
+    steps = x.shape[1]
+    if spec.padding is Padding.SAME:
+        out_steps = -(-steps // s)
+        total = max(0, (out_steps - 1) * s + k - steps)
+        left = total // 2
+        x = np.pad(x, ((0, 0), (left, total - left), (0, 0)))  # (B, T + pad, I)
+    windows = np.lib.stride_tricks.sliding_window_view(x, k, axis=1)[:, ::s]  # (B, T', I, K)
+    y = np.einsum("btik,kif->btf", windows, kernel, optimize=True)  # (B, T', F)
+    if Role.BIAS in roles:
+        y += roles[Role.BIAS]  # (F,)
+    activation(spec.activation)(y)
+    return np.ascontiguousarray(y)
+
+
+def _layer_norm(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
+    assert isinstance(spec, LayerNormSpec)
+    roles = _by_role(w, layer)
+    mean = x.mean(axis=-1, keepdims=True)  # (B, T, 1)
+    centred = x - mean  # (B, T, F)
+    var = (centred * centred).mean(axis=-1, keepdims=True)  # (B, T, 1)
+    y: Array = centred / np.sqrt(var + conv.layer_norm_epsilon)  # (B, T, F)
+    if Role.SCALE in roles:
+        y *= roles[Role.SCALE]  # (F,)
+    if Role.OFFSET in roles:
+        y += roles[Role.OFFSET]  # (F,)
+    return y
+
+
+Layer = Callable[[Convention, LayerReport, LayerSpec, Mapping[str, Array], Array], Array]
+LAYERS: Mapping[LayerType, Layer] = {
+    LayerType.EMBEDDING: _embedding,
+    LayerType.DENSE: _dense,
+    LayerType.DROPOUT: _dropout,
+    LayerType.CONV1D: _conv1d,
+    LayerType.LAYER_NORMALIZATION: _layer_norm,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# recurrent cells: the weights of one cell instance in product-ready form
+
+
+@dataclass
+class Cell:
+    """One cell instance (one direction of one stacked layer), ready for the products.
+
+    ``u`` and ``w`` are views ``(I, G·H)`` and ``(R, G·H)`` of the framework's tensors (a
+    transposed view when the gates sit on axis 0); gate blocks stay in the framework's order.
+    """
+
+    kind: LayerType
+    units: int
+    gates: tuple[Gate, ...]
+    u: Array  # (I, G·H)
+    w: Array  # (R, G·H)
+    b_in: Array | None  # (G·H,) bias added to x_t U
+    b_rec: Array | None  # (G·H,) bias added to h_{t-1} W
+    proj: Array | None  # (H, P)
+    reset_after: bool
+    act: Callable[[Array], None]  # activation of a simple RNN
+    sources: dict[str, Array]  # tensor path -> the framework's array, for the trace
+
+    def block(self, symbol_index: int) -> slice:
+        """Columns of gate ``symbol_index`` in the fused tensors."""
+        return slice(symbol_index * self.units, (symbol_index + 1) * self.units)
+
+    def gate(self, meaning: str) -> int:
+        """Index of the gate whose meaning starts with ``meaning`` (input, forget, update, ...)."""
+        for i, g in enumerate(self.gates):
+            if g.meaning.startswith(meaning):
+                return i
+        raise KeyError(meaning)  # pragma: no cover - every cell of the tables has its gates
+
+    def candidate(self) -> int:
+        """Index of the tanh gate: the cell or state candidate."""
+        return next(i for i, g in enumerate(self.gates) if g.activation == "tanh")
+
+    def activation_runs(self) -> list[tuple[slice, Callable[[Array], None]]]:
+        """Column ranges of the fused gates grouped by activation, in order."""
+        runs: list[tuple[int, int, str]] = []
+        for i, g in enumerate(self.gates):
+            if runs and runs[-1][2] == g.activation and runs[-1][1] == i:
+                runs[-1] = (runs[-1][0], i + 1, g.activation)
+            else:
+                runs.append((i, i + 1, g.activation))
+        return [(slice(a * self.units, b * self.units), activation(act)) for a, b, act in runs]
+
+
+def _matrix(t: TensorReport, a: Array) -> Array:
+    """A fused (gates on ``gate_axis``) weight as the right operand of ``x @ M``."""
+    return a.T if t.gate_axis == 0 else a
+
+
+def make_cell(
+    conv: Convention, layer: LayerReport, spec: RecurrentSpec, w: Mapping[str, Array], k: int, d: int
+) -> Cell:
+    """The weights of cell ``(k, d)`` of ``layer``, read by role from the report's tensors."""
+    tensors = [t for t in layer.tensors if t.stack_index == k and t.direction == d]
+    by_role = {t.role: t for t in tensors}
+    u_t, w_t = by_role[Role.INPUT], by_role[Role.RECURRENT]
+    b_in: Array | None = None
+    b_rec: Array | None = None
+    if Role.BIAS in by_role:
+        bias = w[by_role[Role.BIAS].path]  # (G·H,) or (2, G·H): rows input, recurrent
+        b_in, b_rec = (bias[0], bias[1]) if bias.ndim == 2 else (bias, None)
+    if Role.INPUT_BIAS in by_role:
+        b_in = w[by_role[Role.INPUT_BIAS].path]  # (G·H,)
+    if Role.RECURRENT_BIAS in by_role:
+        b_rec = w[by_role[Role.RECURRENT_BIAS].path]  # (G·H,)
+    proj = None
+    if Role.PROJECTION in by_role:
+        p = w[by_role[Role.PROJECTION].path]  # (P, H) out-first, else (H, P)
+        proj = p.T if conv.out_features_first else p  # (H, P)
+    reset_after = conv.gru_reset_after_default
+    if isinstance(spec, GRUSpec) and spec.reset_after is not None:
+        reset_after = spec.reset_after
+    nonlinearity = spec.nonlinearity.value if isinstance(spec, SimpleRNNSpec) else "tanh"
+    return Cell(
+        kind=layer.type,
+        units=spec.units,
+        gates=conv.gates[layer.type],
+        u=_matrix(u_t, w[u_t.path]),
+        w=_matrix(w_t, w[w_t.path]),
+        b_in=b_in,
+        b_rec=b_rec,
+        proj=proj,
+        reset_after=reset_after,
+        act=activation(nonlinearity),
+        sources={t.path: w[t.path] for t in tensors},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# one time step of each cell; every buffer is preallocated and written in place
+
+
+@dataclass
+class LSTMState:
+    """Buffers of an LSTM cell: the fused gates, c, and a scratch row."""
+
+    z: Array  # (B, 4H)
+    c: Array  # (B, H)
+    tmp: Array  # (B, H)
+    runs: list[tuple[slice, Callable[[Array], None]]]
+    i: slice
+    f: slice
+    g: slice
+    o: slice
+
+
+def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
+    """Zeroed buffers for an LSTM cell."""
+    h = cell.units
+    return LSTMState(
+        z=np.empty((batch, len(cell.gates) * h), dtype),  # (B, 4H)
+        c=np.zeros((batch, h), dtype),  # (B, H)
+        tmp=np.empty((batch, h), dtype),  # (B, H)
+        runs=cell.activation_runs(),
+        i=cell.block(cell.gate("input")),
+        f=cell.block(cell.gate("forget")),
+        g=cell.block(cell.candidate()),
+        o=cell.block(cell.gate("output")),
+    )
+
+
+def lstm_step(cell: Cell, s: LSTMState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
+    """One LSTM step: gates from x_t U + b (given) and h_{t-1} W; updates c, writes h_t."""
+    z = s.z
+    np.matmul(h_prev, cell.w, out=z)  # (B, 4H)
+    z += xw_t  # (B, 4H)
+    for cols, act in s.runs:
+        act(z[:, cols])  # (B, k·H) sigmoid / tanh in place
+    s.c *= z[:, s.f]  # (B, H)  f * c_{t-1}
+    np.multiply(z[:, s.i], z[:, s.g], out=s.tmp)  # (B, H)  i * g
+    s.c += s.tmp  # (B, H)
+    np.tanh(s.c, out=s.tmp)  # (B, H)
+    if cell.proj is None:
+        np.multiply(s.tmp, z[:, s.o], out=h_out)  # (B, H)  o * tanh(c)
+    else:
+        s.tmp *= z[:, s.o]  # (B, H)
+        np.matmul(s.tmp, cell.proj, out=h_out)  # (B, P)  W_hr (o * tanh(c))
+
+
+@dataclass
+class GRUState:
+    """Buffers of a GRU cell."""
+
+    hw: Array  # (B, 3H) h_{t-1} W (+ b_rec)
+    gz: Array  # (B, H) update gate
+    gr: Array  # (B, H) reset gate
+    n: Array  # (B, H) candidate
+    z: slice
+    r: slice
+    n_cols: slice
+    w_zr: Array  # (H, 2H) recurrent weights of update and reset (reset_after false)
+    zr: tuple[slice, slice]  # their columns inside w_zr
+    w_n: Array  # (H, H) recurrent weights of the candidate
+
+
+def gru_state(cell: Cell, batch: int, dtype: Any) -> GRUState:
+    """Buffers for a GRU cell."""
+    h = cell.units
+    z, r, n = cell.gate("update"), cell.gate("reset"), cell.candidate()
+    w_zr = np.concatenate([cell.w[:, cell.block(z)], cell.w[:, cell.block(r)]], axis=1)  # (H, 2H)
+    return GRUState(
+        hw=np.empty((batch, 3 * h), dtype),  # (B, 3H)
+        gz=np.empty((batch, h), dtype),
+        gr=np.empty((batch, h), dtype),
+        n=np.empty((batch, h), dtype),
+        z=cell.block(z),
+        r=cell.block(r),
+        n_cols=cell.block(n),
+        w_zr=w_zr,
+        zr=(slice(0, h), slice(h, 2 * h)),
+        w_n=cell.w[:, cell.block(n)],  # (H, H)
+    )
+
+
+def gru_step(cell: Cell, s: GRUState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
+    """One GRU step: h_t = z * h_{t-1} + (1 - z) * n.
+
+    Reset after (PyTorch; Keras ``reset_after=True``): ``n = tanh(x U_n + b_n + r * (h W_n + b_rec_n))``;
+    reset before (Keras ``reset_after=False``): ``n = tanh(x U_n + b_n + (r * h) W_n)``.
+    """
+    if cell.reset_after:
+        np.matmul(h_prev, cell.w, out=s.hw)  # (B, 3H)
+        if cell.b_rec is not None:
+            s.hw += cell.b_rec  # (B, 3H)
+        np.add(xw_t[:, s.z], s.hw[:, s.z], out=s.gz)  # (B, H)
+        np.add(xw_t[:, s.r], s.hw[:, s.r], out=s.gr)  # (B, H)
+        _sigmoid_(s.gz)
+        _sigmoid_(s.gr)
+        np.multiply(s.gr, s.hw[:, s.n_cols], out=s.n)  # (B, H)  r * (h W_n + b_rec_n)
+    else:
+        hzr = s.hw[:, : 2 * cell.units]  # (B, 2H)
+        np.matmul(h_prev, s.w_zr, out=hzr)  # (B, 2H)
+        if cell.b_rec is not None:
+            hzr[:, s.zr[0]] += cell.b_rec[s.z]  # (B, H)
+            hzr[:, s.zr[1]] += cell.b_rec[s.r]  # (B, H)
+        np.add(xw_t[:, s.z], hzr[:, s.zr[0]], out=s.gz)  # (B, H)
+        np.add(xw_t[:, s.r], hzr[:, s.zr[1]], out=s.gr)  # (B, H)
+        _sigmoid_(s.gz)
+        _sigmoid_(s.gr)
+        np.multiply(s.gr, h_prev, out=s.n)  # (B, H)  r * h
+        np.matmul(s.n.copy(), s.w_n, out=s.n)  # (B, H)  (r * h) W_n
+        if cell.b_rec is not None:
+            s.n += cell.b_rec[s.n_cols]  # (B, H)
+    s.n += xw_t[:, s.n_cols]  # (B, H)
+    np.tanh(s.n, out=s.n)  # (B, H)
+    np.subtract(h_prev, s.n, out=h_out)  # (B, H)  h - n
+    h_out *= s.gz  # (B, H)  z * (h - n)
+    h_out += s.n  # (B, H)  n + z * (h - n) = (1 - z) n + z h
+
+
+@dataclass
+class RNNState:
+    """Buffer of a simple RNN cell."""
+
+    z: Array  # (B, H)
+
+
+def rnn_state(cell: Cell, batch: int, dtype: Any) -> RNNState:
+    """Buffers for a simple RNN cell."""
+    return RNNState(z=np.empty((batch, cell.units), dtype))  # (B, H)
+
+
+def rnn_step(cell: Cell, s: RNNState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
+    """One simple RNN step: h_t = act(x_t U + b + h_{t-1} W)."""
+    np.matmul(h_prev, cell.w, out=h_out)  # (B, H)
+    h_out += xw_t  # (B, H)
+    cell.act(h_out)  # (B, H)
+
+
+STEPS: Mapping[LayerType, tuple[Callable[..., Any], Callable[..., None]]] = {
+    LayerType.LSTM: (lstm_state, lstm_step),
+    LayerType.GRU: (gru_state, gru_step),
+    LayerType.SIMPLE_RNN: (rnn_state, rnn_step),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# the loop over time
+
+
+def input_product(cell: Cell, x_tm: Array) -> Array:
+    """x_t U + b for every step in one matrix product (time-major)."""
+    steps, batch, features = x_tm.shape
+    xw = np.matmul(x_tm.reshape(steps * batch, features), cell.u)  # (T·B, G·H)
+    bias = cell.b_in
+    if cell.b_rec is not None and cell.kind is not LayerType.GRU:
+        bias = cell.b_rec if bias is None else bias + cell.b_rec  # (G·H,) both sit outside any gate
+    if bias is not None:
+        xw += bias  # (T·B, G·H)
+    out: Array = xw.reshape(steps, batch, -1)  # (T, B, G·H)
+    return out
+
+
+def run_cell(
+    cell: Cell,
+    x_tm: Array,
+    *,
+    reverse: bool,
+    keep_sequence: bool,
+    trace: Trace | None = None,
+    key: tuple[str, int, int] = ("", 0, 0),
+) -> tuple[Array, tuple[Array, ...]]:
+    """Run one cell over a time-major input ``(T, B, I)``.
+
+    Returns the outputs ``(T, B, R)`` in time order (or only the final h ``(B, R)`` when
+    ``keep_sequence`` is false: only what the next step needs is kept) and the final states.
+    """
+    steps, batch, _ = x_tm.shape
+    dtype = x_tm.dtype
+    width = cell.w.shape[0]  # R
+    make_state, step = STEPS[cell.kind]
+    state = make_state(cell, batch, dtype)
+    xw = input_product(cell, x_tm)  # (T, B, G·H)
+    zero = np.zeros((batch, width), dtype)  # (B, R)
+    rows = steps if keep_sequence else 2  # every step's h, or two ping-pong rows
+    out = np.empty((rows, batch, width), dtype)  # (T, B, R) or (2, B, R)
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    h_prev = zero
+    for n, t in enumerate(order):
+        h_out = out[t] if keep_sequence else out[n % 2]  # (B, R)
+        step(cell, state, xw[t], h_prev, h_out)
+        h_prev = h_out
+    if trace is not None:
+        trace.record(key, steps, cell.sources)
+    final_h = h_prev.copy()  # (B, R)
+    states = (final_h, state.c.copy()) if isinstance(state, LSTMState) else (final_h,)
+    return (out if keep_sequence else final_h), states
+
+
+def _merge(mode: MergeMode, a: Array, b: Array) -> Array:
+    if mode is MergeMode.CONCAT:
+        return np.concatenate([a, b], axis=-1)  # (..., 2R)
+    if mode is MergeMode.SUM:
+        return a + b
+    if mode is MergeMode.AVE:
+        return (a + b) / 2
+    return a * b
+
+
+def _recurrent_layer(
+    conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array, trace: Trace | None
+) -> tuple[Array, tuple[Array, ...]]:
+    assert isinstance(spec, RecurrentSpec)
+    sequences = len(layer.output_shape) == 3
+    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, I)
+    finals: list[list[Array]] = []  # per cell instance (k, d): [h, c]
+    cells = list(layer.cells)
+    out: Array = x_tm
+    for n, info in enumerate(cells):
+        last = n == len(cells) - 1
+        keep = sequences or not last
+        per_dir: list[Array] = []
+        for d in range(layer.directions):
+            cell = make_cell(conv, layer, spec, w, info.stack_index, d)
+            y, states = run_cell(
+                cell, x_tm, reverse=d == 1, keep_sequence=keep, trace=trace, key=(layer.name, info.stack_index, d)
+            )
+            # without the sequence, y is each direction's final step: forward t = T-1, backward t = 0
+            per_dir.append(y)  # (T, B, R) or (B, R)
+            finals.append(list(states))
+        merge = spec.merge_mode if last else MergeMode.CONCAT
+        out = per_dir[0] if len(per_dir) == 1 else _merge(merge, per_dir[0], per_dir[1])
+        x_tm = out
+    result = np.ascontiguousarray(out.transpose(1, 0, 2)) if sequences else out  # (B, T, F) or (B, F)
+    return result, _states_layout(conv, finals)
+
+
+def _states_layout(conv: Convention, finals: list[list[Array]]) -> tuple[Array, ...]:
+    """Final states as the framework returns them."""
+    if conv.stacked_states:
+        kinds = len(finals[0])
+        return tuple(np.stack([f[j] for f in finals]) for j in range(kinds))  # (L·D, B, width)
+    return tuple(a for f in finals for a in f)  # h, c per direction, each (B, width)
+
+
+# ---------------------------------------------------------------------------------------------
+# weights and inputs for a check run
+
+
+def init_weights(model: Model, seed: int = 0, dtype: Any = np.float32) -> dict[str, Array]:
+    """Random weights in the framework's names and shapes (uniform in ±1/sqrt(fan), as PyTorch)."""
+    rng = np.random.default_rng(seed)
+    out: dict[str, Array] = {}
+    for layer in model.report.layers:
+        for t in layer.tensors:
+            scale = 1.0 / np.sqrt(max(1, _fan(layer, t)))
+            if t.role is Role.SCALE:
+                out[t.path] = (1 + rng.uniform(-0.1, 0.1, t.shape)).astype(dtype)
+            else:
+                out[t.path] = rng.uniform(-scale, scale, t.shape).astype(dtype)
+    return out
+
+
+def _fan(layer: LayerReport, t: TensorReport) -> int:
+    if layer.cells:
+        return layer.cells[0].units
+    if t.role is Role.EMBEDDINGS:
+        return 1
+    return int(np.prod(t.shape)) // max(1, t.shape[0] if len(t.shape) > 1 else t.shape[-1])
+
+
+def random_input(model: Model, batch: int, steps: int, seed: int = 0, dtype: Any = np.float32) -> Array:
+    """A random batch: token ids before an embedding, else standard normal features."""
+    rng = np.random.default_rng(seed + 1)
+    first = model.report.layers[0]
+    if first.type is LayerType.EMBEDDING:
+        vocab = first.tensors[0].shape[0]
+        return rng.integers(0, vocab, size=(batch, steps))  # (B, T)
+    features = int(model.report.input_shape[-1] or 0)
+    return rng.standard_normal((batch, steps, features)).astype(dtype)  # (B, T, I)
+
+
+def estimate_bytes(report: Report, batch: int, steps: int, itemsize: int) -> int:
+    """Bytes a pass needs: weights, the input, each layer's output and the recurrent buffers."""
+    elements = report.total
+    first = report.input_shape
+    elements += batch * steps * int(first[-1] or 1) if len(first) == 3 else batch * steps
+    for layer in report.layers:
+        shape = expected_shape(layer.output_shape, batch, steps)
+        elements += int(np.prod([d or 1 for d in shape], dtype=np.float64))
+        layer_steps = int(expected_shape(layer.input_shape, batch, steps)[1] or 1)
+        for cell in layer.cells:
+            per_dir = batch * layer_steps * (cell.gates * cell.units + 2 * cell.output_size)
+            elements += per_dir * layer.directions
+    return int(elements) * itemsize
+
+
+def iter_recurrent(report: Report) -> Iterator[LayerReport]:
+    """The recurrent layers of a report."""
+    return (layer for layer in report.layers if layer.recurrent)

@@ -1,0 +1,441 @@
+"""The verify command: build the model as NumPy arrays, run a batch through it, show each count hold.
+
+The weights get the framework's tensor names and shapes from the report (or come from a
+``.npz``/``.safetensors`` file, checked like a strict state-dict load); the forward pass in
+:mod:`lstmcount.forward` runs a random batch (or ``--input``) through them. Per layer the
+command prints expected vs actual output shape and counted vs allocated elements, then the final
+states of each recurrent layer and a line showing that every time step used the same weight
+arrays. Exit 0 when everything matches, 1 on a mismatch, 2 on bad input. numpy is imported
+only inside the functions, so the counting path stays light.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from lstmcount.cli import model_options
+from lstmcount.errors import UsageError
+from lstmcount.report import LayerReport, Report
+
+if TYPE_CHECKING:
+    from lstmcount.forward import ForwardResult, Model
+    from lstmcount.weights import WeightCheck
+
+GIB = 1024**3
+DEFAULT_BATCH = 2
+DEFAULT_STEPS = 6
+UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": GIB,
+    "t": 1000**4,
+    "tb": 1000**4,
+    "tib": 1024**4,
+}
+
+
+def parse_size(text: str) -> int:
+    """A byte count such as ``2GiB``, ``512MB``, ``1e9`` or ``4096``."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-z]*)\s*", text.lower())
+    if not match or match.group(2) not in UNITS:
+        raise UsageError(f"--max-memory: expected a size such as 2GiB, 512MB or 1000000, received {text!r}")
+    return int(float(match.group(1)) * UNITS[match.group(2)])
+
+
+def human_bytes(n: float) -> str:
+    """``n`` bytes in binary units: ``1.5 GiB``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    """One layer: expected vs actual output shape, counted params vs allocated elements."""
+
+    name: str
+    class_name: str
+    expected_shape: tuple[int | None, ...]
+    actual_shape: tuple[int, ...]
+    counted: int
+    allocated: int
+
+    @property
+    def ok(self) -> bool:
+        """Shapes and counts agree."""
+        return self.expected_shape == self.actual_shape and self.counted == self.allocated
+
+
+@dataclass(frozen=True)
+class StateCheck:
+    """The final states of one recurrent layer: names, expected and actual shapes."""
+
+    layer: str
+    names: tuple[str, ...]
+    expected: tuple[tuple[int, ...], ...]
+    actual: tuple[tuple[int, ...], ...]
+
+    @property
+    def ok(self) -> bool:
+        """Every state has its expected shape."""
+        return self.expected == self.actual
+
+
+@dataclass(frozen=True)
+class SharingCheck:
+    """Weight sharing over time: distinct arrays the steps touched vs tensors of the layer."""
+
+    layer: str
+    distinct: int
+    tensors: int
+    steps: tuple[int, ...]  # steps run by each cell instance
+    expected_steps: int
+
+    @property
+    def ok(self) -> bool:
+        """Every cell ran every step, and all steps together used exactly the layer's tensors."""
+        return self.distinct == self.tensors and all(s == self.expected_steps for s in self.steps)
+
+
+@dataclass
+class VerifyResult:
+    """Everything ``verify`` found."""
+
+    report: Report
+    batch: int
+    steps: int
+    dtype: str
+    source: str  # "random weights (seed 0)" or the file name
+    estimate: int
+    weights: WeightCheck | None = None
+    layers: list[LayerCheck] = field(default_factory=list)
+    states: list[StateCheck] = field(default_factory=list)
+    sharing: list[SharingCheck] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No mismatch anywhere."""
+        checks: list[Any] = [*self.layers, *self.states, *self.sharing]
+        return (self.weights is None or self.weights.ok) and all(c.ok for c in checks)
+
+
+def state_names(layer: LayerReport, stacked: bool) -> tuple[str, ...]:
+    """Names of a recurrent layer's final states: h_n, c_n (stacked) or h, c per direction."""
+    kinds = ("h", "c") if layer.type.value == "lstm" else ("h",)
+    if stacked:
+        return tuple(f"{k}_n" for k in kinds)
+    if layer.directions == 1:
+        return kinds
+    return tuple(f"{k}_{d}" for d in ("forward", "backward") for k in kinds)
+
+
+def expected_states(layer: LayerReport, batch: int, stacked: bool) -> tuple[tuple[int, ...], ...]:
+    """Shapes of the final states the report implies."""
+    cell = layer.cells[-1]
+    widths = (cell.output_size, cell.units) if layer.type.value == "lstm" else (cell.output_size,)
+    if stacked:
+        n = len(layer.cells) * layer.directions
+        return tuple((n, batch, w) for w in widths)
+    return tuple((batch, w) for _ in range(layer.directions) for w in widths)
+
+
+def verify_model(
+    model: Model,
+    *,
+    batch: int,
+    steps: int,
+    seed: int,
+    dtype: str,
+    max_memory: int,
+    weights_file: str | None = None,
+    input_file: str | None = None,
+    save_output: str | None = None,
+) -> VerifyResult:
+    """Check the memory estimate, make or load the weights, run the pass and compare."""
+    import numpy as np
+
+    from lstmcount import forward as fw
+    from lstmcount.weights import check_weights, read_weights
+
+    x = None
+    if input_file:
+        x = _read_input(input_file)
+        batch, steps = int(x.shape[0]), int(x.shape[1])
+        if steps != (model.spec.input.timesteps or steps):
+            raise UsageError(f"--input: {input_file} has {steps} steps, the model takes {model.spec.input.timesteps}")
+    model = fw.build(model, timesteps=steps)
+    report = model.report
+    itemsize = np.dtype(fw.DTYPES[dtype]).itemsize
+    estimate = fw.estimate_bytes(report, batch, steps, itemsize)
+    if estimate > max_memory:
+        raise UsageError(
+            f"the forward pass needs about {human_bytes(estimate)} ({report.total:,} weights and the "
+            f"activations of batch {batch} × {steps} steps in {dtype}), above --max-memory "
+            f"{human_bytes(max_memory)}; lower --batch or --timesteps, or raise --max-memory"
+        )
+    result = VerifyResult(
+        report=report, batch=batch, steps=steps, dtype=dtype, source=f"random weights (seed {seed})", estimate=estimate
+    )
+    if weights_file:
+        result.source = weights_file
+        result.weights = check_weights(report, read_weights(weights_file))
+        if not result.weights.ok:
+            return result
+        weights = {k: np.ascontiguousarray(v, dtype=fw.DTYPES[dtype]) for k, v in result.weights.weights.items()}
+    else:
+        weights = fw.init_weights(model, seed, fw.DTYPES[dtype])
+    if x is None:
+        x = fw.random_input(model, batch, steps, seed, fw.DTYPES[dtype])
+    trace = fw.Trace()
+    out = fw.run(model, weights, x, dtype=fw.DTYPES[dtype], trace=trace)
+    if save_output:
+        np.save(save_output, out.output)
+    _compare(result, model, weights, out, trace)
+    return result
+
+
+def _read_input(path: str) -> Any:
+    import numpy as np
+
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--input: cannot read {path!r} as a .npy file ({exc})") from None
+    if x.ndim not in (2, 3) or 0 in x.shape:
+        raise UsageError(f"--input: expected (B, T, I) features or (B, T) token ids, received shape {x.shape}")
+    return x
+
+
+def _compare(result: VerifyResult, model: Model, weights: dict[str, Any], out: ForwardResult, trace: Any) -> None:
+    from lstmcount.forward import expected_shape
+
+    conv = model.conv
+    for layer, lo in zip(model.report.layers, out.layers, strict=True):
+        allocated = sum(int(weights[t.path].size) for t in layer.tensors)
+        result.layers.append(
+            LayerCheck(
+                name=layer.name,
+                class_name=layer.class_name,
+                expected_shape=expected_shape(layer.output_shape, result.batch, result.steps),
+                actual_shape=lo.shape,
+                counted=layer.params,
+                allocated=allocated,
+            )
+        )
+        if not layer.recurrent:
+            continue
+        result.states.append(
+            StateCheck(
+                layer=layer.name,
+                names=state_names(layer, conv.stacked_states),
+                expected=expected_states(layer, result.batch, conv.stacked_states),
+                actual=tuple(tuple(s.shape) for s in lo.states),
+            )
+        )
+        used, runs = trace.layer_arrays(layer.name)
+        layer_steps = expected_shape(layer.input_shape, result.batch, result.steps)[1]
+        result.sharing.append(
+            SharingCheck(
+                layer=layer.name,
+                distinct=len(used),
+                tensors=len(layer.tensors),
+                steps=tuple(runs),
+                expected_steps=int(layer_steps or 0),
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+
+
+def _fmt_shape(shape: tuple[Any, ...]) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _mark(ok: bool) -> str:
+    return "✓" if ok else "✗"
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        return "  ".join(parts).rstrip()
+
+    return [line(header), "─" * len(line(header)), *(line(r) for r in rows)]
+
+
+def render_verify(result: VerifyResult) -> str:
+    """The result as text: weights check, per-layer table, final states, weight sharing, verdict."""
+    report = result.report
+    lines = [
+        f"Forward pass in {report.framework_display} conventions: batch {result.batch}, "
+        f"{result.steps} steps, {result.dtype}, {result.source} (about {human_bytes(result.estimate)})",
+    ]
+    if result.weights is not None:
+        check = result.weights
+        lines.append(
+            f"Weights: {len(check.weights)} of "
+            f"{sum(len(layer.tensors) for layer in report.layers)} tensors match by name and shape " + _mark(check.ok)
+        )
+        lines += [f"  {text}" for text in check.lines()]
+        if not check.ok:
+            lines.append("The weights do not fit this model; no forward pass was run.")
+            return "\n".join(lines) + "\n"
+    rows = [
+        [
+            c.name,
+            c.class_name,
+            _fmt_shape(c.expected_shape),
+            _fmt_shape(c.actual_shape),
+            f"{c.counted:,}",
+            f"{c.allocated:,}",
+            _mark(c.ok),
+        ]
+        for c in result.layers
+    ]
+    counted, allocated = sum(c.counted for c in result.layers), sum(c.allocated for c in result.layers)
+    rows.append(["Total", "", "", "", f"{counted:,}", f"{allocated:,}", _mark(counted == allocated)])
+    lines += _table(["Layer", "Class", "Expected shape", "Actual shape", "Counted", "Allocated", ""], rows, {4, 5})
+    if result.states:
+        lines.append("Final states")
+        for s in result.states:
+            parts = []
+            for name, exp, act in zip(s.names, s.expected, s.actual, strict=False):
+                parts.append(
+                    f"{name} {_fmt_shape(act)}"
+                    if exp == act
+                    else f"{name} {_fmt_shape(act)} (expected {_fmt_shape(exp)})"
+                )
+            if len(s.actual) != len(s.expected):
+                parts.append(f"{len(s.actual)} states (expected {len(s.expected)})")
+            lines.append(f"  {s.layer}: {', '.join(parts)} {_mark(s.ok)}")
+    if result.sharing:
+        lines.append("Weights shared across time steps")
+        for w in result.sharing:
+            cells = len(w.steps)
+            who = "its cell" if cells == 1 else f"each of its {cells} cells"
+            lines.append(
+                f"  {w.layer}: {w.distinct} distinct weight arrays served every one of the {w.expected_steps} "
+                f"steps of {who}; the layer has {w.tensors} tensors, whatever T is {_mark(w.ok)}"
+            )
+    lines.append("All shapes and counts match." if result.ok else "Mismatch: see the lines marked ✗.")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# the command
+
+
+@click.command("verify")
+@click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
+@model_options
+@click.option(
+    "--framework",
+    type=click.Choice(["keras", "pytorch"]),
+    default=None,
+    help="Weight layout [default: the spec's, or keras].",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BATCH,
+    show_default=True,
+    metavar="B",
+    help="Batch size of the random input.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and input.")
+@click.option(
+    "--dtype",
+    type=click.Choice(["float32", "float64"]),
+    default="float32",
+    show_default=True,
+    help="Floating-point type of the pass.",
+)
+@click.option(
+    "--weights",
+    "weights_file",
+    default=None,
+    metavar="FILE",
+    help="Weights to check and use: .npz or .safetensors, keyed by tensor path.",
+)
+@click.option(
+    "--input",
+    "input_file",
+    default=None,
+    metavar="FILE.npy",
+    help="Input batch instead of random data: (B, T, I) features or (B, T) token ids.",
+)
+@click.option("--save-output", default=None, metavar="FILE.npy", help="Save the model output as .npy.")
+@click.option(
+    "--max-memory",
+    default="2GiB",
+    show_default=True,
+    metavar="SIZE",
+    help="Refuse a pass estimated to need more memory than this.",
+)
+def verify_command(
+    args: tuple[str, ...],
+    framework: str | None,
+    batch: int,
+    seed: int,
+    dtype: str,
+    weights_file: str | None,
+    input_file: str | None,
+    save_output: str | None,
+    max_memory: str,
+    **kwargs: Any,
+) -> None:
+    """Run a forward pass in NumPy and show that every shape and count holds.
+
+    Builds the weights with the framework's tensor names and shapes (or loads them with
+    --weights), runs a batch through them and prints, per layer, expected vs actual output
+    shape and counted vs allocated elements, then the final states and the weight sharing
+    over time. Exit 0 when all match, 1 on a mismatch, 2 on bad input.
+
+    \b
+    Example:
+      lstmcount verify 100 128 --dense 1
+      lstmcount verify model.yaml --weights model.safetensors --framework pytorch
+    """
+    from lstmcount.api import count_located
+    from lstmcount.cli import flags_from
+    from lstmcount.forward import Model
+    from lstmcount.inputs import resolve
+
+    flags = flags_from(kwargs)
+    limit = parse_size(max_memory)
+    resolved = resolve(args, flags, framework)
+    spec = resolved.spec
+    steps = spec.input.timesteps or DEFAULT_STEPS
+    report = count_located(spec, framework, resolved.document)
+    result = verify_model(
+        Model(spec, report),
+        batch=batch,
+        steps=steps,
+        seed=seed,
+        dtype=dtype,
+        max_memory=limit,
+        weights_file=weights_file,
+        input_file=input_file,
+        save_output=save_output,
+    )
+    click.echo(render_verify(result), nl=False)
+    if not result.ok:
+        raise click.exceptions.Exit(1)

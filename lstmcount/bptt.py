@@ -250,8 +250,8 @@ def to_framework(arrays: dict[str, Array], tensors: tuple[TensorReport, ...], co
             value = _reorder(arrays["bh"], order, h_)
         else:  # pragma: no cover - projections are refused before
             raise UsageError(f"--bptt cannot show tensor {tensor.name}")
-        if value.shape != tensor.shape:
-            value = value.T  # column-vector layout: (G*H, I) rather than (I, G*H)
+        if value.ndim == 2 and tensor.role in (Role.INPUT, Role.RECURRENT) and tensor.gate_axis == 0:
+            value = value.T  # gates stacked along axis 0: column-vector layout (G*H, I), not (I, G*H)
         assert value.shape == tensor.shape, (tensor.name, value.shape, tensor.shape)
         out[tensor.name] = value
     return out

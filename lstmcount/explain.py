@@ -404,15 +404,11 @@ def _block_names(cell: Cell, tensor: TensorReport, row: int | None) -> list[tupl
     return out
 
 
-def _notation_shape(cell: Cell, role: Role) -> tuple[int, ...] | None:
-    info = cell.info
-    if role is Role.INPUT:
-        return (info.input_size, info.units) if cell.row else (info.units, info.input_size)
-    if role is Role.RECURRENT:
-        return (info.output_size, info.units) if cell.row else (info.units, info.output_size)
-    if role is Role.PROJECTION:
-        return (info.units, info.proj_size) if cell.row else (info.proj_size, info.units)
-    return None
+
+
+def _column_layout(tensor: TensorReport) -> bool:
+    """Whether a gate-stacked weight is stored (G·H, I), to multiply a column vector, not (I, G·H)."""
+    return tensor.gate_axis == 0
 
 
 def fused(cell: Cell, tensors: Sequence[TensorReport]) -> tuple[list[str], Table, list[str]]:
@@ -435,7 +431,6 @@ def fused(cell: Cell, tensors: Sequence[TensorReport]) -> tuple[list[str], Table
     for tensor in stacked:
         header.append(f"{w.code(tensor.name)} {shape(tensor.shape)}, axis {tensor.gate_axis}")
         two_rows = len(tensor.shape) == 2 and tensor.role is Role.BIAS
-        target = _notation_shape(cell, tensor.role)
         cells: list[list[str]] = [[] for _ in cell.gates]
         for row in ([0, 1] if two_rows else [None]):
             for k, (_gate, name) in enumerate(_block_names(cell, tensor, row)):
@@ -452,7 +447,7 @@ def fused(cell: Cell, tensors: Sequence[TensorReport]) -> tuple[list[str], Table
                 if row is not None:
                     block = block[1:]
                 text = f"{w.m(name)} = {w.code('[' + ', '.join(index) + ']')}"
-                if target is not None and tuple(block) != target and tuple(reversed(block)) == target:
+                if len(block) == 2 and _column_layout(tensor) == cell.row:
                     text += TRANSPOSE[w.tex]
                 cells[k].append(text)
         columns.append(["; ".join(c) for c in cells])
@@ -461,10 +456,9 @@ def fused(cell: Cell, tensors: Sequence[TensorReport]) -> tuple[list[str], Table
     for tensor in tensors:
         if tensor.gate_axis is not None:
             continue
-        target = _notation_shape(cell, tensor.role)
         text = f"{w.code(tensor.name)} {shape(tensor.shape)} is not split by gate: {w.m(cell.proj())} = "
         text += w.code(tensor.name)
-        if target is not None and tuple(tensor.shape) != target:
+        if cell.conv.out_features_first == cell.row:
             text += TRANSPOSE[w.tex]
         rest.append(text + ".")
     return lead, Table(tuple(header), rows), rest

@@ -181,8 +181,25 @@ def main() -> None:
     "--format", "fmt_name", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
 @click.option("--width", type=click.IntRange(min=40), default=None, help="Table width [default: terminal].")
+@click.option(
+    "--batch", type=click.IntRange(min=1), default=None, metavar="B", help="Add MACs, FLOPs and memory for B sequences."
+)
+@click.option("--lengths", default=None, metavar="L1,L2,...", help="Costs for packed sequences of these lengths.")
+@click.option(
+    "--compat",
+    type=click.Choice(["torchinfo", "thop", "ptflops", "calflops", "torchprofile"]),
+    default=None,
+    help="Also show the MACs this tool would print.",
+)
 def count_command(
-    args: tuple[str, ...], framework: str | None, fmt_name: str, width: int | None, **kwargs: Any
+    args: tuple[str, ...],
+    framework: str | None,
+    fmt_name: str,
+    width: int | None,
+    batch: int | None,
+    lengths: str | None,
+    compat: str | None,
+    **kwargs: Any,
 ) -> None:
     """Count the parameters of a recurrent model, per layer, per gate and per tensor.
 
@@ -201,7 +218,12 @@ def count_command(
     comparison = compare(resolved.spec, framework, document=resolved.document)
     if width is None and sys.stdout.isatty():
         width = min(shutil.get_terminal_size().columns, 140)
-    click.echo(render(comparison, fmt_name, width=width, color=use_color()), nl=False)
+    text = render(comparison, fmt_name, width=width, color=use_color())
+    if batch or lengths or compat:
+        from lstmcount.costs import with_costs
+
+        text = with_costs(text, fmt_name, comparison.reports, batch, lengths, compat)
+    click.echo(text, nl=False)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

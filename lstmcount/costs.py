@@ -494,8 +494,12 @@ def _memory(report: Report, layers: Sequence[LayerCost]) -> Memory:
             f"largest layer input + output + step state, at {where}: {peak:,} B" if where else "0 B",
         )
         total = sum(c.training_bytes or 0 for c in layers)
-        terms = " + ".join(f"{c.training_bytes:,}" for c in layers if c.training_bytes)
-        train = MemoryItem("activations, training (BPTT)", total, f"{terms} = {total:,} B" if terms else "0 B")
+        kept = [c for c in layers if c.training_bytes]
+        if len(kept) == 1:
+            text = f"{kept[0].name}: {kept[0].training_formula}"
+        else:
+            text = " + ".join(f"{c.name} {c.training_bytes:,}" for c in kept) + f" = {total:,} B" if kept else "0 B"
+        train = MemoryItem("activations, training (BPTT)", total, text)
     return Memory(
         parameters=params, gradients=grads, optimizer=optimizer, inference_activations=inf, training_activations=train
     )
@@ -652,6 +656,63 @@ def render_costs_markdown(costs: Costs) -> str:
     return "\n".join(lines) + "\n"
 
 
+def parse_lengths(text: str | None) -> list[int] | None:
+    """``"7,3,1"`` to ``[7, 3, 1]``; a one-line error for anything else."""
+    if text is None:
+        return None
+    try:
+        values = [int(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise UsageError(f"--lengths must be comma-separated positive integers, received {text!r}") from None
+    if not values or min(values) < 1:
+        raise UsageError(f"--lengths must be comma-separated positive integers, received {text!r}")
+    return values
+
+
+def with_costs(
+    text: str,
+    fmt_name: str,
+    reports: Sequence[Report],
+    batch: int | None,
+    lengths: str | None,
+    compat: str | None,
+) -> str:
+    """The count command's output with the costs added: a ``costs`` key in JSON, a section otherwise."""
+    import json
+
+    from lstmcount.compat import compat_counts, tool
+
+    sizes = parse_lengths(lengths)
+    if batch is None and sizes is None and compat is None:
+        return text
+    if fmt_name not in ("table", "markdown", "json"):
+        raise UsageError(f"--batch, --lengths and --compat need --format table, markdown or json, not {fmt_name}")
+    batch = batch or (len(sizes) if sizes else 1)
+    estimates = [estimate(report, batch, None, sizes) for report in reports]
+    if compat is not None and any(c.timesteps is None for c in estimates):
+        raise UsageError("--compat needs the sequence length: give --timesteps T (or --lengths)")
+    rows = [
+        compat_counts(report, batch, c.timesteps) if c.timesteps else []
+        for report, c in zip(reports, estimates, strict=True)
+    ]
+    if compat is not None:
+        rows = [[row for row in found if row[0] == tool(compat).name] for found in rows]
+    if fmt_name == "json":
+        doc = json.loads(text)
+        for target, costs, found in zip(doc.get("reports", [doc]), estimates, rows, strict=True):
+            target["costs"] = costs_to_dict(costs)
+            target["costs"]["compat"] = [{"tool": name, "macs": number, "reason": why} for name, number, why in found]
+        return json.dumps(doc, indent=2) + "\n"
+    render = render_costs_markdown if fmt_name == "markdown" else render_costs_text
+    out = text.rstrip("\n") + "\n"
+    for costs, found in zip(estimates, rows, strict=True):
+        out += "\n" + render(costs)
+        if found:
+            out += "\nMACs other tools print for this model (as PyTorch modules):\n"
+            out += "".join(f"  {name}: {number:,} ({why})\n" for name, number, why in found)
+    return out
+
+
 __all__ = [
     "CONVENTION",
     "Costs",
@@ -663,4 +724,5 @@ __all__ = [
     "estimate",
     "render_costs_markdown",
     "render_costs_text",
+    "with_costs",
 ]

@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from math import prod
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -357,12 +358,12 @@ def shapes(cell: Cell) -> Table:
 
     if cell.notation is Notation.CONCAT:
         rows.append((names(cell.wcat), shape((h_, r_ + i_)),
-                     f"trained: recurrent and input weights side by side, multiply [h_{{t-1}}, x_t]"))
+                     "trained: recurrent and input weights side by side, multiply " + w.m("[h_{t-1}, x_t]")))
     else:
         u_shape = (i_, h_) if cell.row else (h_, i_)
         w_shape = (r_, h_) if cell.row else (h_, r_)
-        rows.append((names(cell.u), shape(u_shape), "trained: input weights, multiply x_t"))
-        rows.append((names(cell.wr), shape(w_shape), "trained: recurrent weights, multiply h_{t-1}"))
+        rows.append((names(cell.u), shape(u_shape), "trained: input weights, multiply " + w.m("x_t")))
+        rows.append((names(cell.wr), shape(w_shape), "trained: recurrent weights, multiply " + w.m("h_{t-1}")))
     if cell.info.bias_vectors == 1:
         rows.append((names(cell.b), shape((h_,)), "trained: biases"))
     elif cell.two_biases:
@@ -377,7 +378,7 @@ def shapes(cell: Cell) -> Table:
         rows.append((w.m(cell.proj()), shape(p_shape), "trained: projection of the output"))
     rows.append((w.m("x_t"), _vec(cell, i_), "input at step t (a batch stacks B of them)"))
     if cell.notation is Notation.CONCAT:
-        rows.append((w.m("[h_{t-1}, x_t]"), _vec(cell, r_ + i_), "h_{t-1} and x_t one after the other"))
+        rows.append((w.m("[h_{t-1}, x_t]"), _vec(cell, r_ + i_), w.m("h_{t-1}") + " and " + w.m("x_t") + " one after the other"))
     rows.append((w.m("h_{t-1}") + ", " + w.m("h_t"), _vec(cell, r_), "hidden state: computed, not trained"))
     if cell.layer.type is LayerType.LSTM:
         rows.append((w.m("c_{t-1}") + ", " + w.m("c_t"), _vec(cell, h_), "cell state: computed, not trained"))
@@ -475,10 +476,10 @@ def relations(cell: Cell) -> list[str]:
     wh = w.sub("W", "h" + g.symbol)
     i_, h_, r_ = info.input_size, info.units, info.output_size
     lines = [
-        f"Row and column vectors: {w.m('x_t ' + u)} (Keras notation, {u} is {shape((i_, h_))}) and "
-        f"{w.m(wi + ' x_t')} (PyTorch notation, {wi} is {shape((h_, i_))}) are the same product, "
+        f"Row and column vectors: {w.m('x_t ' + u)} (Keras notation, {w.m(u)} is {shape((i_, h_))}) and "
+        f"{w.m(wi + ' x_t')} (PyTorch notation, {w.m(wi)} is {shape((h_, i_))}) are the same product, "
         f"with {w.m(wi + ' = ' + w.t(u))}; likewise {w.m(wh + ' = ' + w.t(wk))} for the recurrent weights.",
-        f"Concatenated: {w.m(w.sub('W', s or g.symbol) + ' [h_{t-1}, x_t]')} puts {w.m(wh)} and {w.m(wi)} side by "
+        f"Concatenated: {w.m(w.sub('W', s) + ' [h_{t-1}, x_t]')} puts {w.m(wh)} and {w.m(wi)} side by "
         f"side, {shape((h_, r_ + i_))}: {h_}×{r_ + i_} = {fmt(h_ * (r_ + i_))} = {h_}×{r_} + {h_}×{i_}, "
         "the same weights and the same count. "
         f"(So {w.m(wk)} names the recurrent matrix in Keras notation but the whole concatenated matrix "
@@ -505,9 +506,10 @@ def count_lines(report: Report, cells: dict[str, Cell]) -> list[str]:
                 n_cat = info.units * (info.output_size + info.input_size)
                 terms = [f"{w.m(cell.wcat(g))} {info.units}×{info.output_size + info.input_size} ({fmt(n_cat)})"]
             else:
-                terms = [f"{w.m(cell.u(g))} {info.input_size}×{info.units} ({fmt(info.input_size * info.units)})",
-                         f"{w.m(cell.wr(g))} {info.output_size}×{info.units} "
-                         f"({fmt(info.output_size * info.units)})"]
+                u_dims = (info.input_size, info.units) if cell.row else (info.units, info.input_size)
+                w_dims = (info.output_size, info.units) if cell.row else (info.units, info.output_size)
+                terms = [f"{w.m(cell.u(g))} {u_dims[0]}×{u_dims[1]} ({fmt(prod(u_dims))})",
+                         f"{w.m(cell.wr(g))} {w_dims[0]}×{w_dims[1]} ({fmt(prod(w_dims))})"]
             if info.bias_vectors == 1:
                 terms.append(f"{w.m(cell.b(g))} {info.units}")
             elif info.bias_vectors == 2:
@@ -561,7 +563,9 @@ def unrolled(cell: Cell, steps: int) -> tuple[list[str], list[str]]:
         out = f"{state} at step {t}"
         label = f"x_{t}".ljust(width + 2)
         end = ""
-        if t == steps:
+        if len(layer.cells) > 1 or layer.directions > 1:
+            end = ""
+        elif t == steps:
             end = "  → output " + shape_text(last_output)
         elif len(layer.output_shape) == 3:
             end = "  → output step"
@@ -575,6 +579,9 @@ def unrolled(cell: Cell, steps: int) -> tuple[list[str], list[str]]:
         "each tensor and then updates the one shared set once per batch, never one copy per step "
         "(see --bptt).",
     ]
+    if len(layer.cells) > 1:
+        meaning.append(f"Drawn: stacked layer 0. Each of the {len(layer.cells)} stacked layers is a cell like it "
+                       "with its own weights, unrolled the same way over the outputs of the layer below.")
     if layer.directions > 1:
         meaning.append("A bidirectional layer has a second cell with its own weights that runs from step "
                        f"{steps} back to step 1.")
@@ -610,7 +617,7 @@ def build(report: Report, spec: ModelSpec, notation: Notation, *, tex: bool = Fa
     sections: list[Section] = []
     style = {
         Notation.KERAS: "keras notation: row vectors, x_t U + h_{t-1} W + b",
-        Notation.PYTORCH: "pytorch notation: column vectors, W_i· x_t + W_h· h_{t-1} + b",
+        Notation.PYTORCH: "pytorch notation: column vectors, W_ii x_t + W_hi h_{t-1} + b",
         Notation.CONCAT: "concat notation: column vectors, one matrix W over [h_{t-1}, x_t]",
     }[notation]
     for layer in report.layers:
@@ -639,7 +646,8 @@ def build(report: Report, spec: ModelSpec, notation: Notation, *, tex: bool = Fa
         if layer.directions > 1:
             extra.append("The backward direction has the same equations and shapes with its own weights.")
         extra.append(f"Trained parameters are the {'matrices and biases' if info.bias_vectors else 'matrices'} "
-                     "above; x_t, h_t and the gate values are computed at each step, not trained.")
+                     f"above; {w.m('x_t')}, {w.m('h_t')}{' and the gate values' if cell.n_gates > 1 else ''} are computed "
+                     "at each step, not trained.")
         section.items.append(extra)
         sections.append(section)
         own = [t for t in layer.tensors if t.stack_index == info.stack_index and t.direction == 0]
@@ -696,7 +704,8 @@ def render_text(sections: Sequence[Section]) -> str:
 
 
 def _tex_note(note: str) -> str:
-    return note.replace("_{t-1}", "").replace("[h, x_t]", "[h, x]")
+    """A note for ``\\text{}``: its symbols go back into math mode."""
+    return note.replace("[h_{t-1}, x_t]", "$[h_{t-1}, x_t]$").replace(" h_{t-1} ", " $h_{t-1}$ ")
 
 
 def render_markdown(sections: Sequence[Section]) -> str:

@@ -124,12 +124,7 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise self.fail(node, f"nested more than {MAX_DEPTH} levels deep", path or "<document>")
         if node.tag not in _STANDARD:
-            raise self.fail(
-                node,
-                f"tag {node.tag!r} is not allowed in a spec",
-                path or "<document>",
-                "remove the tag: specs hold plain mappings, lists, numbers and strings",
-            )
+            raise self.refuse_tag(node, path or "<document>")
         mark = node.start_mark
         self.positions[path] = (mark.line + 1, mark.column + 1)
         if self.keep_spans:
@@ -176,6 +171,33 @@ class _Builder:
             return [self.build(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(node.value)]
         return self.scalar(node, path or "<document>")
 
+    def refuse_tag(self, node: yaml.Node, path: str) -> SpecError:
+        """The error for a node whose tag a spec cannot hold (python objects, dates, sets...)."""
+        tag = str(node.tag)
+        short = tag.replace("tag:yaml.org,2002:", "!!")
+        if isinstance(node, yaml.ScalarNode) and tag in _IMPLICIT:
+            return self.fail(
+                node,
+                f"{_IMPLICIT[tag]} value is not allowed here",
+                path,
+                f"quote it to write a string: '{node.value}'",
+                expected="a number, boolean or string",
+                received=f"{_IMPLICIT[tag]} {node.value!r}",
+            )
+        if short.startswith("!!python/"):
+            return self.fail(
+                node,
+                f"unsafe tag {short!r} refused (specs are loaded safely, never as Python objects)",
+                path,
+                "remove the tag",
+            )
+        return self.fail(
+            node,
+            f"tag {short!r} is not allowed in a spec",
+            path,
+            "remove the tag: specs hold plain mappings, lists, numbers and strings",
+        )
+
     def scalar(self, node: yaml.Node, path: str) -> Any:
         """The value of a plain scalar node (int, float, bool, null or string)."""
         try:
@@ -190,13 +212,21 @@ class _Builder:
             ) from None
 
 
+#: tags PyYAML resolves plain scalars to that a spec has no use for (``name: 2024-01-01``)
+_IMPLICIT = {"tag:yaml.org,2002:timestamp": "a date", "tag:yaml.org,2002:merge": "a merge key ('<<')"}
+
+
 def _node_kind(node: yaml.Node) -> str:
     return {"MappingNode": "a mapping", "SequenceNode": "a list"}.get(type(node).__name__, "a tagged value")
 
 
 def _decode(raw: bytes, file: str) -> str:
+    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+                      (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):  # fmt: skip
+        if raw.startswith(bom):
+            raise SpecError(f"{name} text, not UTF-8", location=Location(file, 1), hint="save the file as UTF-8")
     if b"\x00" in raw[:8192]:
-        raise SpecError("binary file, not a spec", location=Location(file), hint="give a YAML or JSON file")
+        raise SpecError("binary file, not a spec", location=Location(file, 1), hint="give a YAML or JSON file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -209,12 +239,21 @@ def _decode(raw: bytes, file: str) -> str:
 
 
 def _yaml_error(exc: yaml.YAMLError, file: str, text: str) -> SpecError:
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        return SpecError(
+            f"YAML syntax error: control character U+{code:04X} is not allowed",
+            location=Location(file, line, col),
+            hint="remove it from the file",
+        )
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
     context = " ".join(str(getattr(exc, "context", None) or "").split())
     location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
     line_text = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
-    if "tab" in problem or (mark and "\t" in line_text[: mark.column + 1]):
+    if "tab character" in problem or (mark and "\t" in line_text[: mark.column + 1]):
         tab = line_text.find("\t")
         if tab >= 0 and mark:
             location = Location(file, mark.line + 1, tab + 1)
@@ -230,7 +269,7 @@ def _yaml_error(exc: yaml.YAMLError, file: str, text: str) -> SpecError:
             hint="a spec file holds one document; split it or remove the '---'",
         )
     hint = None
-    if "mapping values are not allowed" in problem:
+    if "did not find expected key" in problem or "mapping values are not allowed" in problem:
         hint = "check the indentation of this line, or quote a value that contains ': '"
     elif "could not find expected ':'" in problem:
         hint = "a key needs ': ' after it; check the indentation"
@@ -300,7 +339,14 @@ def _parse_json(text: str, file: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
-        raise SpecError(f"JSON syntax error: {exc.msg}", location=Location(file, exc.lineno, exc.colno)) from None
+        hint = None
+        if exc.msg.startswith("Expecting") and text[: exc.pos].rstrip().endswith(","):
+            hint = "remove the trailing comma"
+        elif exc.msg.startswith("Expecting property name") and text[exc.pos : exc.pos + 1] == "'":
+            hint = "JSON needs double quotes"
+        raise SpecError(
+            f"JSON syntax error: {exc.msg}", location=Location(file, exc.lineno, exc.colno), hint=hint
+        ) from None
     except _JSONDuplicateError as dup:
         try:  # the YAML composer knows where the second key sits
             parse_text(text, file)

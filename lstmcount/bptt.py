@@ -113,8 +113,8 @@ def forward(cell: Cell, x: Array) -> tuple[Array, list[dict[str, Array]]]:
         ax = xt @ cell.U + _bias(cell, "x", cell.U.shape[1])  # (B, G*H)
         if cell.kind is LayerType.LSTM:
             a = ax + h @ cell.W + _bias(cell, "h", cell.W.shape[1])  # (B, 4H)
-            i, f = _sigmoid(a[:, :h_]), _sigmoid(a[:, h_:2 * h_])  # (B, H) each
-            g, o = np.tanh(a[:, 2 * h_:3 * h_]), _sigmoid(a[:, 3 * h_:])  # (B, H) each
+            i, f = _sigmoid(a[:, :h_]), _sigmoid(a[:, h_ : 2 * h_])  # (B, H) each
+            g, o = np.tanh(a[:, 2 * h_ : 3 * h_]), _sigmoid(a[:, 3 * h_ :])  # (B, H) each
             c_new = f * c + i * g  # (B, H)
             h_new = o * np.tanh(c_new)  # (B, H)
             caches.append({"x": xt, "h": h, "c": c, "i": i, "f": f, "g": g, "o": o, "c_new": c_new})
@@ -123,13 +123,13 @@ def forward(cell: Cell, x: Array) -> tuple[Array, list[dict[str, Array]]]:
             if cell.reset_after:
                 ah = h @ cell.W + _bias(cell, "h", cell.W.shape[1])  # (B, 3H)
                 r = _sigmoid(ax[:, :h_] + ah[:, :h_])  # (B, H)
-                z = _sigmoid(ax[:, h_:2 * h_] + ah[:, h_:2 * h_])  # (B, H)
-                n = np.tanh(ax[:, 2 * h_:] + r * ah[:, 2 * h_:])  # (B, H)
+                z = _sigmoid(ax[:, h_ : 2 * h_] + ah[:, h_ : 2 * h_])  # (B, H)
+                n = np.tanh(ax[:, 2 * h_ :] + r * ah[:, 2 * h_ :])  # (B, H)
                 caches.append({"x": xt, "h": h, "r": r, "z": z, "n": n, "ah": ah})
             else:
-                a_rz = ax[:, :2 * h_] + h @ cell.W[:, :2 * h_]  # (B, 2H)
+                a_rz = ax[:, : 2 * h_] + h @ cell.W[:, : 2 * h_]  # (B, 2H)
                 r, z = _sigmoid(a_rz[:, :h_]), _sigmoid(a_rz[:, h_:])  # (B, H) each
-                n = np.tanh(ax[:, 2 * h_:] + (r * h) @ cell.W[:, 2 * h_:])  # (B, H)
+                n = np.tanh(ax[:, 2 * h_ :] + (r * h) @ cell.W[:, 2 * h_ :])  # (B, H)
                 caches.append({"x": xt, "h": h, "r": r, "z": z, "n": n})
             h = z * h + (1.0 - z) * n  # (B, H)
         else:
@@ -178,7 +178,7 @@ def backward(cell: Cell, x: Array) -> list[dict[str, Array]]:
             dh_prev = dh * z
             dan = dn * (1.0 - n**2)  # (B, H): through tanh
             if cell.reset_after:
-                ah_n = cache["ah"][:, 2 * h_:]
+                ah_n = cache["ah"][:, 2 * h_ :]
                 dar = dan * ah_n * r * (1 - r)
                 daz = dz * z * (1 - z)
                 dax = np.concatenate([dar, daz, dan], axis=1)  # (B, 3H)
@@ -186,14 +186,14 @@ def backward(cell: Cell, x: Array) -> list[dict[str, Array]]:
                 step = {"U": xt.T @ dax, "W": h_prev.T @ dah, "bx": dax.sum(0), "bh": dah.sum(0)}
                 dh = dh_prev + dah @ cell.W.T
             else:
-                d_rh = dan @ cell.W[:, 2 * h_:].T  # (B, H): gradient at r ⊙ h_{t-1}
+                d_rh = dan @ cell.W[:, 2 * h_ :].T  # (B, H): gradient at r ⊙ h_{t-1}
                 dar = d_rh * h_prev * r * (1 - r)
                 daz = dz * z * (1 - z)
                 da_rz = np.concatenate([dar, daz], axis=1)  # (B, 2H)
                 dax = np.concatenate([da_rz, dan], axis=1)  # (B, 3H)
                 dw = np.concatenate([h_prev.T @ da_rz, (r * h_prev).T @ dan], axis=1)  # (H, 3H)
                 step = {"U": xt.T @ dax, "W": dw, "bx": dax.sum(0), "bh": np.zeros(3 * h_)}
-                dh = dh_prev + d_rh * r + da_rz @ cell.W[:, :2 * h_].T
+                dh = dh_prev + d_rh * r + da_rz @ cell.W[:, : 2 * h_].T
         else:
             da = dh * _act_grad(cell.activation, cache["a"], cache["out"])  # (B, H)
             step = {"U": xt.T @ da, "W": h_prev.T @ da, "bx": da.sum(0), "bh": da.sum(0)}
@@ -212,8 +212,9 @@ def finite_differences(cell: Cell, x: Array, eps: float = FD_EPS) -> dict[str, A
             plus, minus = value.copy(), value.copy()
             plus[index] += eps
             minus[index] -= eps
-            grad[index] = (loss(cell.with_params({name: plus}), x)
-                           - loss(cell.with_params({name: minus}), x)) / (2 * eps)
+            grad[index] = (loss(cell.with_params({name: plus}), x) - loss(cell.with_params({name: minus}), x)) / (
+                2 * eps
+            )
         grads[name] = grad
     return grads
 
@@ -228,12 +229,13 @@ def _order(conv: Convention, kind: LayerType) -> list[int]:
 
 
 def _reorder(array: Array, order: list[int], h_: int) -> Array:
-    blocks = [array[..., k * h_:(k + 1) * h_] for k in order]
+    blocks = [array[..., k * h_ : (k + 1) * h_] for k in order]
     return np.concatenate(blocks, axis=-1)
 
 
-def to_framework(arrays: dict[str, Array], tensors: tuple[TensorReport, ...], conv: Convention,
-                 kind: LayerType, h_: int) -> dict[str, Array]:
+def to_framework(
+    arrays: dict[str, Array], tensors: tuple[TensorReport, ...], conv: Convention, kind: LayerType, h_: int
+) -> dict[str, Array]:
     """Canonical arrays (weights or their gradients) as the framework's own tensors, by name."""
     order = _order(conv, kind)
     out: dict[str, Array] = {}
@@ -287,13 +289,14 @@ class BPTTResult:
         return {name: sum((s[name] for s in self.steps), np.zeros_like(v)) for name, v in self.cell.params().items()}
 
 
-def make_cell(layer: RecurrentSpec, input_size: int, units: int, bias_vectors: int,
-              rng: np.random.Generator, reset_after: bool) -> Cell:
+def make_cell(
+    layer: RecurrentSpec, input_size: int, units: int, bias_vectors: int, rng: np.random.Generator, reset_after: bool
+) -> Cell:
     """A cell with seeded weights (normal, scale WEIGHT_SCALE) in canonical order and row layout."""
     gates = len(CANONICAL[layer.TYPE])
     width = gates * units
-    U = rng.normal(0.0, WEIGHT_SCALE, (input_size, width))  # (I, G*H)
-    W = rng.normal(0.0, WEIGHT_SCALE, (units, width))  # (H, G*H)
+    U = rng.normal(0.0, WEIGHT_SCALE, (input_size, width))  # noqa: N806 - the symbol; (I, G*H)
+    W = rng.normal(0.0, WEIGHT_SCALE, (units, width))  # noqa: N806 - the symbol; (H, G*H)
     bx = rng.normal(0.0, WEIGHT_SCALE, width) if bias_vectors >= 1 else None  # (G*H,)
     bh = rng.normal(0.0, WEIGHT_SCALE, width) if bias_vectors == 2 else None  # (G*H,)
     activation = layer.nonlinearity.value if isinstance(layer, SimpleRNNSpec) else "tanh"
@@ -302,12 +305,18 @@ def make_cell(layer: RecurrentSpec, input_size: int, units: int, bias_vectors: i
 
 def _small(layer: LayerReport) -> bool:
     cell = layer.cells[0]
-    return (len(layer.cells) == 1 and layer.directions == 1 and not cell.proj_size
-            and cell.input_size <= MAX_SHOWN and cell.units <= MAX_SHOWN)
+    return (
+        len(layer.cells) == 1
+        and layer.directions == 1
+        and not cell.proj_size
+        and cell.input_size <= MAX_SHOWN
+        and cell.units <= MAX_SHOWN
+    )
 
 
-def run_for(report: Report, spec: ModelSpec, *, steps: int | None = None, batch: int | None = None,
-            seed: int = 0) -> BPTTResult:
+def run_for(
+    report: Report, spec: ModelSpec, *, steps: int | None = None, batch: int | None = None, seed: int = 0
+) -> BPTTResult:
     """Run the demonstration on the model's first recurrent layer if small, else on a tiny one like it."""
     layer = next((x for x in report.layers if x.recurrent), None)
     if layer is None:
@@ -316,12 +325,19 @@ def run_for(report: Report, spec: ModelSpec, *, steps: int | None = None, batch:
     assert isinstance(layer_spec, RecurrentSpec)
     tiny = not _small(layer)
     if tiny:
-        changes: dict[str, Any] = {"units": TINY_UNITS, "bidirectional": False, "num_layers": 1,
-                                   "input_size": None, "name": None, "return_sequences": False}
+        changes: dict[str, Any] = {
+            "units": TINY_UNITS,
+            "bidirectional": False,
+            "num_layers": 1,
+            "input_size": None,
+            "name": None,
+            "return_sequences": False,
+        }
         if isinstance(layer_spec, LSTMSpec):
             changes["proj_size"] = 0
         small_spec = dataclasses.replace(
-            spec, input=dataclasses.replace(spec.input, features=TINY_INPUT, vocab=None),
+            spec,
+            input=dataclasses.replace(spec.input, features=TINY_INPUT, vocab=None),
             layers=(dataclasses.replace(layer_spec, **changes),),
         )
         layer = count(small_spec, report.framework).layers[0]
@@ -337,8 +353,16 @@ def run_for(report: Report, spec: ModelSpec, *, steps: int | None = None, batch:
     x = rng.normal(0.0, 1.0, (batch or DEFAULT_BATCH, steps or DEFAULT_STEPS, info.input_size))  # (B, T, I)
     own = tuple(t for t in layer.tensors if t.stack_index == info.stack_index and t.direction == 0)
     layer = dataclasses.replace(layer, tensors=own)
-    return BPTTResult(layer=layer, conv=conv, cell=cell, x=x, loss=loss(cell, x), steps=backward(cell, x),
-                      finite=finite_differences(cell, x), tiny=tiny)
+    return BPTTResult(
+        layer=layer,
+        conv=conv,
+        cell=cell,
+        x=x,
+        loss=loss(cell, x),
+        steps=backward(cell, x),
+        finite=finite_differences(cell, x),
+        tiny=tiny,
+    )
 
 
 def _number(value: float) -> str:
@@ -348,7 +372,7 @@ def _number(value: float) -> str:
 
 def _vector(values: Array, h_: int) -> str:
     flat = values.reshape(-1)
-    groups = [" ".join(_number(v) for v in flat[k:k + h_]) for k in range(0, flat.size, h_)]
+    groups = [" ".join(_number(v) for v in flat[k : k + h_]) for k in range(0, flat.size, h_)]
     return "[ " + " | ".join(groups) + " ]"
 
 
@@ -412,5 +436,14 @@ def describe(result: BPTTResult) -> list[str]:
     return lines
 
 
-__all__ = ["BPTTResult", "Cell", "backward", "describe", "finite_differences", "forward", "loss", "run_for",
-           "to_framework"]
+__all__ = [
+    "BPTTResult",
+    "Cell",
+    "backward",
+    "describe",
+    "finite_differences",
+    "forward",
+    "loss",
+    "run_for",
+    "to_framework",
+]

@@ -305,8 +305,7 @@ def equations(cell: Cell) -> list[Eq]:
         for gate in cell.gates:
             out.append(Eq(cell.var(gate), w.act(gate.activation, cell.affine(gate)), _note(gate)))
         i, f, g, o = (cell.var(cell.gate(r)) for r in "ifgo")
-        out.append(Eq("c_t", f"{f} {w.odot} c_{{t-1}} + {i} {w.odot} {g}",
-                      "cell state: a gated sum, no activation"))
+        out.append(Eq("c_t", f"{f} {w.odot} c_{{t-1}} + {i} {w.odot} {g}", "cell state: a gated sum, no activation"))
         inner = f"{o} {w.odot} {w.act('tanh', 'c_t')}"
         if cell.info.proj_size:
             rhs = f"({inner}) {cell.proj()}" if cell.row else f"{cell.proj()} ({inner})"
@@ -332,13 +331,13 @@ def equations(cell: Cell) -> list[Eq]:
             if cell.info.bias_vectors == 1:  # pragma: no cover - reset_after always keeps two biases
                 pre += f" + {cell.b(gate)}"
         else:
-            pre = cell.affine(gate, h=f"{r} {w.odot} h_{{t-1}}" if cell.notation is Notation.CONCAT
-                              else f"({r} {w.odot} h_{{t-1}})")
+            pre = cell.affine(
+                gate, h=f"{r} {w.odot} h_{{t-1}}" if cell.notation is Notation.CONCAT else f"({r} {w.odot} h_{{t-1}})"
+            )
             note = "candidate: reset applied to h_{t-1} before the product"
         out.append(Eq(cell.var(gate), w.act(gate.activation, pre), note))
     z, n = cell.var(z_gate), cell.var(n_gate)
-    out.append(Eq("h_t", f"{z} {w.odot} h_{{t-1}} + (1 {w.minus} {z}) {w.odot} {n}",
-                  "new hidden state = output"))
+    out.append(Eq("h_t", f"{z} {w.odot} h_{{t-1}} + (1 {w.minus} {z}) {w.odot} {n}", "new hidden state = output"))
     return out
 
 
@@ -357,8 +356,13 @@ def shapes(cell: Cell) -> Table:
         return ", ".join(w.m(fn(g)) for g in gates)
 
     if cell.notation is Notation.CONCAT:
-        rows.append((names(cell.wcat), shape((h_, r_ + i_)),
-                     "trained: recurrent and input weights side by side, multiply " + w.m("[h_{t-1}, x_t]")))
+        rows.append(
+            (
+                names(cell.wcat),
+                shape((h_, r_ + i_)),
+                "trained: recurrent and input weights side by side, multiply " + w.m("[h_{t-1}, x_t]"),
+            )
+        )
     else:
         u_shape = (i_, h_) if cell.row else (h_, i_)
         w_shape = (r_, h_) if cell.row else (h_, r_)
@@ -378,7 +382,8 @@ def shapes(cell: Cell) -> Table:
         rows.append((w.m(cell.proj()), shape(p_shape), "trained: projection of the output"))
     rows.append((w.m("x_t"), _vec(cell, i_), "input at step t (a batch stacks B of them)"))
     if cell.notation is Notation.CONCAT:
-        rows.append((w.m("[h_{t-1}, x_t]"), _vec(cell, r_ + i_), w.m("h_{t-1}") + " and " + w.m("x_t") + " one after the other"))
+        both = w.m("h_{t-1}") + " and " + w.m("x_t") + " one after the other"
+        rows.append((w.m("[h_{t-1}, x_t]"), _vec(cell, r_ + i_), both))
     rows.append((w.m("h_{t-1}") + ", " + w.m("h_t"), _vec(cell, r_), "hidden state: computed, not trained"))
     if cell.layer.type is LayerType.LSTM:
         rows.append((w.m("c_{t-1}") + ", " + w.m("c_t"), _vec(cell, h_), "cell state: computed, not trained"))
@@ -405,8 +410,6 @@ def _block_names(cell: Cell, tensor: TensorReport, row: int | None) -> list[tupl
     return out
 
 
-
-
 def _column_layout(tensor: TensorReport) -> bool:
     """Whether a gate-stacked weight is stored (G·H, I), to multiply a column vector, not (I, G·H)."""
     return tensor.gate_axis == 0
@@ -422,29 +425,33 @@ def fused(cell: Cell, tensors: Sequence[TensorReport]) -> tuple[list[str], Table
     h_ = cell.info.units
     order = ", ".join(g.symbol for g in cell.gates)
     if cell.n_gates > 1:
-        lead = [f"{cell.conv.display} stacks the {cell.n_gates} gates in the order {order}, each block "
-                f"{h_} wide along the gate axis:"]
+        lead = [
+            f"{cell.conv.display} stacks the {cell.n_gates} gates in the order {order}, each block "
+            f"{h_} wide along the gate axis:"
+        ]
     else:
         lead = [f"One gate ({order}): each {cell.conv.display} tensor is its matrix or bias whole:"]
     stacked = [t for t in tensors if t.gate_axis is not None]
     header = ["Gate"]
     columns: list[list[str]] = []
     for tensor in stacked:
+        axis = tensor.gate_axis
+        assert axis is not None
         header.append(f"{w.code(tensor.name)} {shape(tensor.shape)}, axis {tensor.gate_axis}")
         two_rows = len(tensor.shape) == 2 and tensor.role is Role.BIAS
         cells: list[list[str]] = [[] for _ in cell.gates]
-        for row in ([0, 1] if two_rows else [None]):
+        for row in [0, 1] if two_rows else [None]:
             for k, (_gate, name) in enumerate(_block_names(cell, tensor, row)):
                 index = []
-                for axis in range(len(tensor.shape)):
-                    if axis == tensor.gate_axis:
+                for dim in range(len(tensor.shape)):
+                    if dim == axis:
                         index.append(f"{k * h_}:{(k + 1) * h_}")
                     elif row is not None:
                         index.append(str(row))
                     else:
                         index.append(":")
                 block = list(tensor.shape)
-                block[tensor.gate_axis] = h_
+                block[axis] = h_
                 if row is not None:
                     block = block[1:]
                 text = f"{w.m(name)} = {w.code('[' + ', '.join(index) + ']')}"
@@ -508,8 +515,10 @@ def count_lines(report: Report, cells: dict[str, Cell]) -> list[str]:
             else:
                 u_dims = (info.input_size, info.units) if cell.row else (info.units, info.input_size)
                 w_dims = (info.output_size, info.units) if cell.row else (info.units, info.output_size)
-                terms = [f"{w.m(cell.u(g))} {u_dims[0]}×{u_dims[1]} ({fmt(prod(u_dims))})",
-                         f"{w.m(cell.wr(g))} {w_dims[0]}×{w_dims[1]} ({fmt(prod(w_dims))})"]
+                terms = [
+                    f"{w.m(cell.u(g))} {u_dims[0]}×{u_dims[1]} ({fmt(prod(u_dims))})",
+                    f"{w.m(cell.wr(g))} {w_dims[0]}×{w_dims[1]} ({fmt(prod(w_dims))})",
+                ]
             if info.bias_vectors == 1:
                 terms.append(f"{w.m(cell.b(g))} {info.units}")
             elif info.bias_vectors == 2:
@@ -519,27 +528,33 @@ def count_lines(report: Report, cells: dict[str, Cell]) -> list[str]:
             where = f"{layer.name}" + (f", layer {info.stack_index}" if len(layer.cells) > 1 else "")
             lines.append(f"{where}, one gate: " + " + ".join(terms) + f" = {fmt(per_gate)}")
             if info.gates > 1:
-                lines.append(f"{where}, {info.gates} gates ({', '.join(x.symbol for x in cell.gates)}): "
-                             f"{info.gates} × {fmt(per_gate)} = {fmt(per_gate * info.gates)}")
+                lines.append(
+                    f"{where}, {info.gates} gates ({', '.join(x.symbol for x in cell.gates)}): "
+                    f"{info.gates} × {fmt(per_gate)} = {fmt(per_gate * info.gates)}"
+                )
             if info.proj_size:
-                lines.append(f"{where}, projection: {w.m(cell.proj())} {info.units}×{info.proj_size} = "
-                             f"{fmt(info.units * info.proj_size)}")
+                lines.append(
+                    f"{where}, projection: {w.m(cell.proj())} {info.units}×{info.proj_size} = "
+                    f"{fmt(info.units * info.proj_size)}"
+                )
             if layer.directions > 1:
-                lines.append(f"{where}, {layer.directions} directions, each with its own weights: "
-                             f"{layer.directions} × {fmt(cell_params(info))} = "
-                             f"{fmt(layer.directions * cell_params(info))}")
+                lines.append(
+                    f"{where}, {layer.directions} directions, each with its own weights: "
+                    f"{layer.directions} × {fmt(cell_params(info))} = "
+                    f"{fmt(layer.directions * cell_params(info))}"
+                )
             if len(layer.cells) > 1 or layer.directions > 1:
                 lines.append(f"{where}, formula: {cell_formula(info)} = {fmt(cell_params(info))}")
         stored = [t for t in layer.tensors if t.stack_index == layer.cells[0].stack_index and t.direction == 0]
-        lines.append(f"{layer.name}, as {cell.conv.display} stores one cell: "
-                     + " + ".join(f"{w.code(t.name)} {'×'.join(map(str, t.shape))}" for t in stored)
-                     + f" = {fmt(sum(t.params for t in stored))}")
+        lines.append(
+            f"{layer.name}, as {cell.conv.display} stores one cell: "
+            + " + ".join(f"{w.code(t.name)} {'×'.join(map(str, t.shape))}" for t in stored)
+            + f" = {fmt(sum(t.params for t in stored))}"
+        )
         lines.append(f"{layer.name} ({layer.class_name}): {layer.formula}")
     parts = " + ".join(fmt(layer.params) for layer in report.layers)
-    lines.append(f"Total: {parts} = {fmt(report.total)}" if len(report.layers) > 1
-                 else f"Total: {fmt(report.total)}")
-    lines.append("No batch size B and no number of time steps T in any term: the count depends on "
-                 "neither.")
+    lines.append(f"Total: {parts} = {fmt(report.total)}" if len(report.layers) > 1 else f"Total: {fmt(report.total)}")
+    lines.append("No batch size B and no number of time steps T in any term: the count depends on neither.")
     return lines
 
 
@@ -580,11 +595,14 @@ def unrolled(cell: Cell, steps: int) -> tuple[list[str], list[str]]:
         "(see --bptt).",
     ]
     if len(layer.cells) > 1:
-        meaning.append(f"Drawn: stacked layer 0. Each of the {len(layer.cells)} stacked layers is a cell like it "
-                       "with its own weights, unrolled the same way over the outputs of the layer below.")
+        meaning.append(
+            f"Drawn: stacked layer 0. Each of the {len(layer.cells)} stacked layers is a cell like it "
+            "with its own weights, unrolled the same way over the outputs of the layer below."
+        )
     if layer.directions > 1:
-        meaning.append("A bidirectional layer has a second cell with its own weights that runs from step "
-                       f"{steps} back to step 1.")
+        meaning.append(
+            f"A bidirectional layer has a second cell with its own weights that runs from step {steps} back to step 1."
+        )
     del conv
     return drawing, meaning
 
@@ -603,12 +621,20 @@ def _cell_for(report: Report, layer: LayerReport, spec: ModelSpec, notation: Not
     reset_after = conv.gru_reset_after_default
     if isinstance(layer_spec, GRUSpec) and layer_spec.reset_after is not None:
         reset_after = layer_spec.reset_after
-    return Cell(layer=layer, info=layer.cells[0], conv=conv, notation=notation, w=w,
-                activation=activation, reset_after=reset_after)
+    return Cell(
+        layer=layer,
+        info=layer.cells[0],
+        conv=conv,
+        notation=notation,
+        w=w,
+        activation=activation,
+        reset_after=reset_after,
+    )
 
 
-def build(report: Report, spec: ModelSpec, notation: Notation, *, tex: bool = False,
-          steps: int = DEFAULT_STEPS) -> list[Section]:
+def build(
+    report: Report, spec: ModelSpec, notation: Notation, *, tex: bool = False, steps: int = DEFAULT_STEPS
+) -> list[Section]:
     """The explanation of every recurrent layer of ``report``, then its count and unrolled view."""
     w = Writer(tex)
     cells = {layer.name: _cell_for(report, layer, spec, notation, w) for layer in report.layers if layer.recurrent}
@@ -629,25 +655,33 @@ def build(report: Report, spec: ModelSpec, notation: Notation, *, tex: bool = Fa
         if info.proj_size:
             sizes += f", P = {info.proj_size} projection"
         head = f"{layer.name} ({layer.class_name}) in {report.framework_display} conventions"
-        section = Section(f"{head}: one time step", [
-            [f"{sizes}.", f"Written in {style}."],
-            [eq for eq in equations(cell)],
-        ])
+        section = Section(
+            f"{head}: one time step",
+            [
+                [f"{sizes}.", f"Written in {style}."],
+                [eq for eq in equations(cell)],
+            ],
+        )
         section.items.append(shapes(cell))
         extra = []
         if len(layer.cells) > 1:
-            extra.append("Further stacked layers have the same equations with their own weights, input width "
-                         + ", ".join(f"I = {c.input_size} (layer {c.stack_index})" for c in layer.cells[1:]) + ".")
+            extra.append(
+                "Further stacked layers have the same equations with their own weights, input width "
+                + ", ".join(f"I = {c.input_size} (layer {c.stack_index})" for c in layer.cells[1:])
+                + "."
+            )
         if cell.notation is Notation.CONCAT and layer.type is LayerType.GRU and cell.reset_after:
             n_gate = cell.gate("n")
-            extra.append(f"{w.m(cell.wcat(n_gate))} = [{w.m(cell.split_parts(n_gate)[1].split()[0])} | "
-                         f"{w.m(cell.split_parts(n_gate)[0].split()[0])}] is counted like the others, "
-                         "but the candidate uses its two halves apart.")
+            extra.append(
+                f"{w.m(cell.wcat(n_gate))} = [{w.m(cell.split_parts(n_gate)[1].split()[0])} | "
+                f"{w.m(cell.split_parts(n_gate)[0].split()[0])}] is counted like the others, "
+                "but the candidate uses its two halves apart."
+            )
         if layer.directions > 1:
             extra.append("The backward direction has the same equations and shapes with its own weights.")
-        extra.append(f"Trained parameters are the {'matrices and biases' if info.bias_vectors else 'matrices'} "
-                     f"above; {w.m('x_t')}, {w.m('h_t')}{' and the gate values' if cell.n_gates > 1 else ''} are computed "
-                     "at each step, not trained.")
+        trained = "matrices and biases" if info.bias_vectors else "matrices"
+        computed = f"{w.m('x_t')}, {w.m('h_t')}" + (" and the gate values" if cell.n_gates > 1 else "")
+        extra.append(f"Trained parameters are the {trained} above; {computed} are computed at each step, not trained.")
         section.items.append(extra)
         sections.append(section)
         own = [t for t in layer.tensors if t.stack_index == info.stack_index and t.direction == 0]
@@ -660,8 +694,9 @@ def build(report: Report, spec: ModelSpec, notation: Notation, *, tex: bool = Fa
     sections.append(Section("Count, step by step", [count_lines(report, cells)]))
     first = next(iter(cells.values()))
     drawing, meaning = unrolled(first, steps)
-    sections.append(Section(f"{first.layer.name} unrolled over T = {steps} time steps",
-                            [Drawing(tuple(drawing)), meaning]))
+    sections.append(
+        Section(f"{first.layer.name} unrolled over T = {steps} time steps", [Drawing(tuple(drawing)), meaning])
+    )
     return sections
 
 
@@ -698,8 +733,16 @@ def render_text(sections: Sequence[Section]) -> str:
                 out.extend(f"  {e.lhs.ljust(lw)} = {e.rhs.ljust(rw)}   {e.note}".rstrip() for e in item)
             else:
                 for line in item:
-                    out.extend(textwrap.wrap(line, WRAP, initial_indent="  ", subsequent_indent="    ",
-                                             break_on_hyphens=False, break_long_words=False))
+                    out.extend(
+                        textwrap.wrap(
+                            line,
+                            WRAP,
+                            initial_indent="  ",
+                            subsequent_indent="    ",
+                            break_on_hyphens=False,
+                            break_long_words=False,
+                        )
+                    )
     return "\n".join(out) + "\n"
 
 
@@ -752,8 +795,9 @@ def _lengths(text: str | None) -> list[int] | None:
     return values
 
 
-def costs_lines(report: Report, batch: int, timesteps: int | None, lengths: list[int] | None,
-                *, tex: bool = False) -> list[str] | None:
+def costs_lines(
+    report: Report, batch: int, timesteps: int | None, lengths: list[int] | None, *, tex: bool = False
+) -> list[str] | None:
     """The compute and memory costs from :mod:`lstmcount.costs`, or None when it is not available."""
     try:
         from lstmcount import costs
@@ -784,21 +828,55 @@ def bptt_lines(result: BPTTResult) -> list[str]:
 @click.command("explain")
 @click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
 @model_options
-@click.option("--framework", type=click.Choice(["keras", "pytorch"]), default=None,
-              help="Weight layout whose tensors are split and counted [default: the spec's, or keras].")
-@click.option("--notation", type=click.Choice([n.value for n in Notation]), default=None,
-              help="keras: x_t U + h W; pytorch: W_i x_t + W_h h; concat: W [h, x] "
-                   "[default: the framework's own].")
-@click.option("--format", "fmt_name", type=click.Choice(["text", "markdown"]), default="text",
-              show_default=True, help="Plain text, or Markdown with LaTeX equations.")
-@click.option("--batch", type=click.IntRange(min=1), default=None, metavar="B",
-              help="Batch size, for the costs section and --bptt.")
-@click.option("--lengths", default=None, metavar="L1,L2,...",
-              help="Lengths of the sequences of a padded batch, for the costs section.")
-@click.option("--bptt", is_flag=True, default=False,
-              help="Run forward and backward through time in NumPy and show each step's gradient.")
-def explain_command(args: tuple[str, ...], framework: str | None, notation: str | None, fmt_name: str,
-                    batch: int | None, lengths: str | None, bptt: bool, **kwargs: Any) -> None:
+@click.option(
+    "--framework",
+    type=click.Choice(["keras", "pytorch"]),
+    default=None,
+    help="Weight layout whose tensors are split and counted [default: the spec's, or keras].",
+)
+@click.option(
+    "--notation",
+    type=click.Choice([n.value for n in Notation]),
+    default=None,
+    help="keras: x_t U + h W; pytorch: W_i x_t + W_h h; concat: W [h, x] [default: the framework's own].",
+)
+@click.option(
+    "--format",
+    "fmt_name",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Plain text, or Markdown with LaTeX equations.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="B",
+    help="Batch size, for the costs section and --bptt.",
+)
+@click.option(
+    "--lengths",
+    default=None,
+    metavar="L1,L2,...",
+    help="Lengths of the sequences of a padded batch, for the costs section.",
+)
+@click.option(
+    "--bptt",
+    is_flag=True,
+    default=False,
+    help="Run forward and backward through time in NumPy and show each step's gradient.",
+)
+def explain_command(
+    args: tuple[str, ...],
+    framework: str | None,
+    notation: str | None,
+    fmt_name: str,
+    batch: int | None,
+    lengths: str | None,
+    bptt: bool,
+    **kwargs: Any,
+) -> None:
     """Explain a recurrent cell: its equations with shapes, fused tensors, count and unrolled view.
 
     \b

@@ -75,8 +75,9 @@ def test_framework_tensors_follow_gate_order_and_layout() -> None:
     assert tensors["kernel"].shape == (3, 6)
     np.testing.assert_array_equal(tensors["kernel"][:, 0:2], U[:, 2:4])  # z first
     np.testing.assert_array_equal(tensors["kernel"][:, 2:4], U[:, 0:2])  # then r
-    np.testing.assert_array_equal(tensors["bias"][1], np.concatenate([keras.cell.bh[2:4], keras.cell.bh[0:2],
-                                                                      keras.cell.bh[4:6]]))
+    np.testing.assert_array_equal(
+        tensors["bias"][1], np.concatenate([keras.cell.bh[2:4], keras.cell.bh[0:2], keras.cell.bh[4:6]])
+    )
     torch_layout = _result({"type": "gru", "units": 2}, "pytorch")
     tensors = torch_layout.framework(torch_layout.cell.params())
     assert tensors["weight_ih_l0"].shape == (6, 3)

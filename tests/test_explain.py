@@ -40,21 +40,47 @@ NOTATION_FRAMEWORK = {"keras": "keras", "pytorch": "pytorch", "concat": "pytorch
 @pytest.mark.parametrize("notation", [n.value for n in Notation])
 def test_golden_per_notation_and_cell(notation: str, cell: str, golden: Golden) -> None:
     """Each notation × cell renders exactly as its golden file."""
-    text = explain("100", "128", *CELL_ARGS[cell], "--notation", notation,
-                   "--framework", NOTATION_FRAMEWORK[notation])
+    text = explain("100", "128", *CELL_ARGS[cell], "--notation", notation, "--framework", NOTATION_FRAMEWORK[notation])
     golden(f"explain/{cell}_{notation}.txt", text)
 
 
 VARIANTS = {
     "gru_no_reset_after_keras_concat": ["10", "8", "--cell", "gru", "--no-reset-after", "--notation", "concat"],
     "gru_reset_after_keras_concat": ["10", "8", "--cell", "gru", "--notation", "concat"],
-    "rnn_relu_keras_on_pytorch": ["10", "8", "--cell", "rnn", "--nonlinearity", "relu", "--framework",
-                                  "pytorch", "--notation", "keras"],
+    "rnn_relu_keras_on_pytorch": [
+        "10",
+        "8",
+        "--cell",
+        "rnn",
+        "--nonlinearity",
+        "relu",
+        "--framework",
+        "pytorch",
+        "--notation",
+        "keras",
+    ],
     "lstm_projection_pytorch": ["100", "128", "--proj-size", "64", "--framework", "pytorch"],
-    "lstm_projection_keras_notation": ["100", "128", "--proj-size", "64", "--framework", "pytorch",
-                                       "--notation", "keras"],
-    "lstm_bidirectional_stacked_pytorch": ["100", "128", "--bidirectional", "--num-layers", "2",
-                                           "--framework", "pytorch", "--dense", "1"],
+    "lstm_projection_keras_notation": [
+        "100",
+        "128",
+        "--proj-size",
+        "64",
+        "--framework",
+        "pytorch",
+        "--notation",
+        "keras",
+    ],
+    "lstm_bidirectional_stacked_pytorch": [
+        "100",
+        "128",
+        "--bidirectional",
+        "--num-layers",
+        "2",
+        "--framework",
+        "pytorch",
+        "--dense",
+        "1",
+    ],
     "lstm_two_layers_keras_dense": ["100", "128", "64", "--dense", "1", "--return-sequences"],
     "lstm_markdown": ["100", "128", "--format", "markdown"],
     "gru_markdown_pytorch": ["10", "8", "--cell", "gru", "--framework", "pytorch", "--format", "markdown"],
@@ -83,8 +109,9 @@ def test_answers_a_first_model_summary() -> None:
 def test_cell_state_has_no_activation_around_it() -> None:
     """c_t is a gated sum: no sigmoid or tanh is applied to it (tanh appears only in h_t)."""
     for notation in Notation:
-        line = next(x for x in explain("5", "4", "--notation", notation.value).splitlines()
-                    if x.strip().startswith("c_t "))
+        line = next(
+            x for x in explain("5", "4", "--notation", notation.value).splitlines() if x.strip().startswith("c_t ")
+        )
         rhs = line.split("=", 1)[1].split("   ")[0]
         assert "sigmoid" not in rhs and "tanh" not in rhs
 
@@ -93,9 +120,15 @@ def test_count_section_sums_to_report_total() -> None:
     """The derivation's last line is the report's total, and every layer's formula appears."""
     args = ["100", "128", "64", "--dense", "1", "--framework", "pytorch", "--bidirectional"]
     text = explain(*args)
-    data = {"framework": "pytorch", "input": {"features": 100},
-            "layers": [{"type": "lstm", "units": 128, "bidirectional": True, "return_sequences": True},
-                       {"type": "lstm", "units": 64, "bidirectional": True}, {"type": "dense", "units": 1}]}
+    data = {
+        "framework": "pytorch",
+        "input": {"features": 100},
+        "layers": [
+            {"type": "lstm", "units": 128, "bidirectional": True, "return_sequences": True},
+            {"type": "lstm", "units": 64, "bidirectional": True},
+            {"type": "dense", "units": 1},
+        ],
+    }
     report = count_dict(data)
     for layer in report.layers:
         assert layer.formula in text
@@ -119,10 +152,17 @@ frameworks = st.sampled_from(["keras", "pytorch"])
 
 
 @settings(max_examples=30, deadline=None)
-@given(features=sizes, units=sizes, cell=cells, framework=frameworks, notation=st.sampled_from(list(Notation)),
-       steps=st.integers(1, 40))
-def test_count_does_not_depend_on_time_steps(features: int, units: int, cell: str, framework: str,
-                                             notation: Notation, steps: int) -> None:
+@given(
+    features=sizes,
+    units=sizes,
+    cell=cells,
+    framework=frameworks,
+    notation=st.sampled_from(list(Notation)),
+    steps=st.integers(1, 40),
+)
+def test_count_does_not_depend_on_time_steps(
+    features: int, units: int, cell: str, framework: str, notation: Notation, steps: int
+) -> None:
     """The count section is identical for any T and ends in the counter's total."""
     data = {"framework": framework, "input": {"features": features}, "layers": [{"type": cell, "units": units}]}
     spec = spec_from_dict(data)
@@ -144,10 +184,18 @@ def test_cli_count_does_not_depend_on_batch_or_steps(features: int, units: int, 
 
 
 @settings(max_examples=40, deadline=None)
-@given(features=sizes, units=st.integers(2, 300), cell=cells, framework=frameworks,
-       notation=st.sampled_from(list(Notation)), bias=st.booleans(), proj=st.booleans())
-def test_shape_table_adds_up_to_the_cell_count(features: int, units: int, cell: str, framework: str,
-                                              notation: Notation, bias: bool, proj: bool) -> None:
+@given(
+    features=sizes,
+    units=st.integers(2, 300),
+    cell=cells,
+    framework=frameworks,
+    notation=st.sampled_from(list(Notation)),
+    bias=st.booleans(),
+    proj=st.booleans(),
+)
+def test_shape_table_adds_up_to_the_cell_count(
+    features: int, units: int, cell: str, framework: str, notation: Notation, bias: bool, proj: bool
+) -> None:
     """Summing the trained rows of the shape table (one matrix per name) gives the counter's cell count."""
     layer: dict[str, object] = {"type": cell, "units": units, "use_bias": bias}
     if proj and cell == "lstm" and framework == "pytorch":
@@ -164,11 +212,14 @@ def test_shape_table_adds_up_to_the_cell_count(features: int, units: int, cell: 
     assert total == cell_params(report.layers[0].cells[0])
 
 
-@pytest.mark.parametrize(("argv", "needle"), [
-    (["explain", "100", "128", "--lengths", "3,x"], "--lengths must be comma-separated positive integers"),
-    (["explain", "100", "128", "--lengths", "3,4", "--batch", "3"], "--lengths gives 2 lengths but --batch is 3"),
-    (["explain", "100"], "give UNITS after INPUT"),
-])
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["explain", "100", "128", "--lengths", "3,x"], "--lengths must be comma-separated positive integers"),
+        (["explain", "100", "128", "--lengths", "3,4", "--batch", "3"], "--lengths gives 2 lengths but --batch is 3"),
+        (["explain", "100"], "give UNITS after INPUT"),
+    ],
+)
 def test_bad_input_is_one_line(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Bad explain input is one error line with exit code 2, never a traceback."""
     assert run(argv) == 2

@@ -56,8 +56,7 @@ def test_gradient_matches_torch_autograd(torch: ModuleType, layer: dict[str, Any
 
 
 @pytest.mark.parametrize(("layer", "cls"), CASES)
-def test_each_step_contribution_matches_a_per_step_copy(torch: ModuleType, layer: dict[str, Any],
-                                                        cls: str) -> None:
+def test_each_step_contribution_matches_a_per_step_copy(torch: ModuleType, layer: dict[str, Any], cls: str) -> None:
     """Unrolled with one copy of the weights per step, autograd gives each copy the step's contribution."""
     result = _result(layer)
     weights = result.framework(result.cell.params())
@@ -77,8 +76,13 @@ def test_each_step_contribution_matches_a_per_step_copy(torch: ModuleType, layer
     for t, copy in enumerate(copies):
         step = result.framework(result.steps[t])
         for name, grad in step.items():
-            np.testing.assert_allclose(getattr(copy, name.removesuffix("_l0")).grad.numpy(), grad,
-                                       rtol=1e-9, atol=1e-12, err_msg=f"step {t + 1}, {name}")
+            np.testing.assert_allclose(
+                getattr(copy, name.removesuffix("_l0")).grad.numpy(),
+                grad,
+                rtol=1e-9,
+                atol=1e-12,
+                err_msg=f"step {t + 1}, {name}",
+            )
 
 
 KERAS_CASES = [
@@ -90,8 +94,9 @@ KERAS_CASES = [
 
 
 @pytest.mark.parametrize(("layer", "cls", "kwargs"), KERAS_CASES)
-def test_gradient_matches_keras_on_torch_autograd(keras: ModuleType, torch: ModuleType, layer: dict[str, Any],
-                                                  cls: str, kwargs: dict[str, Any]) -> None:
+def test_gradient_matches_keras_on_torch_autograd(
+    keras: ModuleType, torch: ModuleType, layer: dict[str, Any], cls: str, kwargs: dict[str, Any]
+) -> None:
     """In Keras's layout (kernel (I, G·H), gates z, r, h for GRU) the gradient equals autograd's."""
     data = {"framework": "keras", "input": {"features": 4}, "layers": [layer]}
     result = bptt.run_for(count_dict(data), spec_from_dict(data), steps=4, batch=2, seed=3)

@@ -181,24 +181,6 @@ def _located(exc: LstmcountError, path: str) -> Problem:
     return Problem(" ".join(str(exc).split()), Location(path))
 
 
-def _layer_names_error(spec: ModelSpec, report: Report) -> SpecError | None:
-    from lstmcount.spec import suggest
-
-    if spec.expect is None:
-        return None
-    names = [layer.name for layer in report.layers]
-    for name in spec.expect.layers:
-        if name not in names:
-            return SpecError(
-                f"unknown layer name {name!r} in expect.layers",
-                path=f"expect.layers.{name}",
-                expected="one of " + ", ".join(names),
-                received=repr(name),
-                hint=suggest(name, names),
-            )
-    return None
-
-
 def compare(spec: ModelSpec, report: Report, document: Document, budget: Budget) -> list[Problem]:
     """Every expectation (the spec's and the command line's) that the report does not meet."""
     problems: list[Problem] = []
@@ -252,9 +234,6 @@ def check_file(path: str, budget: Budget = Budget(), *, keep_text: bool = False)
         document = load_document(path, spans=keep_text)
         spec = spec_from_document(document)
         report = count_located(spec, None, document)
-        unknown = _layer_names_error(spec, report)
-        if unknown is not None:
-            raise document.locate(unknown)
     except LstmcountError as exc:
         return FileResult(path, Status.INVALID, [_located(exc, path)])
     except RecursionError:

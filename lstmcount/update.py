@@ -166,8 +166,10 @@ class _Editor:
             if not members:
                 brace = self.doc.text.index("{", start) + 1
                 return [Edit(brace, brace, ", ".join(items))]
-            first_line, first_col = self.doc.spans[members[0]][:2]
-            sep = ",\n" + " " * first_col if first_line != self.doc.spans[path][0] else ", "
+            lines = {self.doc.spans[k][0] for k in members}
+            last_col = self.doc.spans[members[-1]][1]
+            multiline = len(lines) > 1 or min(lines) != self.doc.spans[path][0]
+            sep = ",\n" + " " * last_col if multiline else ", "
             anchor = self.subtree_end(path)
             return [Edit(anchor, anchor, "".join(sep + item for item in items))]
         indent = " " * min(self.doc.spans[k][1] for k in members) if members else ""

@@ -166,9 +166,9 @@ class _Editor:
             if not members:
                 brace = self.doc.text.index("{", start) + 1
                 return [Edit(brace, brace, ", ".join(items))]
-            lines = {self.doc.spans[k][0] for k in members}
+            rows = {self.doc.spans[k][0] for k in members}
             last_col = self.doc.spans[members[-1]][1]
-            multiline = len(lines) > 1 or min(lines) != self.doc.spans[path][0]
+            multiline = len(rows) > 1 or min(rows) != self.doc.spans[path][0]
             sep = ",\n" + " " * last_col if multiline else ", "
             anchor = self.subtree_end(path)
             return [Edit(anchor, anchor, "".join(sep + item for item in items))]

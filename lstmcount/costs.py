@@ -201,45 +201,59 @@ def _cell_training_per_step(layer: LayerReport, cell: CellInfo) -> tuple[int, st
     return h, f"{h} h_t"
 
 
-def _recurrent(layer: LayerReport, framework: str) -> tuple[Ops, str, int, str]:
-    per_step = Ops(
-        matmul_macs=_numel(layer, _WEIGHT_ROLES),
-        bias_flops=_numel(layer, _BIAS_ROLES),
-    )
-    parts = []
+@dataclass(frozen=True)
+class _Work:
+    """One application of a layer: its operations and what it keeps per step."""
+
+    per_step: Ops
+    formula: str
+    #: floats autograd keeps per step and sequence for BPTT, besides the layer input
+    train_floats: int = 0
+    train_text: str = ""
+    #: floats of the current step's gates and states, per sequence (inference working set)
+    state: int = 0
+
+
+def _recurrent(layer: LayerReport, framework: str) -> _Work:
+    d = layer.directions
+    per_step = Ops(matmul_macs=_numel(layer, _WEIGHT_ROLES), bias_flops=_numel(layer, _BIAS_ROLES))
+    parts, train_text = [], []
     train = 0
-    train_text = []
     for cell in layer.cells:
         ew, act = _cell_arith(layer, cell, framework)
-        per_step = per_step + Ops(elementwise_flops=ew * layer.directions, activation_flops=act * layer.directions)
+        per_step = per_step + Ops(elementwise_flops=ew * d, activation_flops=act * d)
         term = f"{cell.gates}·({cell.input_size}·{cell.units} + {cell.output_size}·{cell.units})"
         if cell.proj_size:
             term += f" + {cell.units}·{cell.proj_size}"
-        parts.append(f"{layer.directions}·[{term}]" if layer.directions > 1 else term)
+        parts.append(f"{d}·[{term}]" if d > 1 else term)
         floats, text = _cell_training_per_step(layer, cell)
-        train += floats * layer.directions
-        train_text.append(f"{layer.directions}·({text})" if layer.directions > 1 else f"({text})")
-    formula = " + ".join(parts) + f" = {per_step.macs:,} MACs per step"
-    return per_step, formula, train, " + ".join(train_text)
+        train += floats * d
+        train_text.append(f"{d}·({text})" if d > 1 else f"({text})")
+    return _Work(
+        per_step=per_step,
+        formula=" + ".join(parts) + f" = {per_step.macs:,} MACs per step",
+        train_floats=train,
+        train_text=" + ".join(train_text),
+        state=sum(c.gates * c.units + 2 * c.units for c in layer.cells) * d,
+    )
 
 
-def _plain(layer: LayerReport) -> tuple[Ops, str]:
+def _plain(layer: LayerReport) -> _Work:
     weights = _numel(layer, (Role.KERNEL,))
     bias = _numel(layer, (Role.BIAS, Role.OFFSET))
     if layer.type is LayerType.LAYER_NORMALIZATION:
         features = int(layer.input_shape[-1] or 0)
         scale = _numel(layer, (Role.SCALE,))
         ops = Ops(bias_flops=bias, elementwise_flops=5 * features + scale)
-        return ops, f"5·{features} normalize" + (f" + {scale} scale" if scale else "") + (
-            f" + {bias} offset" if bias else ""
-        ) + f" = {ops.flops:,} FLOPs per position"
+        terms = [f"5·{features} normalize"] + [f"{scale} scale"] * bool(scale) + [f"{bias} offset"] * bool(bias)
+        return _Work(ops, " + ".join(terms) + f" = {ops.flops:,} FLOPs per position")
     if layer.type in (LayerType.DENSE, LayerType.CONV1D):
         kernel = next(t for t in layer.tensors if t.role is Role.KERNEL)
         shape = "·".join(str(n) for n in kernel.shape)
-        return Ops(matmul_macs=weights, bias_flops=bias), f"{shape} = {weights:,} MACs per position"
+        return _Work(Ops(matmul_macs=weights, bias_flops=bias), f"{shape} = {weights:,} MACs per position")
     if layer.type is LayerType.EMBEDDING:
-        return Ops(), "lookups: 0 MACs"
-    return Ops(), "0"
+        return _Work(Ops(), "lookups: 0 MACs")
+    return _Work(Ops(), "0")
 
 
 def output_width(layer: LayerReport, channels_first: bool) -> int:
@@ -324,36 +338,12 @@ def estimate(report: Report, batch: int, timesteps: int | None, lengths: list[in
         timesteps = _report_steps(report)
     if lens is not None and any(layer.type is LayerType.CONV1D for layer in report.layers):
         raise UsageError("--lengths cannot be combined with a conv1d layer (its windows cross sequence ends)")
-    conv = convention(report.framework)
+    channels_first = convention(report.framework).conv_channels_first
     layers: list[LayerCost] = []
     notes: list[str] = []
     for placed in layer_steps(report, timesteps):
-        layer, sequence, steps_in, steps = placed.layer, placed.sequence, placed.steps_in, placed.steps
-        if layer.recurrent:
-            per_step, formula, train_floats, train_text = _recurrent(layer, report.framework)
-            work = sum(c.gates * c.units + 2 * c.units for c in layer.cells) * layer.directions
-        else:
-            per_step, formula = _plain(layer)
-            train_floats, train_text, work = 0, "", 0
-        in_width = int(layer.input_shape[-1] or 0) if layer.type is not LayerType.EMBEDDING else 0
-        out_width = output_width(layer, conv.conv_channels_first)
-        layers.append(
-            _layer_cost(
-                layer,
-                per_step,
-                sequence,
-                steps,
-                steps_in,
-                batch,
-                lens,
-                formula,
-                train_floats,
-                train_text,
-                in_width,
-                out_width,
-                work,
-            )
-        )
+        work = _recurrent(placed.layer, report.framework) if placed.layer.recurrent else _plain(placed.layer)
+        layers.append(_layer_cost(placed, work, batch, lens, channels_first))
     per_step_total = _sum_ops(c.per_step for c in layers if c.every_step)
     per_seq = (
         None
@@ -381,42 +371,30 @@ def estimate(report: Report, batch: int, timesteps: int | None, lengths: list[in
 
 
 def _layer_cost(
-    layer: LayerReport,
-    per_step: Ops,
-    sequence: bool,
-    steps: int | None,
-    steps_in: int | None,
-    batch: int,
-    lens: tuple[int, ...] | None,
-    formula: str,
-    train_floats: int,
-    train_text: str,
-    in_width: int,
-    out_width: int,
-    work: int,
+    placed: Placed, work: _Work, batch: int, lens: tuple[int, ...] | None, channels_first: bool
 ) -> LayerCost:
     """Scale one application of a layer to a sequence and to the batch; add its activation memory."""
-    per_seq = None if steps is None else per_step.times(steps)
-    if not sequence:
-        total_steps: int | None = batch
+    layer, steps = placed.layer, placed.steps
+    if not placed.sequence:
+        runs: int | None = batch  # once per sequence
     elif lens is not None:
-        total_steps = sum(lens)
+        runs = sum(lens)
     else:
-        total_steps = None if steps is None else batch * steps
-    batch_ops = None if total_steps is None else per_step.times(total_steps)
-    in_steps = total_steps if layer.type is not LayerType.CONV1D else (None if steps_in is None else batch * steps_in)
-    training, inference, text = _activation_bytes(
-        layer, sequence, total_steps, in_steps, batch, train_floats, train_text, in_width, out_width, work
-    )
+        runs = None if steps is None else batch * steps
+    # a conv layer reads more input steps than it computes positions
+    rows_in = runs
+    if layer.type is LayerType.CONV1D:
+        rows_in = None if placed.steps_in is None else batch * placed.steps_in
+    training, inference, text = _activation_bytes(layer, work, batch, runs, rows_in, channels_first)
     return LayerCost(
         name=layer.name,
         type=layer.type,
-        per_step=per_step,
-        every_step=sequence,
+        per_step=work.per_step,
+        every_step=placed.sequence,
         steps=steps,
-        per_sequence=per_seq,
-        batch=batch_ops,
-        formula=formula,
+        per_sequence=None if steps is None else work.per_step.times(steps),
+        batch=None if runs is None else work.per_step.times(runs),
+        formula=work.formula,
         training_bytes=training,
         training_formula=text,
         inference_bytes=inference,
@@ -424,32 +402,28 @@ def _layer_cost(
 
 
 def _activation_bytes(
-    layer: LayerReport,
-    sequence: bool,
-    total_steps: int | None,
-    in_steps: int | None,
-    batch: int,
-    train_floats: int,
-    train_text: str,
-    in_width: int,
-    out_width: int,
-    work: int,
+    layer: LayerReport, work: _Work, batch: int, runs: int | None, rows_in: int | None, channels_first: bool
 ) -> tuple[int | None, int | None, str]:
-    """(training bytes, inference bytes, training formula) for the whole batch."""
-    if total_steps is None or in_steps is None:
+    """(training bytes, inference bytes, training formula) for the whole batch.
+
+    ``runs`` is how many times the layer runs in the batch (steps, or sequences after the last
+    step), ``rows_in`` how many input vectors it reads.
+    """
+    if runs is None or rows_in is None:
         return None, None, "unknown sequence length"
-    n_in = in_steps * in_width
-    n_out = (total_steps if len(layer.output_shape) == 3 else batch) * out_width
-    inference = ACT_BYTES * (n_in + n_out + batch * work)
+    in_width = 0 if layer.type is LayerType.EMBEDDING else int(layer.input_shape[-1] or 0)
+    n_in = rows_in * in_width
+    n_out = (runs if len(layer.output_shape) == 3 else batch) * output_width(layer, channels_first)
+    inference = ACT_BYTES * (n_in + n_out + batch * work.state)
     if layer.recurrent:
-        # autograd keeps each stacked layer's input (for dU) and, per step, the cell's state
-        inputs = sum(c.input_size for c in layer.cells) * total_steps
-        states = train_floats * total_steps
+        # autograd keeps each stacked layer's input (for dU) and, per step, the cell's state;
+        # a simple RNN's saved outputs h_1..h_T are also the next steps' inputs, so h_0 is extra
+        inputs = sum(c.input_size for c in layer.cells) * runs
         h0 = sum(c.units for c in layer.cells) * layer.directions * batch if layer.type is LayerType.SIMPLE_RNN else 0
-        floats = inputs + states + h0
+        floats = inputs + work.train_floats * runs + h0
         text = (
-            f"4 B × ({'+'.join(str(c.input_size) for c in layer.cells)} inputs + {train_text}) per step"
-            f" × {total_steps:,} steps" + (" + h_0" if h0 else "") + f" = {ACT_BYTES * floats:,} B"
+            f"4 B × ({'+'.join(str(c.input_size) for c in layer.cells)} inputs + {work.train_text}) per step"
+            f" × {runs:,} steps" + (" + h_0" if h0 else "") + f" = {ACT_BYTES * floats:,} B"
         )
         return ACT_BYTES * floats, inference, text
     if layer.type is LayerType.DROPOUT:
@@ -457,8 +431,8 @@ def _activation_bytes(
     if layer.type is LayerType.EMBEDDING:
         return 0, inference, "0 (token ids)"
     if layer.type is LayerType.LAYER_NORMALIZATION:
-        floats = n_in + 2 * total_steps
-        text = f"4 B × ({n_in:,} input + 2 × {total_steps:,} mean, 1/σ) = {ACT_BYTES * floats:,} B"
+        floats = n_in + 2 * runs
+        text = f"4 B × ({n_in:,} input + 2 × {runs:,} mean, 1/σ) = {ACT_BYTES * floats:,} B"
         return ACT_BYTES * floats, inference, text
     return ACT_BYTES * n_in, inference, f"4 B × {n_in:,} input = {ACT_BYTES * n_in:,} B"
 

@@ -39,6 +39,8 @@ TINY_INPUT, TINY_UNITS = 3, 2
 MAX_SHOWN = 8
 #: Default sequence length and batch size.
 DEFAULT_STEPS, DEFAULT_BATCH = 3, 1
+#: Longest sequence and largest batch the demonstration runs (one table row per step).
+MAX_STEPS, MAX_BATCH = 10, 8
 #: Step of the central finite differences, and the agreement the description reports.
 FD_EPS, FD_TOLERANCE = 1e-6, 1e-7
 #: Standard deviation of the seeded weights.
@@ -274,6 +276,7 @@ class BPTTResult:
     steps: list[dict[str, Array]]  # canonical gradients, index 0 = step 1
     finite: dict[str, Array]  # canonical gradient by central differences
     tiny: bool  # the user's layer was too large (or of another shape) and a tiny one is shown
+    asked: tuple[int, int] = (DEFAULT_BATCH, DEFAULT_STEPS)  # batch and steps asked for, before the caps
 
     @property
     def tensors(self) -> tuple[TensorReport, ...]:
@@ -350,10 +353,12 @@ def run_for(
         reset_after = layer_spec.reset_after
     rng = np.random.default_rng(seed)
     cell = make_cell(layer_spec, info.input_size, info.units, info.bias_vectors, rng, reset_after)
-    x = rng.normal(0.0, 1.0, (batch or DEFAULT_BATCH, steps or DEFAULT_STEPS, info.input_size))  # (B, T, I)
+    shape = (min(batch or DEFAULT_BATCH, MAX_BATCH), min(steps or DEFAULT_STEPS, MAX_STEPS), info.input_size)
+    x = rng.normal(0.0, 1.0, shape)  # (B, T, I)
     own = tuple(t for t in layer.tensors if t.stack_index == info.stack_index and t.direction == 0)
     layer = dataclasses.replace(layer, tensors=own)
     return BPTTResult(
+        asked=(batch or DEFAULT_BATCH, steps or DEFAULT_STEPS),
         layer=layer,
         conv=conv,
         cell=cell,
@@ -384,6 +389,14 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def _capped(asked: tuple[int, int], batch: int, steps: int) -> list[str]:
+    if asked == (batch, steps):
+        return []
+    return [
+        f"(asked for B = {asked[0]}, T = {asked[1]}; the demonstration runs at most B = {MAX_BATCH}, T = {MAX_STEPS})"
+    ]
+
+
 def describe(result: BPTTResult) -> list[str]:
     """The demonstration as text: per-step contributions, their sum, the check and the update."""
     info, layer = result.layer.cells[0], result.layer
@@ -400,6 +413,7 @@ def describe(result: BPTTResult) -> list[str]:
         lines.append(f"The model's layer {layer.name}: {what}.")
     lines += [
         f"T = {steps} steps, batch B = {batch}; weights and input drawn from numpy's default_rng(0);",
+        *_capped(result.asked, batch, steps),
         f"loss L = sum of squares of h_{steps} = {result.loss:.6f}.",
         f"Forward: steps 1 to {steps} all use the same {', '.join(names)}.",
         f"Backward: the pass visits step {steps} first and step 1 last; each step adds its own share",

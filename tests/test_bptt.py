@@ -110,3 +110,11 @@ def test_description_shows_steps_sum_and_single_update() -> None:
     assert "sum (‖Σ‖)" in text
     assert " agree for" in text
     assert "one update of the one shared set of weights per batch" in text
+
+
+def test_long_sequences_and_large_batches_are_capped() -> None:
+    """A 200-step, 64-sequence request runs at the caps and says what was asked for."""
+    result = _result({"type": "lstm", "units": 2}, steps=200, batch=64)
+    assert result.x.shape == (bptt.MAX_BATCH, bptt.MAX_STEPS, 3)
+    assert len(result.steps) == bptt.MAX_STEPS
+    assert "asked for B = 64, T = 200" in "\n".join(bptt.describe(result))

@@ -82,9 +82,15 @@ def test_dense_per_step_and_after_last_step() -> None:
 def test_embedding_dropout_layer_norm_conv() -> None:
     """Embedding lookups and dropout cost 0; layer norm 6·F element-wise + F offset; conv K·I·F per position."""
     report = model(
-        [{"type": "embedding", "dim": 8}, {"type": "conv1d", "filters": 5, "kernel_size": 3},
-         {"type": "layer_normalization"}, {"type": "dropout", "rate": 0.5}, {"type": "lstm", "units": 4}],
-        vocab=20, timesteps=10,
+        [
+            {"type": "embedding", "dim": 8},
+            {"type": "conv1d", "filters": 5, "kernel_size": 3},
+            {"type": "layer_normalization"},
+            {"type": "dropout", "rate": 0.5},
+            {"type": "lstm", "units": 4},
+        ],
+        vocab=20,
+        timesteps=10,
     )
     costs = estimate(report, 1, None)
     emb, conv, norm, drop, _ = costs.layers
@@ -140,8 +146,11 @@ def test_bad_batch_or_lengths(batch: int, timesteps: int | None, lengths: list[i
 
 def test_conv_needs_its_length_in_the_model() -> None:
     """A conv layer's output length depends on its strides: another length than the model's is refused."""
-    report = model([{"type": "conv1d", "filters": 2, "kernel_size": 3, "strides": 2}, {"type": "lstm", "units": 3}],
-                   features=4, timesteps=9)
+    report = model(
+        [{"type": "conv1d", "filters": 2, "kernel_size": 3, "strides": 2}, {"type": "lstm", "units": 3}],
+        features=4,
+        timesteps=9,
+    )
     assert estimate(report, 1, None).layers[0].steps == 4
     with pytest.raises(UsageError, match="conv1d"):
         estimate(report, 1, 20)
@@ -167,8 +176,12 @@ def reports(draw: st.DrawFn) -> Report:
     cell = draw(st.sampled_from(["lstm", "gru", "simple_rnn"]))
     units = draw(st.integers(1, 40))
     layer: dict[str, Any] = {
-        "type": cell, "units": units, "bidirectional": draw(st.booleans()), "num_layers": draw(st.integers(1, 3)),
-        "return_sequences": draw(st.booleans()), "use_bias": draw(st.booleans()),
+        "type": cell,
+        "units": units,
+        "bidirectional": draw(st.booleans()),
+        "num_layers": draw(st.integers(1, 3)),
+        "return_sequences": draw(st.booleans()),
+        "use_bias": draw(st.booleans()),
     }
     if cell == "lstm" and framework == "pytorch" and units > 1 and draw(st.booleans()):
         layer["proj_size"] = draw(st.integers(1, units - 1))
@@ -239,15 +252,21 @@ def test_cli_json_has_costs_only_with_batch() -> None:
     doc = json.loads(result.output)
     assert doc["schema_version"] == 1
     assert doc["costs"]["total"]["macs"] == 10 * 116_736
-    assert {row["tool"] for row in doc["costs"]["compat"]} == {"torchinfo", "thop", "ptflops", "calflops",
-                                                               "torchprofile"}
+    assert {row["tool"] for row in doc["costs"]["compat"]} == {
+        "torchinfo",
+        "thop",
+        "ptflops",
+        "calflops",
+        "torchprofile",
+    }
 
 
 def test_cli_lengths_and_compat_text() -> None:
     """--lengths sets the batch and --compat shows one tool's number with its reason."""
     runner = CliRunner()
-    result = runner.invoke(main, ["count", "100", "128", "--framework", "pytorch", "--lengths", "7,3,1",
-                                  "--compat", "torchprofile"])
+    result = runner.invoke(
+        main, ["count", "100", "128", "--framework", "pytorch", "--lengths", "7,3,1", "--compat", "torchprofile"]
+    )
     assert result.exit_code == 0, result.output
     assert "lengths 7,3,1 (11 steps)" in result.output
     assert "torchprofile: 2,451,456" in result.output  # 116,736 · 3 sequences · 7 padded steps

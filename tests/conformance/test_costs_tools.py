@@ -25,20 +25,35 @@ B, T = 3, 5
 MODELS: list[tuple[str, list[dict[str, Any]], dict[str, Any]]] = [
     ("lstm", [{"type": "lstm", "units": 128}], {"features": 100}),
     ("lstm_dense", [{"type": "lstm", "units": 16}, {"type": "dense", "units": 3}], {"features": 10}),
-    ("gru_seq_dense", [{"type": "gru", "units": 12, "return_sequences": True}, {"type": "dense", "units": 4}],
-     {"features": 6}),
+    (
+        "gru_seq_dense",
+        [{"type": "gru", "units": 12, "return_sequences": True}, {"type": "dense", "units": 4}],
+        {"features": 6},
+    ),
     ("rnn", [{"type": "simple_rnn", "units": 9}], {"features": 5}),
     ("bilstm_stacked", [{"type": "lstm", "units": 8, "bidirectional": True, "num_layers": 2}], {"features": 6}),
     ("bigru_stacked", [{"type": "gru", "units": 7, "bidirectional": True, "num_layers": 3}], {"features": 4}),
     ("birnn_nobias", [{"type": "simple_rnn", "units": 6, "bidirectional": True, "use_bias": False}], {"features": 3}),
-    ("lstm_proj_bi_stacked", [{"type": "lstm", "units": 12, "proj_size": 5, "bidirectional": True, "num_layers": 2},
-                              {"type": "dense", "units": 2}], {"features": 7}),
-    ("embedding_lstm_norm_dropout",
-     [{"type": "embedding", "dim": 8}, {"type": "lstm", "units": 10, "return_sequences": True},
-      {"type": "layer_normalization"}, {"type": "dropout", "rate": 0.2}, {"type": "dense", "units": 1}],
-     {"vocab": 50}),
-    ("conv_lstm", [{"type": "conv1d", "filters": 6, "kernel_size": 3}, {"type": "lstm", "units": 5}],
-     {"features": 4}),
+    (
+        "lstm_proj_bi_stacked",
+        [
+            {"type": "lstm", "units": 12, "proj_size": 5, "bidirectional": True, "num_layers": 2},
+            {"type": "dense", "units": 2},
+        ],
+        {"features": 7},
+    ),
+    (
+        "embedding_lstm_norm_dropout",
+        [
+            {"type": "embedding", "dim": 8},
+            {"type": "lstm", "units": 10, "return_sequences": True},
+            {"type": "layer_normalization"},
+            {"type": "dropout", "rate": 0.2},
+            {"type": "dense", "units": 1},
+        ],
+        {"vocab": 50},
+    ),
+    ("conv_lstm", [{"type": "conv1d", "filters": 6, "kernel_size": 3}, {"type": "lstm", "units": 5}], {"features": 4}),
 ]
 
 
@@ -54,7 +69,9 @@ def build(torch: ModuleType, report: Report) -> Any:
         if layer.recurrent:
             cell = layer.cells[0]
             kwargs: dict[str, Any] = {
-                "num_layers": len(layer.cells), "bias": cell.bias_vectors > 0, "batch_first": True,
+                "num_layers": len(layer.cells),
+                "bias": cell.bias_vectors > 0,
+                "batch_first": True,
                 "bidirectional": layer.directions == 2,
             }
             if cell.proj_size:
@@ -148,8 +165,12 @@ def test_ptflops(case: tuple[Report, Any, Any]) -> None:
     report, model, x = case
     with contextlib.redirect_stdout(io.StringIO()):
         macs, _ = ptflops.get_model_complexity_info(
-            model, tuple(x.shape[1:]), input_constructor=lambda _shape: {"x": x}, as_strings=False,
-            print_per_layer_stat=False, backend="pytorch",
+            model,
+            tuple(x.shape[1:]),
+            input_constructor=lambda _shape: {"x": x},
+            as_strings=False,
+            print_per_layer_stat=False,
+            backend="pytorch",
         )
     assert macs == compat.ptflops_macs(report, B, T)
 
@@ -178,8 +199,8 @@ def test_calflops(case: tuple[Report, Any, Any]) -> None:
 
 def test_issue_example_spread() -> None:
     """LSTM(100→128), one step of one sequence: the tools' numbers as measured, and 116,736 for ours."""
-    report = count_dict({"framework": "pytorch", "input": {"features": 100, "timesteps": 1},
-                         "layers": [{"type": "lstm", "units": 128}]})
+    report = count_dict(
+        {"framework": "pytorch", "input": {"features": 100, "timesteps": 1}, "layers": [{"type": "lstm", "units": 128}]}
+    )
     got = {name: number for name, number, _ in compat.compat_counts(report, 1, 1)}
-    assert got == {"torchinfo": 117_760, "thop": 118_784, "ptflops": 119_040, "calflops": 0,
-                   "torchprofile": 116_736}
+    assert got == {"torchinfo": 117_760, "thop": 118_784, "ptflops": 119_040, "calflops": 0, "torchprofile": 116_736}

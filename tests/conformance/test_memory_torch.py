@@ -30,12 +30,25 @@ CASES: list[tuple[str, list[dict[str, Any]], int]] = [
     ("stacked", [{"type": "lstm", "units": 32, "num_layers": 2}], 10),
     ("bilstm_stacked", [{"type": "lstm", "units": 32, "num_layers": 2, "bidirectional": True}], 10),
     ("bigru_stacked", [{"type": "gru", "units": 32, "num_layers": 2, "bidirectional": True}], 10),
-    ("rnn_then_birnn", [{"type": "simple_rnn", "units": 32, "return_sequences": True},
-                        {"type": "simple_rnn", "units": 32, "bidirectional": True}], 10),
+    (
+        "rnn_then_birnn",
+        [
+            {"type": "simple_rnn", "units": 32, "return_sequences": True},
+            {"type": "simple_rnn", "units": 32, "bidirectional": True},
+        ],
+        10,
+    ),
     ("proj", [{"type": "lstm", "units": 32, "proj_size": 8}], 10),
     ("lstm_dense", [{"type": "lstm", "units": 32}, {"type": "dense", "units": 4}], 10),
-    ("lstm_seq_norm_dense", [{"type": "lstm", "units": 32, "return_sequences": True},
-                             {"type": "layer_normalization"}, {"type": "dense", "units": 4}], 10),
+    (
+        "lstm_seq_norm_dense",
+        [
+            {"type": "lstm", "units": 32, "return_sequences": True},
+            {"type": "layer_normalization"},
+            {"type": "dense", "units": 4},
+        ],
+        10,
+    ),
 ]
 
 
@@ -52,8 +65,16 @@ def build(torch: ModuleType, report: Report) -> Any:
             cell = layer.cells[0]
             cls = {LayerType.LSTM: nn.LSTM, LayerType.GRU: nn.GRU, LayerType.SIMPLE_RNN: nn.RNN}[layer.type]
             extra = {"proj_size": cell.proj_size} if cell.proj_size else {}
-            mods.append(cls(cell.input_size, cell.units, num_layers=len(layer.cells), batch_first=True,
-                            bidirectional=layer.directions == 2, **extra))
+            mods.append(
+                cls(
+                    cell.input_size,
+                    cell.units,
+                    num_layers=len(layer.cells),
+                    batch_first=True,
+                    bidirectional=layer.directions == 2,
+                    **extra,
+                )
+            )
         elif layer.type is LayerType.DENSE:
             mods.append(nn.Linear(int(layer.input_shape[-1] or 0), int(layer.output_shape[-1] or 0)))
         else:
@@ -96,8 +117,9 @@ def saved_bytes(torch: ModuleType, model: Any, x: Any, mkldnn: bool) -> int:
 
 
 @pytest.mark.parametrize(("name", "layers", "features"), CASES, ids=[c[0] for c in CASES])
-def test_training_activations_match_saved_tensors(torch: ModuleType, name: str, layers: list[dict[str, Any]],
-                                                  features: int) -> None:
+def test_training_activations_match_saved_tensors(
+    torch: ModuleType, name: str, layers: list[dict[str, Any]], features: int
+) -> None:
     """The BPTT estimate is within TOLERANCE of autograd's saved tensors with oneDNN off; with it on, printed."""
     report = count_dict({"framework": "pytorch", "input": {"features": features}, "layers": layers})
     torch.manual_seed(0)
@@ -107,8 +129,10 @@ def test_training_activations_match_saved_tensors(torch: ModuleType, name: str, 
     assert estimated is not None
     native = saved_bytes(torch, model, x, mkldnn=False)
     onednn = saved_bytes(torch, model, x, mkldnn=True)
-    print(f"{name}: estimate {estimated:,} B; saved without oneDNN {native:,} B "
-          f"({estimated / native:.3f}); with oneDNN {onednn:,} B ({estimated / onednn:.3f})")
+    print(
+        f"{name}: estimate {estimated:,} B; saved without oneDNN {native:,} B "
+        f"({estimated / native:.3f}); with oneDNN {onednn:,} B ({estimated / onednn:.3f})"
+    )
     assert abs(estimated - native) <= TOLERANCE * native
     # oneDNN keeps its own workspace on top of what the step needs: never less than the estimate's inputs
     assert onednn >= native * (1 - TOLERANCE)

@@ -687,8 +687,10 @@ def with_costs(
     for costs, found in zip(estimates, rows, strict=True):
         out += "\n" + render(costs)
         if found:
+            bullet = "- " if fmt_name == "markdown" else "  "
             out += "\nMACs other tools print for this model (as PyTorch modules):\n"
-            out += "".join(f"  {name}: {number:,} ({why})\n" for name, number, why in found)
+            out += "\n" if fmt_name == "markdown" else ""
+            out += "".join(f"{bullet}{name}: {number:,} ({why})\n" for name, number, why in found)
     return out
 
 

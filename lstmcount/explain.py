@@ -641,11 +641,15 @@ def build(
     if not cells:
         raise UsageError("explain needs a recurrent layer (lstm, gru or rnn) in the model")
     sections: list[Section] = []
-    style = {
-        Notation.KERAS: "keras notation: row vectors, x_t U + h_{t-1} W + b",
-        Notation.PYTORCH: "pytorch notation: column vectors, W_ii x_t + W_hi h_{t-1} + b",
-        Notation.CONCAT: "concat notation: column vectors, one matrix W over [h_{t-1}, x_t]",
+    kind, formula = {
+        Notation.KERAS: ("row vectors", "x_t U + h_{t-1} W + b"),
+        Notation.PYTORCH: (
+            "column vectors",
+            "W_{ii} x_t + W_{hi} h_{t-1} + b" if tex else "W_ii x_t + W_hi h_{t-1} + b",
+        ),
+        Notation.CONCAT: ("column vectors, one matrix per gate", "W [h_{t-1}, x_t] + b"),
     }[notation]
+    style = f"{notation.value} notation: {kind}, {w.m(formula)}"
     for layer in report.layers:
         cell = cells.get(layer.name)
         if cell is None:

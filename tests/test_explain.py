@@ -241,3 +241,34 @@ def test_lengths_set_the_costs_section() -> None:
     """--lengths passes through to the cost model: the Costs section is shown for that batch."""
     text = explain("100", "128", "--lengths", "5,3")
     assert "Costs" in text and "batch 2" in text
+
+
+PROBE = """
+import contextlib, io, sys
+from lstmcount.cli import run
+with contextlib.redirect_stdout(io.StringIO()):
+    assert run({args!r}) == 0
+print(",".join(m for m in ("numpy", "yaml", "torch", "keras") if m in sys.modules))
+"""
+
+
+def _loaded(*args: str) -> list[str]:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=["explain", *args])],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=True,
+    )
+    return [m for m in proc.stdout.strip().split(",") if m]
+
+
+def test_explaining_loads_numpy_only_for_bptt() -> None:
+    """`explain` imports no numpy, yaml or framework; `--bptt` adds numpy and nothing else."""
+    assert _loaded("100", "128", "--notation", "concat") == []
+    assert _loaded("3", "2", "--bptt") == ["numpy"]

@@ -272,3 +272,61 @@ def test_explaining_loads_numpy_only_for_bptt() -> None:
     """`explain` imports no numpy, yaml or framework; `--bptt` adds numpy and nothing else."""
     assert _loaded("100", "128", "--notation", "concat") == []
     assert _loaded("3", "2", "--bptt") == ["numpy"]
+
+
+def _index(text: str) -> tuple[object, ...]:
+    parts = []
+    for part in text.strip("[]").split(", "):
+        if part == ":":
+            parts.append(slice(None))
+        elif ":" in part:
+            start, stop = part.split(":")
+            parts.append(slice(int(start), int(stop)))
+        else:
+            parts.append(int(part))
+    return tuple(parts)
+
+
+FUSED_CASES = [
+    ("keras", {"type": "lstm"}),
+    ("keras", {"type": "gru"}),
+    ("keras", {"type": "gru", "reset_after": False}),
+    ("keras", {"type": "simple_rnn"}),
+    ("pytorch", {"type": "lstm"}),
+    ("pytorch", {"type": "gru"}),
+    ("pytorch", {"type": "simple_rnn"}),
+]
+
+
+@pytest.mark.parametrize(("framework", "layer"), FUSED_CASES)
+def test_fused_table_slices_give_each_gates_block(framework: str, layer: dict[str, object]) -> None:
+    """Applying the printed slices to the framework's tensors yields each gate's U, W and biases.
+
+    The framework tensors come from the BPTT module's layout, which the conformance tests check
+    against real PyTorch and Keras.
+    """
+    import numpy as np
+
+    from lstmcount import bptt
+    from lstmcount.explain import fused, gate_role
+
+    data = {"framework": framework, "input": {"features": 3}, "layers": [{**layer, "units": 2}]}
+    report, spec = count_dict(data), spec_from_dict(data)
+    result = bptt.run_for(report, spec)
+    tensors = result.framework(result.cell.params())
+    cell = _cell_for(report, report.layers[0], spec, Notation.KERAS, Writer(False))
+    stacked = [t for t in report.layers[0].tensors if t.gate_axis is not None]
+    _, table, _ = fused(cell, report.layers[0].tensors)
+    canonical = bptt.CANONICAL[report.layers[0].type]
+    params = result.cell.params()
+    for row in table.rows:
+        gate = next(g for g in cell.gates if g.symbol == row[0])
+        k = canonical.index(gate_role(gate))
+        for tensor, text in zip(stacked, row[1:], strict=True):
+            for part in text.split("; "):
+                name, slice_text = part.split(" = ")
+                block = tensors[tensor.name][_index(slice_text.removesuffix("ᵀ"))]
+                if slice_text.endswith("ᵀ"):
+                    block = block.T
+                key = {"U": "U", "W": "W", "b": "bx", "bx": "bx", "bh": "bh"}[name.split("_")[0]]
+                np.testing.assert_array_equal(block, params[key][..., 2 * k : 2 * k + 2], err_msg=part)

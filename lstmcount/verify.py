@@ -182,10 +182,15 @@ def verify_model(
     itemsize = np.dtype(fw.DTYPES[dtype]).itemsize
     estimate = fw.estimate_bytes(report, batch, steps, itemsize)
     if estimate > max_memory:
+        weights_bytes = report.total * itemsize
+        if weights_bytes > max_memory:
+            fix = f"the weights alone take {human_bytes(weights_bytes)}; use smaller sizes or raise --max-memory"
+        else:
+            fix = "lower --batch or --timesteps, or raise --max-memory"
         raise UsageError(
             f"the forward pass needs about {human_bytes(estimate)} ({report.total:,} weights and the "
             f"activations of batch {batch} × {steps} steps in {dtype}), above --max-memory "
-            f"{human_bytes(max_memory)}; lower --batch or --timesteps, or raise --max-memory"
+            f"{human_bytes(max_memory)}; {fix}"
         )
     result = VerifyResult(
         report=report, batch=batch, steps=steps, dtype=dtype, source=f"random weights (seed {seed})", estimate=estimate
@@ -331,9 +336,10 @@ def render_verify(result: VerifyResult) -> str:
         for w in result.sharing:
             cells = len(w.steps)
             who = "its cell" if cells == 1 else f"each of its {cells} cells"
+            steps = "the 1 step" if w.expected_steps == 1 else f"every one of the {w.expected_steps} steps"
             lines.append(
-                f"  {w.layer}: {w.distinct} distinct weight arrays served every one of the {w.expected_steps} "
-                f"steps of {who}; the layer has {w.tensors} tensors, whatever T is {_mark(w.ok)}"
+                f"  {w.layer}: {w.distinct} distinct weight arrays served {steps} of {who}; "
+                f"the layer has {w.tensors} tensors, whatever T is {_mark(w.ok)}"
             )
     lines.append("All shapes and counts match." if result.ok else "Mismatch: see the lines marked ✗.")
     return "\n".join(lines) + "\n"

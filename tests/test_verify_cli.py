@@ -1,0 +1,196 @@
+"""`lstmcount verify`: per-layer shapes and counts, states, weight sharing, weight files, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstmcount.api import count_dict
+from lstmcount.cli import run
+from lstmcount.forward import forward
+from lstmcount.verify import parse_size
+from lstmcount.weights import write_weights
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_SPEC = {"input": {"features": 100}, "layers": [{"type": "lstm", "units": 128}, {"type": "dense", "units": 1}]}
+
+
+def verify(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `lstmcount verify ARGS` in-process, returning (exit code, stdout, stderr)."""
+    code = run(["verify", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def seed_weights(framework: str = "keras") -> dict[str, np.ndarray]:
+    """Random weights for the seed model, keyed by tensor path."""
+    rng = np.random.default_rng(1)
+    report = count_dict({**SEED_SPEC, "framework": framework})
+    return {t.path: rng.uniform(-0.1, 0.1, t.shape) for layer in report.layers for t in layer.tensors}
+
+
+def test_seed_model_passes(capsys: pytest.CaptureFixture[str], golden) -> None:  # type: ignore[no-untyped-def]
+    """`verify 100 128 --dense 1`: every layer ✓, 117,377 counted and allocated, exit 0."""
+    code, out, err = verify(capsys, "100", "128", "--dense", "1")
+    assert code == 0 and err == ""
+    assert "lstm   LSTM   (2, 128)        (2, 128)      117,248    117,248  ✓" in out
+    assert "117,377    117,377  ✓" in out
+    assert "lstm: h (2, 128), c (2, 128) ✓" in out
+    assert "lstm: 3 distinct weight arrays served every one of the 6 steps of its cell; the layer has 3 tensors" in out
+    assert "✗" not in out
+    golden("verify_seed.txt", out)
+
+
+def test_counted_column_adds_up(capsys: pytest.CaptureFixture[str]) -> None:
+    """The per-layer Counted column sums to the printed total and to the count command's total."""
+    code, out, _ = verify(capsys, "20", "16", "12", "--cell", "gru", "--bidirectional", "--dense", "3", "--dense", "2")
+    assert code == 0
+    lines = out.splitlines()
+    table = lines[lines.index(next(x for x in lines if x.startswith("───"))) + 1 :]
+    total_line = next(line for line in table if line.startswith("Total"))
+    rows = [line.split() for line in table[: table.index(total_line)]]
+    counted = [int(r[-3].replace(",", "")) for r in rows]
+    assert sum(counted) == int(total_line.split()[1].replace(",", ""))
+    spec = {"input": {"features": 20}, "layers": [
+        {"type": "gru", "units": 16, "bidirectional": True, "return_sequences": True},
+        {"type": "gru", "units": 12, "bidirectional": True}, {"type": "dense", "units": 3}, {"type": "dense", "units": 2}]}
+    assert sum(counted) == count_dict(spec).total
+
+
+def test_pytorch_states_and_sharing(capsys: pytest.CaptureFixture[str]) -> None:
+    """PyTorch stacked bidirectional LSTM with projection: h_n (L·D, B, P), c_n (L·D, B, H); 20 tensors."""
+    code, out, _ = verify(capsys, "10", "8", "--framework", "pytorch", "--bidirectional", "--num-layers", "2",
+                          "--proj-size", "3", "--batch", "5", "--timesteps", "4")
+    assert code == 0
+    assert "lstm: h_n (4, 5, 3), c_n (4, 5, 8) ✓" in out
+    assert "20 distinct weight arrays served every one of the 4 steps of each of its 4 cells" in out
+
+
+def test_huge_model_is_refused_politely(capsys: pytest.CaptureFixture[str]) -> None:
+    """`verify 100000 100000` exits 2 with one line naming the estimate and --max-memory, allocating nothing."""
+    code, out, err = verify(capsys, "100000", "100000")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "needs about 298.1 GiB" in err and "above --max-memory 2.0 GiB" in err
+    code, _, err = verify(capsys, "100", "128", "--batch", "10000", "--max-memory", "10MiB")
+    assert code == 2 and "lower --batch or --timesteps" in err
+
+
+def test_max_memory_sizes() -> None:
+    """--max-memory takes bytes with decimal or binary units."""
+    assert parse_size("2GiB") == 2 * 1024**3
+    assert parse_size("512 MB") == 512 * 10**6
+    assert parse_size("1e9") == 10**9
+    assert parse_size("4096") == 4096
+
+
+def test_bad_max_memory_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unreadable --max-memory is a usage error."""
+    code, _, err = verify(capsys, "100", "128", "--max-memory", "lots")
+    assert code == 2 and "--max-memory" in err
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_weights_file_that_fits(capsys: pytest.CaptureFixture[str], tmp_path: Path, suffix: str) -> None:
+    """A weight file with exactly the model's tensors passes and is used."""
+    path = tmp_path / f"w{suffix}"
+    write_weights(path, seed_weights())
+    code, out, _ = verify(capsys, "100", "128", "--dense", "1", "--weights", str(path))
+    assert code == 0
+    assert "Weights: 5 of 5 tensors match by name and shape ✓" in out
+
+
+def test_weights_file_with_model_prefix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Keys under a common 'sequential/' prefix (Keras weight.path) are accepted, and the output says so."""
+    path = tmp_path / "w.npz"
+    write_weights(path, {f"sequential/{k}": v for k, v in seed_weights().items()})
+    code, out, _ = verify(capsys, "100", "128", "--dense", "1", "--weights", str(path))
+    assert code == 0
+    assert "removed the prefix 'sequential/' common to every key" in out
+
+
+def test_weights_file_that_does_not_fit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Missing, unexpected and transposed tensors are listed with their expected shapes; exit 1."""
+    weights = seed_weights()
+    del weights["dense/bias"]
+    weights["lstm/lstm_cell/kernel"] = weights["lstm/lstm_cell/kernel"].T
+    weights["lstm/lstm_cell/bias_hh"] = np.zeros(512)
+    path = tmp_path / "w.safetensors"
+    write_weights(path, weights)
+    code, out, _ = verify(capsys, "100", "128", "--dense", "1", "--weights", str(path))
+    assert code == 1
+    assert "missing: dense/bias (expected shape (1,))" in out
+    assert "unexpected: lstm/lstm_cell/bias_hh (shape (512,))" in out
+    assert "wrong shape: lstm/lstm_cell/kernel: expected (100, 512), received (512, 100)" in out
+    assert "no forward pass was run" in out
+
+
+def test_pytorch_checkpoint_against_keras_layout_fails(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """PyTorch-named weights checked as a Keras model: every tensor is missing or unexpected."""
+    path = tmp_path / "w.npz"
+    write_weights(path, seed_weights("pytorch"))
+    code, out, _ = verify(capsys, "100", "128", "--dense", "1", "--weights", str(path))
+    assert code == 1 and "missing: lstm/lstm_cell/kernel" in out and "unexpected: lstm.weight_ih_l0" in out
+    code, out, _ = verify(capsys, "100", "128", "--dense", "1", "--weights", str(path), "--framework", "pytorch")
+    assert code == 0
+
+
+def test_input_and_save_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--input sets batch and steps; --save-output writes what the Python API returns for the same weights."""
+    weights_path, x_path, out_path = tmp_path / "w.npz", tmp_path / "x.npy", tmp_path / "y.npy"
+    weights = seed_weights("pytorch")
+    write_weights(weights_path, weights)
+    x = np.random.default_rng(2).standard_normal((3, 7, 100)).astype(np.float32)
+    np.save(x_path, x)
+    code, out, _ = verify(capsys, "100", "128", "--dense", "1", "--framework", "pytorch", "--weights",
+                          str(weights_path), "--input", str(x_path), "--save-output", str(out_path))
+    assert code == 0 and "batch 3, 7 steps" in out
+    saved = np.load(out_path)
+    expected = forward({**SEED_SPEC, "framework": "pytorch"}, weights, x, dtype="float32").output
+    assert saved.shape == (3, 1)
+    np.testing.assert_allclose(saved, expected, atol=1e-6)
+
+
+def test_bad_input_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An input of the wrong width, or not a .npy file, exits 2 with one line."""
+    np.save(tmp_path / "x.npy", np.zeros((2, 3, 99)))
+    code, _, err = verify(capsys, "100", "128", "--input", str(tmp_path / "x.npy"))
+    assert code == 2 and "(B, T, 100)" in err
+    (tmp_path / "junk.npy").write_text("no")
+    code, _, err = verify(capsys, "100", "128", "--input", str(tmp_path / "junk.npy"))
+    assert code == 2 and "cannot read" in err
+
+
+def test_spec_file_with_embedding_and_float64(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A YAML spec with an embedding runs on token ids, in float64, with its own timesteps."""
+    spec = tmp_path / "m.yaml"
+    spec.write_text(
+        "input: {vocab: 50, timesteps: 9}\nlayers:\n  - {type: embedding, dim: 8}\n"
+        "  - {type: gru, units: 4, reset_after: false}\n  - {type: dense, units: 2, activation: softmax}\n"
+    )
+    code, out, _ = verify(capsys, str(spec), "--dtype", "float64")
+    assert code == 0
+    assert "batch 2, 9 steps, float64" in out
+    assert "embedding  Embedding  (2, 9, 8)" in out
+
+
+def test_help_ends_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    """`lstmcount verify --help` documents the options and ends with a real example."""
+    assert run(["verify", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--weights" in out and "--max-memory" in out and "lstmcount verify 100 128 --dense 1" in out
+
+
+def test_verify_imports_no_framework() -> None:
+    """verify runs on numpy alone: neither torch nor keras is imported."""
+    probe = (
+        "import sys, runpy\nsys.argv = ['lstmcount', 'verify', '10', '8']\n"
+        "try:\n    runpy.run_module('lstmcount', run_name='__main__')\nexcept SystemExit as e:\n    assert not e.code\n"
+        "print([m for m in ('torch', 'keras') if m in sys.modules])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

@@ -55,16 +55,34 @@ def test_counted_column_adds_up(capsys: pytest.CaptureFixture[str]) -> None:
     rows = [line.split() for line in table[: table.index(total_line)]]
     counted = [int(r[-3].replace(",", "")) for r in rows]
     assert sum(counted) == int(total_line.split()[1].replace(",", ""))
-    spec = {"input": {"features": 20}, "layers": [
+    layers = [
         {"type": "gru", "units": 16, "bidirectional": True, "return_sequences": True},
-        {"type": "gru", "units": 12, "bidirectional": True}, {"type": "dense", "units": 3}, {"type": "dense", "units": 2}]}
+        {"type": "gru", "units": 12, "bidirectional": True},
+        {"type": "dense", "units": 3},
+        {"type": "dense", "units": 2},
+    ]
+    spec = {"input": {"features": 20}, "layers": layers}
     assert sum(counted) == count_dict(spec).total
 
 
 def test_pytorch_states_and_sharing(capsys: pytest.CaptureFixture[str]) -> None:
     """PyTorch stacked bidirectional LSTM with projection: h_n (L·D, B, P), c_n (L·D, B, H); 20 tensors."""
-    code, out, _ = verify(capsys, "10", "8", "--framework", "pytorch", "--bidirectional", "--num-layers", "2",
-                          "--proj-size", "3", "--batch", "5", "--timesteps", "4")
+    code, out, _ = verify(
+        capsys,
+        "10",
+        "8",
+        "--framework",
+        "pytorch",
+        "--bidirectional",
+        "--num-layers",
+        "2",
+        "--proj-size",
+        "3",
+        "--batch",
+        "5",
+        "--timesteps",
+        "4",
+    )
     assert code == 0
     assert "lstm: h_n (4, 5, 3), c_n (4, 5, 8) ✓" in out
     assert "20 distinct weight arrays served every one of the 4 steps of each of its 4 cells" in out
@@ -146,8 +164,21 @@ def test_input_and_save_output(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     write_weights(weights_path, weights)
     x = np.random.default_rng(2).standard_normal((3, 7, 100)).astype(np.float32)
     np.save(x_path, x)
-    code, out, _ = verify(capsys, "100", "128", "--dense", "1", "--framework", "pytorch", "--weights",
-                          str(weights_path), "--input", str(x_path), "--save-output", str(out_path))
+    code, out, _ = verify(
+        capsys,
+        "100",
+        "128",
+        "--dense",
+        "1",
+        "--framework",
+        "pytorch",
+        "--weights",
+        str(weights_path),
+        "--input",
+        str(x_path),
+        "--save-output",
+        str(out_path),
+    )
     assert code == 0 and "batch 3, 7 steps" in out
     saved = np.load(out_path)
     expected = forward({**SEED_SPEC, "framework": "pytorch"}, weights, x, dtype="float32").output

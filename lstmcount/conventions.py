@@ -131,6 +131,10 @@ class Convention:
     class_names: Mapping[LayerType, str]
     #: stem of automatic layer names (a repeated stem gets _1, _2, ...)
     name_stems: Mapping[LayerType, str]
+    #: whether automatic names step over names given in the spec; Keras does not (each class
+    #: numbers its unnamed layers lstm, lstm_1, ... whatever names were given, and refuses a
+    #: model whose layer names clash)
+    auto_names_avoid_given: bool
     #: gates in the order their blocks are stacked in the fused tensors
     gates: Mapping[LayerType, tuple[Gate, ...]]
     #: tensors of one recurrent cell instance; names may use {k} (stacked index) and {sfx}
@@ -245,6 +249,7 @@ KERAS = Convention(
         LayerType.CONV1D: "conv1d",
         LayerType.LAYER_NORMALIZATION: "layer_normalization",
     },
+    auto_names_avoid_given=False,
     gates={
         LayerType.LSTM: (
             Gate("i", "input", "sigmoid"),
@@ -336,6 +341,7 @@ PYTORCH = Convention(
         LayerType.CONV1D: "conv1d",
         LayerType.LAYER_NORMALIZATION: "layer_norm",
     },
+    auto_names_avoid_given=True,
     gates={
         LayerType.LSTM: (
             Gate("i", "input", "sigmoid"),

@@ -53,10 +53,15 @@ def fmt(n: int) -> str:
 
 
 class _Namer:
-    """Framework-style automatic layer names: lstm, lstm_1, ...; user names kept as given."""
+    """Framework-style automatic layer names: lstm, lstm_1, ...; user names kept as given.
 
-    def __init__(self, taken: set[str]) -> None:
+    With ``avoid`` the numbering steps over the names in ``taken``; without it (Keras) it
+    counts only unnamed layers, and a clash is caught once every layer is named.
+    """
+
+    def __init__(self, taken: set[str], avoid: bool = True) -> None:
         self.taken = set(taken)
+        self.avoid = avoid
         self.counts: dict[str, int] = {}
 
     def next(self, stem: str) -> str:
@@ -64,7 +69,7 @@ class _Namer:
             n = self.counts.get(stem, 0)
             self.counts[stem] = n + 1
             name = stem if n == 0 else f"{stem}_{n}"
-            if name not in self.taken:
+            if not self.avoid or name not in self.taken:
                 self.taken.add(name)
                 return name
 
@@ -86,13 +91,14 @@ def count(spec: ModelSpec, framework: Framework | str | None = None) -> Report:
             )
         if layer.name:
             seen.add(layer.name)
-    namer = _Namer(set(explicit))
+    namer = _Namer(set(explicit), avoid=conv.auto_names_avoid_given)
     layers: list[LayerReport] = []
     for i, layer in enumerate(spec.layers):
         _check_restrictions(conv, layer, i)
         for report in _layer_reports(conv, spec, layer, i, flow, namer):
             layers.append(report)
         flow = _next_flow(layers[-1], flow, conv)
+    _check_unique_names(conv, spec, layers)
     notes = [SHARED_WEIGHTS_NOTE] if any(r.recurrent for r in layers) else []
     return Report(
         framework=conv.framework,
@@ -102,6 +108,24 @@ def count(spec: ModelSpec, framework: Framework | str | None = None) -> Report:
         model_name=spec.name,
         notes=tuple(notes),
     )
+
+
+def _check_unique_names(conv: Convention, spec: ModelSpec, layers: list[LayerReport]) -> None:
+    """Refuse two layers of one name: an automatic name, or a stacked ``<name>_<k>``, may clash."""
+    first: dict[str, int] = {}
+    for layer in layers:
+        i = layer.spec_index
+        if layer.name in first:
+            given = spec.layers[i].name
+            how = f"named {layer.name!r} from {given!r}" if given else f"named {layer.name!r} by {conv.display}"
+            raise SpecError(
+                f"duplicate layer name {layer.name!r}",
+                path=f"layers[{i}].name",
+                expected="a name no other layer has",
+                received=f"{how}, as layers[{first[layer.name]}] is",
+                hint=f"give layers[{i}] (or layers[{first[layer.name]}]) another name",
+            )
+        first.setdefault(layer.name, i)
 
 
 def _input_shape(spec: ModelSpec) -> OutShape:

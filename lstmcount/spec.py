@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -414,13 +415,20 @@ def fields_of(cls: type) -> dict[str, dataclasses.Field[Any]]:
     return {f.name: f for f in dataclasses.fields(cls) if f.init and not (cls is ModelSpec and f.name == "layers")}
 
 
+@functools.cache
+def _declarations(cls: type) -> tuple[dict[str, dataclasses.Field[Any]], dict[str, str], dict[str, str]]:
+    """Per class, once: its fields by name, alias -> field name, and each field's value kind."""
+    declared = fields_of(cls)
+    alias_of = {a: name for name, f in declared.items() for a in f.metadata.get("aliases", ())}
+    return declared, alias_of, {name: field_kind(cls, f) for name, f in declared.items()}
+
+
 def _build(cls: type, data: Any, path: str) -> Any:
     """Validate ``data`` against dataclass ``cls`` and construct it."""
     if not isinstance(data, Mapping):
         raise SpecError("must be a mapping", path=path or "<document>", expected="a mapping of fields",
                         received=_describe(data))
-    declared = fields_of(cls)
-    alias_of = {a: name for name, f in declared.items() for a in f.metadata.get("aliases", ())}
+    declared, alias_of, kinds = _declarations(cls)
     values: dict[str, Any] = {}
     given_as: dict[str, str] = {}
     for raw_key, value in data.items():
@@ -435,7 +443,7 @@ def _build(cls: type, data: Any, path: str) -> Any:
             raise SpecError(f"given twice, as {given_as[canonical]!r} and {key!r}", path=sub,
                             hint="keep one")
         given_as[canonical] = key
-        values[canonical] = _convert(value, field_kind(cls, declared[canonical]), declared[canonical], sub)
+        values[canonical] = _convert(value, kinds[canonical], declared[canonical], sub)
     for name, f in declared.items():
         if name not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise SpecError("missing required field", path=f"{path}.{name}" if path else name,

@@ -53,6 +53,25 @@ class Problem:
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
+@dataclass(frozen=True)
+class Counts:
+    """What a valid spec counted to (kept instead of the whole report, so that checking many
+    files holds little in memory)."""
+
+    framework: str
+    framework_display: str
+    total: int
+    trainable: int
+    non_trainable: int
+    has_expect: bool
+
+    @classmethod
+    def of(cls, report: Report, spec: ModelSpec) -> Counts:
+        """The counts of ``report``."""
+        return cls(report.framework.value, report.framework_display, report.total, report.trainable,
+                   report.non_trainable, spec.expect is not None)  # fmt: skip
+
+
 @dataclass
 class FileResult:
     """The outcome of checking one spec file."""
@@ -60,10 +79,11 @@ class FileResult:
     path: str
     status: Status
     problems: list[Problem] = field(default_factory=list)
-    report: Report | None = None
-    spec: ModelSpec | None = None
-    document: Document | None = None
+    counts: Counts | None = None
     updated: bool = False
+    #: kept only for --update: the parsed document (with its text) and the report
+    document: Document | None = None
+    report: Report | None = None
 
     def line(self) -> str:
         """The one line printed for this file."""
@@ -72,24 +92,24 @@ class FileResult:
             first, *rest = self.problems
             text = first.text() + "".join(f"; {p.field + ': ' if p.field else ''}{p.message}" for p in rest)
             return label + " ".join(text.split())
-        assert self.report is not None
-        counted = f"{self.report.total:,} params ({self.report.framework_display})"
+        assert self.counts is not None
+        counted = f"{self.counts.total:,} params ({self.counts.framework_display})"
         if self.updated:
             return f"{label}{self.path}: {counted}, expect block updated"
-        if self.spec is not None and self.spec.expect is not None:
+        if self.counts.has_expect:
             return f"{label}{self.path}: {counted}, as expected"
         return f"{label}{self.path}: {counted}"
 
     def to_dict(self) -> dict[str, Any]:
         """This result in the ``--format json`` document."""
-        report = self.report
+        counts = self.counts
         return {
             "path": self.path,
             "status": self.status.value,
-            "framework": report.framework.value if report else None,
-            "total": report.total if report else None,
-            "trainable": report.trainable if report else None,
-            "non_trainable": report.non_trainable if report else None,
+            "framework": counts.framework if counts else None,
+            "total": counts.total if counts else None,
+            "trainable": counts.trainable if counts else None,
+            "non_trainable": counts.non_trainable if counts else None,
             "updated": self.updated,
             "problems": [
                 {"field": p.field or None, "line": p.location.line, "column": p.location.column, "message": p.message}
@@ -181,8 +201,10 @@ def _located(exc: LstmcountError, path: str) -> Problem:
     return Problem(" ".join(str(exc).split()), Location(path))
 
 
-def compare(spec: ModelSpec, report: Report, document: Document, budget: Budget) -> list[Problem]:
+def compare(spec: ModelSpec, report: Report, document: Document, budget: Budget,
+            counts: Counts | None = None) -> list[Problem]:  # fmt: skip
     """Every expectation (the spec's and the command line's) that the report does not meet."""
+    counts = counts or Counts.of(report, spec)
     problems: list[Problem] = []
 
     def mismatch(path: str, expected: int, counted: int) -> None:
@@ -199,26 +221,26 @@ def compare(spec: ModelSpec, report: Report, document: Document, budget: Budget)
     if expect is not None:
         for key in ("total", "trainable", "non_trainable"):
             wanted = getattr(expect, key)
-            if wanted is not None and wanted != getattr(report, key):
-                mismatch(f"expect.{key}", wanted, getattr(report, key))
+            if wanted is not None and wanted != getattr(counts, key):
+                mismatch(f"expect.{key}", wanted, getattr(counts, key))
         for name, wanted in expect.layers.items():
             counted = report.layer(name).params
             if wanted != counted:
                 mismatch(f"expect.layers.{name}", wanted, counted)
     top = document.where("<document>") if "<document>" in document.positions else Location(document.file, 1, 1)
     where_total = document.where("expect.total") if expect is not None and expect.total is not None else top
-    if budget.expect_total is not None and budget.expect_total != report.total:
+    if budget.expect_total is not None and budget.expect_total != counts.total:
         problems.append(
             Problem(
-                f"--expect-total {budget.expect_total:,}, counted {report.total:,} ({report.framework_display})",
+                f"--expect-total {budget.expect_total:,}, counted {counts.total:,} ({report.framework_display})",
                 where_total,
             )
         )
-    if budget.max_params is not None and report.total > budget.max_params:
+    if budget.max_params is not None and counts.total > budget.max_params:
         problems.append(
             Problem(
-                f"{report.total:,} params exceed --max-params {budget.max_params:,} "
-                f"by {report.total - budget.max_params:,} ({report.framework_display})",
+                f"{counts.total:,} params exceed --max-params {budget.max_params:,} "
+                f"by {counts.total - budget.max_params:,} ({report.framework_display})",
                 where_total,
             )
         )
@@ -238,9 +260,12 @@ def check_file(path: str, budget: Budget = Budget(), *, keep_text: bool = False)
         return FileResult(path, Status.INVALID, [_located(exc, path)])
     except RecursionError:
         return FileResult(path, Status.INVALID, [Problem("nested too deeply", Location(path))])
-    problems = compare(spec, report, document, budget)
+    counts = Counts.of(report, spec)
+    problems = compare(spec, report, document, budget, counts)
     status = Status.FAILED if problems else Status.OK
-    return FileResult(path, status, problems, report=report, spec=spec, document=document)
+    if keep_text:
+        return FileResult(path, status, problems, counts, document=document, report=report)
+    return FileResult(path, status, problems, counts)
 
 
 def check_paths(paths: Iterable[str], budget: Budget = Budget(), exclude: Sequence[str] = ()) -> list[FileResult]:

@@ -38,6 +38,8 @@ _STANDARD = {
     "tag:yaml.org,2002:seq",
     "tag:yaml.org,2002:map",
 }
+_STR, _INT, _NULL, _BOOL = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "null", "bool"))
+_BOOLS = {"true": True, "false": False, "True": True, "False": False, "TRUE": True, "FALSE": False}
 _SCALARS = yaml.SafeLoader("")  # resolves and constructs plain scalars (int, float, bool, null)
 
 
@@ -200,6 +202,18 @@ class _Builder:
 
     def scalar(self, node: yaml.Node, path: str) -> Any:
         """The value of a plain scalar node (int, float, bool, null or string)."""
+        tag, value = node.tag, node.value
+        # fast paths for the common spellings; PyYAML's constructor handles the rest
+        # (octal 010, hex, 1_000, sexagesimal 1:30, .inf, ...)
+        if tag == _STR:
+            return value
+        if tag == _INT and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
+            if len(value) <= 4300:
+                return int(value)
+        elif tag == _NULL:
+            return None
+        elif tag == _BOOL and value in _BOOLS:
+            return _BOOLS[value]
         try:
             return _SCALARS.construct_object(node, deep=True)
         except ValueError:  # an integer too long for Python to convert

@@ -177,7 +177,7 @@ def test_directories_recurse_into_spec_files(tmp_path: Path) -> None:
     assert names == ["a.yaml", "sub/b.yml", "sub/deeper/c.json"]
     assert [r.status for r in results] == [Status.OK] * 3
     # GRU(2) on 3 features, Keras reset_after: 3 × (3×2 + 2×2 + 2×2) = 42
-    assert results[2].report is not None and results[2].report.total == 42
+    assert results[2].counts is not None and results[2].counts.total == 42
 
 
 def test_exclude_and_globs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -239,6 +239,32 @@ def _hand_picked() -> list[tuple[str, dict[str, Any]]]:
             ),
         ),
     ]
+    # Keras numbers unnamed layers per class, whatever names were given by hand
+    cases += [
+        (
+            "name-equals-stem-bidirectional",
+            _spec({"features": 3}, {"type": "lstm", "units": 2, "name": "lstm", "bidirectional": True}),
+        ),
+        (
+            "stacked-name-then-unnamed",
+            _spec(
+                {"features": 3},
+                {"type": "lstm", "units": 2, "name": "lstm", "num_layers": 2, "return_sequences": True},
+                {"type": "lstm", "units": 2, "return_sequences": True},
+                {"type": "lstm", "units": 2, "bidirectional": True},  # wraps lstm_1, beside the layer lstm_1
+            ),
+        ),
+        (
+            "given-name-like-automatic",
+            _spec(
+                {"features": 3},
+                {"type": "dense", "units": 2, "name": "dense_1"},
+                {"type": "dense", "units": 2},
+                {"type": "gru", "units": 2, "name": "bidirectional_1", "bidirectional": True, "return_sequences": True},
+                {"type": "gru", "units": 2, "bidirectional": True},
+            ),
+        ),
+    ]
     for cell in ("lstm", "gru", "simple_rnn"):
         for mode in ("concat", "sum", "ave", "mul"):
             for seq in (False, True):
@@ -385,6 +411,47 @@ def test_seed_model_is_117377(keras: ModuleType) -> None:
     model, report = _build(keras, HAND_PICKED[0][1])
     assert model.count_params() == report.total == 117_377
     assert [layer.params for layer in report.layers] == [117_248, 0, 129]
+
+
+CLASHES = [
+    ("given-then-unnamed", [{"type": "dense", "units": 2, "name": "dense"}, {"type": "dense", "units": 2}]),
+    (
+        "unnamed-then-given",
+        [{"type": "lstm", "units": 2, "return_sequences": True}, {"type": "lstm", "units": 2, "name": "lstm"}],
+    ),
+    (
+        "stacked-name-clash",
+        [
+            {"type": "lstm", "units": 2, "name": "enc", "num_layers": 2, "return_sequences": True},
+            {"type": "dense", "units": 2, "name": "enc_1"},
+        ],
+    ),
+]
+
+
+def _keras_layer_as_user_writes_it(kl: Any, layer: dict[str, Any], k: int, size: int) -> Any:
+    name = layer.get("name")
+    if name and layer.get("num_layers", 1) > 1:
+        name = f"{name}_{k}"
+    if layer["type"] == "dense":
+        return kl.Dense(layer["units"], name=name)
+    return kl.LSTM(layer["units"], return_sequences=layer.get("return_sequences", False) or k < size - 1, name=name)
+
+
+@pytest.mark.parametrize("layers", [c[1] for c in CLASHES], ids=[c[0] for c in CLASHES])
+def test_name_clash_refused_as_keras_refuses_it(keras: ModuleType, layers: list[dict[str, Any]]) -> None:
+    """A layer name that clashes once Keras names the unnamed layers is refused by Keras and by the counter."""
+    keras.backend.clear_session(free_memory=False)
+    built = [
+        _keras_layer_as_user_writes_it(keras.layers, layer, k, n)
+        for layer in layers
+        for n in [layer.get("num_layers", 1)]
+        for k in range(n)
+    ]
+    with pytest.raises(ValueError, match="unique names"):
+        keras.Sequential([keras.Input((None, 3)), *built])
+    with pytest.raises(lstmcount.SpecError, match="duplicate layer name"):
+        lstmcount.count(_spec({"features": 3}, *layers))
 
 
 # --------------------------------------------------------------------------- through the CLI

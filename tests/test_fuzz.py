@@ -300,3 +300,37 @@ def test_reference_text_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert run([str(spec)]) == 0
     assert run(["check", str(spec)]) == 1
     assert "expect.total: expected 1," in capsys.readouterr().out
+
+
+SCALAR_TEXT = st.one_of(
+    st.text(alphabet=st.sampled_from(list("0123456789_:.+-xXoObBeE")), min_size=1, max_size=12),
+    st.sampled_from(["yes", "No", "ON", "off", "True", "FALSE", "tRuE", "~", "null", "Null", "NULL", "010", "0",
+                     "0o17", "0x1F", "1_000", "1:30", ".inf", "-.Inf", ".NaN", "1e3", "1.5e3", "3.", "y", "n"]),
+)  # fmt: skip
+
+
+@FUZZ
+@given(scalar=SCALAR_TEXT)
+def test_loader_reads_plain_scalars_as_pyyaml_does(scalar: str) -> None:
+    """The loader's fast paths give the same value as PyYAML's safe loader for any plain scalar."""
+    import math
+
+    import yaml
+
+    from lstmcount.errors import SpecError
+    from lstmcount.loader import parse_text
+
+    text = f"a: {scalar}\n"
+    try:
+        reference = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError):
+        return
+    if not isinstance(reference, dict) or not isinstance(reference.get("a"), (int, float, str, bool, type(None))):
+        return  # dates and the like, which the loader refuses on purpose
+    try:
+        ours = parse_text(text).data["a"]
+    except SpecError:
+        return
+    expected = reference["a"]
+    assert type(ours) is type(expected)
+    assert ours == expected or (isinstance(ours, float) and math.isnan(ours) and math.isnan(expected))

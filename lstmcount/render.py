@@ -1,7 +1,7 @@
 """Renderers: a report (or several) to table, json, markdown, csv or Keras-summary text.
 
 Each renderer is a function from reports to a string, registered in :data:`RENDERERS`.
-rich is imported only by the table renderer.
+rich is imported only by the table and Keras-summary renderers.
 """
 
 from __future__ import annotations
@@ -224,7 +224,11 @@ def _gate_rows(layer: LayerReport) -> list[tuple[str, ...]]:
 # --------------------------------------------------------------------------- keras summary
 
 
-KERAS_WIDTHS = (33, 24, 15)
+#: Keras 3 sizes the summary of a Sequential model to min(88, terminal columns - 4) characters,
+#: 76 when printing to no terminal, and places its columns at 45% and 80% of that width
+#: (keras/src/utils/summary_utils.py); rich then lays the table out, wrapping long cells.
+KERAS_LINE_LENGTH = 76
+KERAS_POSITIONS = (0.45, 0.80, 1.0)
 
 
 def _keras_size(n_bytes: float) -> str:
@@ -236,32 +240,32 @@ def _keras_size(n_bytes: float) -> str:
 
 
 def _keras(reports: Comparison) -> str:
+    """Keras 3's ``model.summary()``, drawn with rich as Keras draws it."""
+    from rich.console import Console
+    from rich.table import Column, Table
+    from rich.text import Text
+
+    widths, current = [], 0
+    for position in KERAS_POSITIONS:
+        widths.append(int(position * KERAS_LINE_LENGTH) - current)
+        current += widths[-1]
+    header = (("Layer (type)", "left"), ("Output Shape", "left"), ("Param #", "right"))
     out: list[str] = []
-    a, b, c = KERAS_WIDTHS
-
-    def row(left: str, mid: str, right: str, l: str, m: str, r: str, fill: str) -> str:  # noqa: E741
-        return l + fill * a + m + fill * b + m + fill * c + r
-
     for report in reports.reports:
-        out.append(f'Model: "{report.model_name or "sequential"}"')
-        out.append(row("", "", "", "┏", "┳", "┓", "━"))
-        out.append(f"┃ {'Layer (type)':<{a - 2}} ┃ {'Output Shape':<{b - 2}} ┃ {'Param #':>{c - 2}} ┃")
-        out.append(row("", "", "", "┡", "╇", "┩", "━"))
-        for i, layer in enumerate(report.layers):
-            out.append(
-                f"│ {_layer_label(layer):<{a - 2}} │ {shape_text(layer.output_shape):<{b - 2}} "
-                f"│ {fmt(layer.params):>{c - 2}} │"
-            )
-            if i < len(report.layers) - 1:
-                out.append(row("", "", "", "├", "┼", "┤", "─"))
-        out.append(row("", "", "", "└", "┴", "┘", "─"))
+        columns = [Column(h, justify=j, width=w) for (h, j), w in zip(header, widths, strict=True)]  # type: ignore[arg-type]
+        table = Table(*columns, width=KERAS_LINE_LENGTH, show_lines=True)
+        for layer in report.layers:
+            table.add_row(Text(_layer_label(layer)), Text(shape_text(layer.output_shape)), Text(fmt(layer.params)))
+        console = Console(file=io.StringIO(), width=80, highlight=False, force_terminal=False, color_system=None)
+        console.print(Text(f'Model: "{report.model_name or "sequential"}"'))
+        console.print(table)
         for label, n in (
             ("Total", report.total),
             ("Trainable", report.trainable),
             ("Non-trainable", report.non_trainable),
         ):
-            out.append(f" {label} params: {fmt(n)} ({_keras_size(n * 4)})")
-        out.append("")
+            console.print(Text(f" {label} params: {fmt(n)} ({_keras_size(n * 4)})"))
+        out.append(console.file.getvalue())  # type: ignore[attr-defined]
     return "\n".join(out)
 
 

@@ -299,6 +299,29 @@ def _yaml_error(exc: yaml.YAMLError, file: str, text: str) -> SpecError:
     return SpecError(f"YAML syntax error: {message}", location=location, hint=hint)
 
 
+#: every level of nesting needs one of the characters [ { - ? : -- with fewer of them than this,
+#: composing is safe; with more, the events are scanned first (libyaml's composer recurses in C
+#: and overflows the stack around 50,000 levels)
+_SCAN_ABOVE = 10_000
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH, reading its events without recursion."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise SpecError(
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    location=Location(file, mark.line + 1, mark.column + 1) if mark else Location(file),
+                    hint="a spec needs a few levels: mapping, layers list, layer mapping",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def parse_text(text: str, file: str = "<input>", *, json_only: bool = False, spans: bool = False) -> Document:
     """Parse YAML (or JSON, which YAML reads too) into a :class:`Document`.
 
@@ -309,6 +332,8 @@ def parse_text(text: str, file: str = "<input>", *, json_only: bool = False, spa
         raise SpecError("empty file", location=Location(file, 1), expected="a spec with 'layers'", received="nothing")
     json_data = _parse_json(text, file) if json_only else None
     try:
+        if sum(text.count(c) for c in "[{-?:") > _SCAN_ABOVE:
+            _check_depth(text, file)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         if json_only:  # valid JSON that YAML cannot read: no positions, but the data is good
@@ -393,10 +418,11 @@ def read_source(source: str | os.PathLike[str], stdin: Callable[[], bytes] | Non
                 location=Location(name),
                 hint="name a .yaml, .yml or .json file (lstmcount check takes directories)",
             )
-        size = path.stat().st_size
-        if size > MAX_BYTES:
+        with path.open("rb") as handle:  # read at most the limit: /dev/zero has no size
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            size = max(path.stat().st_size, len(raw))
             raise SpecError(f"file too large for a spec ({size:,} bytes; limit {MAX_BYTES:,})", location=Location(name))
-        raw = path.read_bytes()
     except FileNotFoundError:
         raise SpecError("no such file", location=Location(name)) from None
     except PermissionError:

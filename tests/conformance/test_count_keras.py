@@ -387,7 +387,7 @@ def _free(model: Any, data: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("data", [c[1] for c in ALL_CASES], ids=[c[0] for c in ALL_CASES])
 def test_counts_match_keras(keras: ModuleType, data: dict[str, Any]) -> None:
-    """Totals, per-layer counts, tensor names, paths and shapes, and output shapes equal Keras's."""
+    """Totals, per-layer counts, classes and shapes, tensor names, paths and shapes equal Keras's."""
     model, report = _build(keras, data)
     assert report_facts(report) == keras_facts(model), json.dumps(data)
     assert {"total": report.total, "trainable": report.trainable, "non_trainable": report.non_trainable} == _totals(
@@ -395,6 +395,8 @@ def test_counts_match_keras(keras: ModuleType, data: dict[str, Any]) -> None:
     )
     assert model.count_params() == report.total
     assert list(report.input_shape) == list(model.inputs[0].shape)
+    assert [x.class_name for x in report.layers] == [type(x).__name__ for x in model.layers]
+    assert [list(x.input_shape) for x in report.layers] == [list(x.input.shape) for x in model.layers]
     _free(model, data)
 
 

@@ -34,13 +34,8 @@ BIG = 1024  # a case with a dimension at least this large is built with fast_ini
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
+def _one_thread(torch: ModuleType) -> Iterator[None]:
     """One intra-op thread: these models are tiny, and idle OpenMP threads spin on a busy machine."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

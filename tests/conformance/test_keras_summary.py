@@ -35,10 +35,8 @@ def _eighty_columns(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
+def _one_thread(torch: ModuleType) -> Iterator[None]:
     """One intra-op thread: these models are tiny, and idle OpenMP threads spin on a busy machine."""
-    import torch
-
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

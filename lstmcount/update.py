@@ -65,11 +65,17 @@ class _Text:
             return len(self.text)
         return min(self.starts[line] + column, len(self.text))
 
+    @property
+    def newline(self) -> str:
+        """The file's line break: ``\\r\\n`` when its first line ends so, else ``\\n``."""
+        first = self.text.find("\n")
+        return "\r\n" if first > 0 and self.text[first - 1] == "\r" else "\n"
+
     def line_end(self, offset: int) -> int:
-        """The offset of the end of the line holding ``offset`` (before its comment, if any)."""
+        """The offset where the line holding ``offset`` ends (before its line break)."""
         end = self.text.find("\n", offset)
         end = len(self.text) if end < 0 else end
-        return end
+        return end - 1 if end > offset and self.text[end - 1] == "\r" else end
 
     def line_of(self, offset: int) -> int:
         lo, hi = 0, len(self.starts) - 1
@@ -169,13 +175,14 @@ class _Editor:
             rows = {self.doc.spans[k][0] for k in members}
             last_col = self.doc.spans[members[-1]][1]
             multiline = len(rows) > 1 or min(rows) != self.doc.spans[path][0]
-            sep = ",\n" + " " * last_col if multiline else ", "
+            sep = "," + self.text.newline + " " * last_col if multiline else ", "
             anchor = self.subtree_end(path)
             return [Edit(anchor, anchor, "".join(sep + item for item in items))]
         indent = " " * min(self.doc.spans[k][1] for k in members) if members else ""
         anchor = self.text.line_end(self.subtree_end(path))
         lines = _block_lines(values, indent, self.indent_step())
-        return [Edit(anchor, anchor, "\n" + "\n".join(lines))]
+        nl = self.text.newline
+        return [Edit(anchor, anchor, nl + nl.join(lines))]
 
     def replace(self, path: str, value: Any) -> Edit:
         """Replace the scalar at ``path``; an empty value (``key:``) gets a space first."""
@@ -193,7 +200,8 @@ class _Editor:
             step = self.indent_step()
             anchor = self.text.line_end(self.subtree_end(""))
             lines = [f"{indent}expect:", *_block_lines(values, indent + step, step)]
-            return [Edit(anchor, anchor, "\n" + "\n".join(lines))]
+            nl = self.text.newline
+            return [Edit(anchor, anchor, nl + nl.join(lines))]
         expect = data["expect"]
         if not isinstance(expect, dict):
             return [self.replace("expect", values)]

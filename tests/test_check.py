@@ -7,6 +7,7 @@ Expected counts are worked out by hand: LSTM(128) on 100 features in Keras has
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -248,3 +249,16 @@ def test_readme_ci_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys:
     code, out, _ = cli(["check", "specs/", "--update"], capsys)
     assert code == 0 and "-  total: 117000" in out and "+  total: 117377" in out
     assert cli(["check", "specs/", "--format", "github"], capsys)[0] == 0
+
+
+def test_pre_commit_hooks_run_check() -> None:
+    """The pre-commit hooks file declares the check hook (and the update hook) on spec files."""
+    import yaml
+
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    assert hooks["lstmcount-check"]["entry"] == "lstmcount check"
+    assert hooks["lstmcount-update"]["entry"] == "lstmcount check --update"
+    for hook in hooks.values():
+        assert hook["language"] == "python"
+        assert re.search(hook["files"], "specs/model.yaml") and re.search(hook["files"], "a.json")
+        assert not re.search(hook["files"], "train.py")

@@ -160,3 +160,17 @@ def test_budget_still_fails_after_update(tmp_path: Path, capsys: pytest.CaptureF
     assert code == 1
     assert "expect: {total: 117377}" in spec.read_text(encoding="utf-8")
     assert "exceed --max-params 1,000" in out
+
+
+def test_windows_line_endings_are_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file with CRLF line breaks gets CRLF in the lines it gains, and keeps them elsewhere."""
+    spec = tmp_path / "m.yaml"
+    spec.write_bytes(
+        b"input: {features: 100}\r\nlayers:\r\n  - {type: lstm, units: 128}\r\nexpect:\r\n  trainable: 1\r\n"
+    )
+    assert run(["check", "--update", str(spec)]) == 0
+    capsys.readouterr()
+    assert spec.read_bytes() == (
+        b"input: {features: 100}\r\nlayers:\r\n  - {type: lstm, units: 128}\r\nexpect:\r\n  trainable: 117248\r\n"
+        b"  total: 117248\r\n"
+    )

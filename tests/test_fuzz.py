@@ -334,3 +334,45 @@ def test_loader_reads_plain_scalars_as_pyyaml_does(scalar: str) -> None:
     expected = reference["a"]
     assert type(ours) is type(expected)
     assert ours == expected or (isinstance(ours, float) and math.isnan(ours) and math.isnan(expected))
+
+
+@FUZZ
+@given(
+    data=valid_specs(),
+    style=st.sampled_from([False, True, None]),
+    indent=st.integers(2, 4),
+    expect=st.sampled_from(["none", "total", "trainable", "null", "empty", "layers", "all"]),
+    as_json=st.integers(0, 3),
+)
+def test_update_writes_exact_counts_and_keeps_the_rest(
+    data: dict[str, Any], style: bool | None, indent: int, expect: str, as_json: int,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """After --update on any style of file the spec is unchanged but for an expect block that passes."""
+    import yaml
+
+    from lstmcount.loader import parse_text
+
+    report = count_dict(data)
+    block: Any = {
+        "none": None, "null": None, "empty": {}, "total": {"total": 1}, "trainable": {"trainable": 2},
+        "layers": {"layers": {report.layers[0].name: 3}},
+        "all": {"total": 1, "trainable": 2, "non_trainable": 3, "layers": {report.layers[-1].name: 4}},
+    }[expect]  # fmt: skip
+    original = dict(data) if expect == "none" else {**data, "expect": block}
+    suffix = ".json" if as_json == 0 else ".yaml"
+    if as_json == 0:
+        text = json.dumps(original, indent=indent if style is not None else None)
+    else:
+        text = "# a spec\n" + yaml.safe_dump(original, default_flow_style=style, sort_keys=False, indent=indent)
+    with spec_file(text, suffix) as path:
+        assert run(["check", "--update", path]) == 0, capsys.readouterr()
+        capsys.readouterr()
+        new = Path(path).read_text(encoding="utf-8")
+        assert run(["check", path]) == 0
+        capsys.readouterr()
+    after = parse_text(new, "x" + suffix, json_only=suffix == ".json").data
+    assert {k: v for k, v in after.items() if k != "expect"} == {k: v for k, v in original.items() if k != "expect"}
+    assert after["expect"]["total"] == report.total
+    if suffix == ".yaml":
+        assert new.startswith("# a spec\n")

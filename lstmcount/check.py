@@ -309,9 +309,22 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _repo_path(name: str) -> str:
+    """A path as GitHub wants it in an annotation: relative to the workspace, with forward slashes."""
+    root = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    if os.path.isabs(name):
+        try:
+            rel = os.path.relpath(name, root)
+        except ValueError:  # another drive on Windows
+            rel = name
+        if not rel.startswith(".."):
+            name = rel
+    return Path(name).as_posix() if os.sep != "/" else name
+
+
 def github_annotation(problem: Problem, path: str) -> str:
     """A GitHub Actions ``::error`` workflow command for one problem."""
-    props = [f"file={_escape_property(problem.location.file or path)}"]
+    props = [f"file={_escape_property(_repo_path(problem.location.file or path))}"]
     if problem.location.line is not None:
         props.append(f"line={problem.location.line}")
         if problem.location.column is not None:

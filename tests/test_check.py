@@ -262,3 +262,12 @@ def test_pre_commit_hooks_run_check() -> None:
         assert hook["language"] == "python"
         assert re.search(hook["files"], "specs/model.yaml") and re.search(hook["files"], "a.json")
         assert not re.search(hook["files"], "train.py")
+
+
+def test_github_paths_are_relative_to_the_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An absolute path inside the workspace is annotated relative to it, as GitHub expects."""
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    problem = Problem("bad", Location(str(tmp_path / "specs" / "m.yaml"), 2, 3))
+    assert github_annotation(problem, "").startswith("::error file=specs/m.yaml,line=2,col=3,")
+    outside = Problem("bad", Location("/elsewhere/m.yaml", 2, 3))
+    assert github_annotation(outside, "").startswith("::error file=/elsewhere/m.yaml,")

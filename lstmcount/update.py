@@ -1,10 +1,11 @@
 """``check --update``: write the current counts into a spec's ``expect:`` block, keeping the rest.
 
-YAML files are edited as text at the positions the parser reports: existing values are
-replaced in place, missing keys are inserted in the block's own style (flow ``{...}`` or
-block), and a block is added at the end when there is none; comments, key order and
-formatting elsewhere are untouched. JSON files are rewritten with the same key order and
-indentation. The new text is parsed and checked before it replaces the file atomically.
+The file is edited as text at the positions the YAML parser reports (JSON too, which YAML
+reads): existing values are replaced in place, missing keys are inserted in the block's own
+style (flow ``{...}`` or block, JSON keys quoted), and a block is added at the end when there is
+none; comments, key order, line breaks and formatting elsewhere are untouched. Only a JSON file
+that YAML cannot read is rewritten whole (same key order and indentation). The new text is
+parsed and checked before it replaces the file atomically.
 """
 
 from __future__ import annotations
@@ -76,16 +77,6 @@ class _Text:
         end = self.text.find("\n", offset)
         end = len(self.text) if end < 0 else end
         return end - 1 if end > offset and self.text[end - 1] == "\r" else end
-
-    def line_of(self, offset: int) -> int:
-        lo, hi = 0, len(self.starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
 
 
 def _key(key: str, quoted: bool) -> str:
@@ -294,8 +285,12 @@ def update_file(document: Document, report: Report) -> str:
         raise SpecError(
             f"update would break the file ({exc.message}); not written", location=Location(document.file)
         ) from None
+    wanted = wanted_counts(document, report)
     expect = check.expect
-    if expect is None or expect.total != report.total:
+    written = {} if expect is None else {key: getattr(expect, key) for key in wanted}
+    if "layers" in written:
+        written["layers"] = {name: written["layers"].get(name) for name in wanted["layers"]}
+    if written != wanted:
         raise SpecError("update did not produce the expected block; not written", location=Location(document.file))
     write_atomic(document.file, new)
     diff = difflib.unified_diff(

@@ -417,31 +417,37 @@ LAYERS: Mapping[LayerType, Layer] = {
 
 # ---------------------------------------------------------------------------------------------
 # recurrent cells: the weights of one cell instance in product-ready form
+#
+# Inside a recurrent layer the data are kept feature-major: x as (T, I, B), h as (R, B), the
+# fused gates as (G·H, B). Then every product is (G·H, K) x (K, B) with the framework's gate
+# blocks as contiguous row blocks (the shape BLAS runs fastest for a small batch), and each
+# gate's activation works on one contiguous block.
 
 
 @dataclass
 class Cell:
     """One cell instance (one direction of one stacked layer), ready for the products.
 
-    ``u`` and ``w`` are views ``(I, G·H)`` and ``(R, G·H)`` of the framework's tensors (a
-    transposed view when the gates sit on axis 0); gate blocks stay in the framework's order.
+    ``u`` and ``w`` are gates-major ``(G·H, I)`` and ``(G·H, R)`` matrices: the framework's
+    tensor itself when the gates sit on axis 0, else a contiguous transposed copy made once.
+    Gate blocks stay in the framework's order.
     """
 
     kind: LayerType
     units: int
     gates: tuple[Gate, ...]
-    u: Array  # (I, G·H)
-    w: Array  # (R, G·H)
-    b_in: Array | None  # (G·H,) bias added to x_t U
-    b_rec: Array | None  # (G·H,) bias added to h_{t-1} W
-    proj: Array | None  # (H, P)
+    u: Array  # (G·H, I)
+    w: Array  # (G·H, R)
+    b_in: Array | None  # (G·H, 1) bias added to U x_t
+    b_rec: Array | None  # (G·H, 1) bias added to W h_{t-1}
+    proj: Array | None  # (P, H)
     reset_after: bool
     act: Callable[[Array], None]  # activation of a simple RNN
     sources: dict[str, Array]  # tensor path -> the framework's array, for the trace
 
-    def block(self, symbol_index: int) -> slice:
-        """Columns of gate ``symbol_index`` in the fused tensors."""
-        return slice(symbol_index * self.units, (symbol_index + 1) * self.units)
+    def block(self, index: int) -> slice:
+        """Rows of gate ``index`` in the fused (gates-major) tensors."""
+        return slice(index * self.units, (index + 1) * self.units)
 
     def gate(self, meaning: str) -> int:
         """Index of the gate whose meaning starts with ``meaning`` (input, forget, update, ...)."""
@@ -455,7 +461,7 @@ class Cell:
         return next(i for i, g in enumerate(self.gates) if g.activation == "tanh")
 
     def activation_runs(self) -> list[tuple[slice, Callable[[Array], None]]]:
-        """Column ranges of the fused gates grouped by activation, in order."""
+        """Row ranges of the fused gates grouped by activation, in order."""
         runs: list[tuple[int, int, str]] = []
         for i, g in enumerate(self.gates):
             if runs and runs[-1][2] == g.activation and runs[-1][1] == i:
@@ -465,9 +471,13 @@ class Cell:
         return [(slice(a * self.units, b * self.units), activation(act)) for a, b, act in runs]
 
 
-def _matrix(t: TensorReport, a: Array) -> Array:
-    """A fused (gates on ``gate_axis``) weight as the right operand of ``x @ M``."""
-    return a.T if t.gate_axis == 0 else a
+def _gates_major(t: TensorReport, a: Array) -> Array:
+    """A fused weight with its gates on axis 0, contiguous: ``(G·H, K)``."""
+    return a if t.gate_axis == 0 and a.flags.c_contiguous else np.ascontiguousarray(a.T if t.gate_axis else a)
+
+
+def _column(v: Array | None) -> Array | None:
+    return None if v is None else v.reshape(-1, 1)  # (G·H, 1)
 
 
 def make_cell(
@@ -489,7 +499,7 @@ def make_cell(
     proj = None
     if Role.PROJECTION in by_role:
         p = w[by_role[Role.PROJECTION].path]  # (P, H) out-first, else (H, P)
-        proj = p.T if conv.out_features_first else p  # (H, P)
+        proj = p if conv.out_features_first else np.ascontiguousarray(p.T)  # (P, H)
     reset_after = conv.gru_reset_after_default
     if isinstance(spec, GRUSpec) and spec.reset_after is not None:
         reset_after = spec.reset_after
@@ -498,10 +508,10 @@ def make_cell(
         kind=layer.type,
         units=spec.units,
         gates=conv.gates[layer.type],
-        u=_matrix(u_t, w[u_t.path]),
-        w=_matrix(w_t, w[w_t.path]),
-        b_in=b_in,
-        b_rec=b_rec,
+        u=_gates_major(u_t, w[u_t.path]),  # (G·H, I)
+        w=_gates_major(w_t, w[w_t.path]),  # (G·H, R)
+        b_in=_column(b_in),
+        b_rec=_column(b_rec),
         proj=proj,
         reset_after=reset_after,
         act=activation(nonlinearity),
@@ -515,11 +525,11 @@ def make_cell(
 
 @dataclass
 class LSTMState:
-    """Buffers of an LSTM cell: the fused gates, c, and a scratch row."""
+    """Buffers of an LSTM cell: the fused gates, c, and a scratch block."""
 
-    z: Array  # (B, 4H)
-    c: Array  # (B, H)
-    tmp: Array  # (B, H)
+    z: Array  # (4H, B)
+    c: Array  # (H, B)
+    tmp: Array  # (H, B)
     runs: list[tuple[slice, Callable[[Array], None]]]
     i: slice
     f: slice
@@ -531,9 +541,9 @@ def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
     """Zeroed buffers for an LSTM cell."""
     h = cell.units
     return LSTMState(
-        z=np.empty((batch, len(cell.gates) * h), dtype),  # (B, 4H)
-        c=np.zeros((batch, h), dtype),  # (B, H)
-        tmp=np.empty((batch, h), dtype),  # (B, H)
+        z=np.empty((len(cell.gates) * h, batch), dtype),  # (4H, B)
+        c=np.zeros((h, batch), dtype),  # (H, B)
+        tmp=np.empty((h, batch), dtype),  # (H, B)
         runs=cell.activation_runs(),
         i=cell.block(cell.gate("input")),
         f=cell.block(cell.gate("forget")),
@@ -543,111 +553,109 @@ def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
 
 
 def lstm_step(cell: Cell, s: LSTMState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
-    """One LSTM step: gates from x_t U + b (given) and h_{t-1} W; updates c, writes h_t."""
+    """One LSTM step: gates from U x_t + b (given) and W h_{t-1}; updates c, writes h_t."""
     z = s.z
-    np.matmul(h_prev, cell.w, out=z)  # (B, 4H)
-    z += xw_t  # (B, 4H)
-    for cols, act in s.runs:
-        act(z[:, cols])  # (B, k·H) sigmoid / tanh in place
-    s.c *= z[:, s.f]  # (B, H)  f * c_{t-1}
-    np.multiply(z[:, s.i], z[:, s.g], out=s.tmp)  # (B, H)  i * g
-    s.c += s.tmp  # (B, H)
-    np.tanh(s.c, out=s.tmp)  # (B, H)
+    np.matmul(cell.w, h_prev, out=z)  # (4H, B)
+    z += xw_t  # (4H, B)
+    for rows, act in s.runs:
+        act(z[rows])  # (k·H, B) sigmoid / tanh in place
+    s.c *= z[s.f]  # (H, B)  f * c_{t-1}
+    np.multiply(z[s.i], z[s.g], out=s.tmp)  # (H, B)  i * g
+    s.c += s.tmp  # (H, B)
+    np.tanh(s.c, out=s.tmp)  # (H, B)
     if cell.proj is None:
-        np.multiply(s.tmp, z[:, s.o], out=h_out)  # (B, H)  o * tanh(c)
+        np.multiply(s.tmp, z[s.o], out=h_out)  # (H, B)  o * tanh(c)
     else:
-        s.tmp *= z[:, s.o]  # (B, H)
-        np.matmul(s.tmp, cell.proj, out=h_out)  # (B, P)  W_hr (o * tanh(c))
+        s.tmp *= z[s.o]  # (H, B)
+        np.matmul(cell.proj, s.tmp, out=h_out)  # (P, B)  W_hr (o * tanh(c))
 
 
 @dataclass
 class GRUState:
     """Buffers of a GRU cell."""
 
-    hw: Array  # (B, 3H) h_{t-1} W (+ b_rec)
-    gz: Array  # (B, H) update gate
-    gr: Array  # (B, H) reset gate
-    n: Array  # (B, H) candidate
+    hw: Array  # (3H, B) W h_{t-1} (+ b_rec)
+    gz: Array  # (H, B) update gate
+    gr: Array  # (H, B) reset gate
+    n: Array  # (H, B) candidate
+    rh: Array  # (H, B) r * h (reset before)
     z: slice
     r: slice
-    n_cols: slice
-    w_zr: Array  # (H, 2H) recurrent weights of update and reset (reset_after false)
-    zr: tuple[slice, slice]  # their columns inside w_zr
-    w_n: Array  # (H, H) recurrent weights of the candidate
+    n_rows: slice
+    w_zr: Array  # (2H, H) recurrent weights of update and reset (reset before)
+    w_n: Array  # (H, H) recurrent weights of the candidate (reset before)
 
 
 def gru_state(cell: Cell, batch: int, dtype: Any) -> GRUState:
     """Buffers for a GRU cell."""
     h = cell.units
     z, r, n = cell.gate("update"), cell.gate("reset"), cell.candidate()
-    w_zr = np.concatenate([cell.w[:, cell.block(z)], cell.w[:, cell.block(r)]], axis=1)  # (H, 2H)
     return GRUState(
-        hw=np.empty((batch, 3 * h), dtype),  # (B, 3H)
-        gz=np.empty((batch, h), dtype),
-        gr=np.empty((batch, h), dtype),
-        n=np.empty((batch, h), dtype),
+        hw=np.empty((3 * h, batch), dtype),  # (3H, B)
+        gz=np.empty((h, batch), dtype),  # (H, B)
+        gr=np.empty((h, batch), dtype),  # (H, B)
+        n=np.empty((h, batch), dtype),  # (H, B)
+        rh=np.empty((h, batch), dtype),  # (H, B)
         z=cell.block(z),
         r=cell.block(r),
-        n_cols=cell.block(n),
-        w_zr=w_zr,
-        zr=(slice(0, h), slice(h, 2 * h)),
-        w_n=cell.w[:, cell.block(n)],  # (H, H)
+        n_rows=cell.block(n),
+        w_zr=np.concatenate([cell.w[cell.block(z)], cell.w[cell.block(r)]]),  # (2H, H)
+        w_n=cell.w[cell.block(n)],  # (H, H)
     )
 
 
 def gru_step(cell: Cell, s: GRUState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
     """One GRU step: h_t = z * h_{t-1} + (1 - z) * n.
 
-    Reset after (PyTorch; Keras ``reset_after=True``): ``n = tanh(x U_n + b_n + r * (h W_n + b_rec_n))``;
-    reset before (Keras ``reset_after=False``): ``n = tanh(x U_n + b_n + (r * h) W_n)``.
+    Reset after (PyTorch; Keras ``reset_after=True``): ``n = tanh(U_n x + b_n + r * (W_n h + b_rec_n))``;
+    reset before (Keras ``reset_after=False``): ``n = tanh(U_n x + b_n + W_n (r * h))``.
     """
+    h = cell.units
     if cell.reset_after:
-        np.matmul(h_prev, cell.w, out=s.hw)  # (B, 3H)
+        np.matmul(cell.w, h_prev, out=s.hw)  # (3H, B)
         if cell.b_rec is not None:
-            s.hw += cell.b_rec  # (B, 3H)
-        np.add(xw_t[:, s.z], s.hw[:, s.z], out=s.gz)  # (B, H)
-        np.add(xw_t[:, s.r], s.hw[:, s.r], out=s.gr)  # (B, H)
-        _sigmoid_(s.gz)
-        _sigmoid_(s.gr)
-        np.multiply(s.gr, s.hw[:, s.n_cols], out=s.n)  # (B, H)  r * (h W_n + b_rec_n)
+            s.hw += cell.b_rec  # (3H, B)
+        hz, hr = s.hw[s.z], s.hw[s.r]  # (H, B) each
     else:
-        hzr = s.hw[:, : 2 * cell.units]  # (B, 2H)
-        np.matmul(h_prev, s.w_zr, out=hzr)  # (B, 2H)
+        hzr = s.hw[: 2 * h]  # (2H, B)
+        np.matmul(s.w_zr, h_prev, out=hzr)  # (2H, B)
+        hz, hr = hzr[:h], hzr[h:]  # (H, B) each
         if cell.b_rec is not None:
-            hzr[:, s.zr[0]] += cell.b_rec[s.z]  # (B, H)
-            hzr[:, s.zr[1]] += cell.b_rec[s.r]  # (B, H)
-        np.add(xw_t[:, s.z], hzr[:, s.zr[0]], out=s.gz)  # (B, H)
-        np.add(xw_t[:, s.r], hzr[:, s.zr[1]], out=s.gr)  # (B, H)
-        _sigmoid_(s.gz)
-        _sigmoid_(s.gr)
-        np.multiply(s.gr, h_prev, out=s.n)  # (B, H)  r * h
-        np.matmul(s.n.copy(), s.w_n, out=s.n)  # (B, H)  (r * h) W_n
+            hz += cell.b_rec[s.z]  # (H, B)
+            hr += cell.b_rec[s.r]  # (H, B)
+    np.add(xw_t[s.z], hz, out=s.gz)  # (H, B)
+    np.add(xw_t[s.r], hr, out=s.gr)  # (H, B)
+    _sigmoid_(s.gz)
+    _sigmoid_(s.gr)
+    if cell.reset_after:
+        np.multiply(s.gr, s.hw[s.n_rows], out=s.n)  # (H, B)  r * (W_n h + b_rec_n)
+    else:
+        np.multiply(s.gr, h_prev, out=s.rh)  # (H, B)  r * h
+        np.matmul(s.w_n, s.rh, out=s.n)  # (H, B)  W_n (r * h)
         if cell.b_rec is not None:
-            s.n += cell.b_rec[s.n_cols]  # (B, H)
-    s.n += xw_t[:, s.n_cols]  # (B, H)
-    np.tanh(s.n, out=s.n)  # (B, H)
-    np.subtract(h_prev, s.n, out=h_out)  # (B, H)  h - n
-    h_out *= s.gz  # (B, H)  z * (h - n)
-    h_out += s.n  # (B, H)  n + z * (h - n) = (1 - z) n + z h
+            s.n += cell.b_rec[s.n_rows]  # (H, B)
+    s.n += xw_t[s.n_rows]  # (H, B)
+    np.tanh(s.n, out=s.n)  # (H, B)
+    np.subtract(h_prev, s.n, out=h_out)  # (H, B)  h - n
+    h_out *= s.gz  # (H, B)  z * (h - n)
+    h_out += s.n  # (H, B)  n + z * (h - n) = (1 - z) n + z h
 
 
 @dataclass
 class RNNState:
-    """Buffer of a simple RNN cell."""
-
-    z: Array  # (B, H)
+    """A simple RNN cell needs no buffer beyond h."""
 
 
 def rnn_state(cell: Cell, batch: int, dtype: Any) -> RNNState:
-    """Buffers for a simple RNN cell."""
-    return RNNState(z=np.empty((batch, cell.units), dtype))  # (B, H)
+    """Buffers for a simple RNN cell (none)."""
+    return RNNState()
 
 
 def rnn_step(cell: Cell, s: RNNState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
-    """One simple RNN step: h_t = act(x_t U + b + h_{t-1} W)."""
-    np.matmul(h_prev, cell.w, out=h_out)  # (B, H)
-    h_out += xw_t  # (B, H)
-    cell.act(h_out)  # (B, H)
+    """One simple RNN step: h_t = act(U x_t + b + W h_{t-1})."""
+    np.matmul(cell.w, h_prev, out=h_out)  # (H, B)
+    h_out += xw_t  # (H, B)
+    cell.act(h_out)  # (H, B)
 
 
 STEPS: Mapping[LayerType, tuple[Callable[..., Any], Callable[..., None]]] = {
@@ -661,58 +669,59 @@ STEPS: Mapping[LayerType, tuple[Callable[..., Any], Callable[..., None]]] = {
 # the loop over time
 
 
-def input_product(cell: Cell, x_tm: Array) -> Array:
-    """x_t U + b for every step in one matrix product (time-major)."""
-    steps, batch, features = x_tm.shape
-    xw = np.matmul(x_tm.reshape(steps * batch, features), cell.u)  # (T·B, G·H)
+def input_product(cell: Cell, x_t: Array, steps: int) -> Array:
+    """U x_t + b for every step in one matrix product: ``(G·H, I) x (I, T·B)``."""
+    xw: Array = np.matmul(cell.u, x_t)  # (G·H, T·B)
     bias = cell.b_in
     if cell.b_rec is not None and cell.kind is not LayerType.GRU:
-        bias = cell.b_rec if bias is None else bias + cell.b_rec  # (G·H,) both sit outside any gate
+        # outside a GRU the recurrent bias is one more constant term of every gate
+        bias = cell.b_rec if bias is None else bias + cell.b_rec  # (G·H, 1)
     if bias is not None:
-        xw += bias  # (T·B, G·H)
-    out: Array = xw.reshape(steps, batch, -1)  # (T, B, G·H)
-    return out
+        xw += bias  # (G·H, T·B)
+    return xw.reshape(xw.shape[0], steps, -1)  # (G·H, T, B)
 
 
 def run_cell(
     cell: Cell,
-    x_tm: Array,
+    x_t: Array,
+    steps: int,
     *,
     reverse: bool,
     keep_sequence: bool,
+    out: Array | None = None,
     trace: Trace | None = None,
     key: tuple[str, int, int] = ("", 0, 0),
 ) -> tuple[Array, tuple[Array, ...]]:
-    """Run one cell over a time-major input ``(T, B, I)``.
+    """Run one cell over the input ``x_t``, features by (time, batch): ``(I, T·B)``.
 
-    Returns the outputs ``(T, B, R)`` in time order (or only the final h ``(B, R)`` when
-    ``keep_sequence`` is false: only what the next step needs is kept) and the final states.
+    Returns every step's h as ``(R, T, B)`` in time order (written into ``out`` when given),
+    or, when ``keep_sequence`` is false, only the final h ``(R, B)`` (then only what the next
+    step needs is kept), and the final states ``h`` ``(R, B)`` and, for an LSTM, ``c`` ``(H, B)``.
     """
-    steps, batch, _ = x_tm.shape
-    dtype = x_tm.dtype
-    width = cell.w.shape[0]  # R
+    batch = x_t.shape[1] // steps
+    dtype = x_t.dtype
+    width = cell.w.shape[1]  # R
     make_state, step = STEPS[cell.kind]
     state = make_state(cell, batch, dtype)
-    xw = input_product(cell, x_tm)  # (T, B, G·H)
-    zero = np.zeros((batch, width), dtype)  # (B, R)
-    rows = steps if keep_sequence else 2  # every step's h, or two ping-pong rows
-    out = np.empty((rows, batch, width), dtype)  # (T, B, R) or (2, B, R)
+    xw = input_product(cell, x_t, steps)  # (G·H, T, B)
+    if out is None:
+        out = np.empty((width, steps if keep_sequence else 2, batch), dtype)  # (R, T, B) or ping-pong (R, 2, B)
+    h_prev = np.zeros((width, batch), dtype)  # (R, B)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
-    h_prev = zero
     for n, t in enumerate(order):
-        h_out = out[t] if keep_sequence else out[n % 2]  # (B, R)
-        step(cell, state, xw[t], h_prev, h_out)
+        h_out = out[:, t if keep_sequence else n % 2]  # (R, B)
+        step(cell, state, xw[:, t], h_prev, h_out)
         h_prev = h_out
     if trace is not None:
         trace.record(key, steps, cell.sources)
-    final_h = h_prev.copy()  # (B, R)
+    final_h = h_prev.copy()  # (R, B)
     states = (final_h, state.c.copy()) if isinstance(state, LSTMState) else (final_h,)
     return (out if keep_sequence else final_h), states
 
 
 def _merge(mode: MergeMode, a: Array, b: Array) -> Array:
     if mode is MergeMode.CONCAT:
-        return np.concatenate([a, b], axis=-1)  # (..., 2R)
+        return np.concatenate([a, b])  # (2R, ...)
     if mode is MergeMode.SUM:
         return a + b
     if mode is MergeMode.AVE:
@@ -720,40 +729,61 @@ def _merge(mode: MergeMode, a: Array, b: Array) -> Array:
     return a * b
 
 
+def _features_by_time(x: Array) -> tuple[Array, int]:
+    """A (B, T, F) input as ``(F, T·B)``: no copy for a previous recurrent layer's output."""
+    batch, steps, features = x.shape
+    back = x.transpose(2, 1, 0)  # (F, T, B)
+    if back.flags.c_contiguous:
+        return back.reshape(features, steps * batch), steps
+    time_major = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, F)
+    return time_major.reshape(steps * batch, features).T, steps  # (F, T·B), a transposed view
+
+
 def _recurrent_layer(
     conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array, trace: Trace | None
 ) -> tuple[Array, tuple[Array, ...]]:
+    """A recurrent layer on (B, T, I): every stacked cell and direction, merged, and the final states."""
     assert isinstance(spec, RecurrentSpec)
     sequences = len(layer.output_shape) == 3
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, I)
-    finals: list[list[Array]] = []  # per cell instance (k, d): [h, c]
+    x_t, steps = _features_by_time(x)  # (I, T·B)
+    batch = x.shape[0]
+    finals: list[tuple[Array, ...]] = []  # per cell instance (k, d): h, c as (R, B), (H, B)
     cells = list(layer.cells)
-    out: Array = x_tm
+    out: Array = x_t
     for n, info in enumerate(cells):
         last = n == len(cells) - 1
         keep = sequences or not last
+        merge = spec.merge_mode if last else MergeMode.CONCAT
+        width = info.output_size
+        shared = None
+        if keep and merge is MergeMode.CONCAT:
+            # both directions write straight into their half of the concatenation
+            shared = np.empty((layer.directions * width, steps, batch), x_t.dtype)  # (D·R, T, B)
         per_dir: list[Array] = []
         for d in range(layer.directions):
             cell = make_cell(conv, layer, spec, w, info.stack_index, d)
-            y, states = run_cell(
-                cell, x_tm, reverse=d == 1, keep_sequence=keep, trace=trace, key=(layer.name, info.stack_index, d)
-            )
+            key = (layer.name, info.stack_index, d)
+            into = None if shared is None else shared[d * width : (d + 1) * width]  # (R, T, B)
+            y, states = run_cell(cell, x_t, steps, reverse=d == 1, keep_sequence=keep, out=into, trace=trace, key=key)
             # without the sequence, y is each direction's final step: forward t = T-1, backward t = 0
-            per_dir.append(y)  # (T, B, R) or (B, R)
-            finals.append(list(states))
-        merge = spec.merge_mode if last else MergeMode.CONCAT
-        out = per_dir[0] if len(per_dir) == 1 else _merge(merge, per_dir[0], per_dir[1])
-        x_tm = out
-    result = np.ascontiguousarray(out.transpose(1, 0, 2)) if sequences else out  # (B, T, F) or (B, F)
+            per_dir.append(y)  # (R, T, B) or (R, B)
+            finals.append(states)
+        if shared is not None:
+            out = shared  # (D·R, T, B)
+        else:
+            out = per_dir[0] if len(per_dir) == 1 else _merge(merge, per_dir[0], per_dir[1])
+        if not last:
+            x_t = out.reshape(out.shape[0], steps * batch)  # (D·R, T·B)
+    result = out.transpose(2, 1, 0) if sequences else out.T  # (B, T, F) or (B, F), views
     return result, _states_layout(conv, finals)
 
 
-def _states_layout(conv: Convention, finals: list[list[Array]]) -> tuple[Array, ...]:
-    """Final states as the framework returns them."""
+def _states_layout(conv: Convention, finals: list[tuple[Array, ...]]) -> tuple[Array, ...]:
+    """Final states as the framework returns them, batch first."""
     if conv.stacked_states:
         kinds = len(finals[0])
-        return tuple(np.stack([f[j] for f in finals]) for j in range(kinds))  # (L·D, B, width)
-    return tuple(a for f in finals for a in f)  # h, c per direction, each (B, width)
+        return tuple(np.stack([f[j].T for f in finals]) for j in range(kinds))  # (L·D, B, width)
+    return tuple(np.ascontiguousarray(a.T) for f in finals for a in f)  # h, c per direction, each (B, width)
 
 
 # ---------------------------------------------------------------------------------------------

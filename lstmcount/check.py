@@ -55,8 +55,10 @@ class Problem:
 
 @dataclass(frozen=True)
 class Counts:
-    """What a valid spec counted to (kept instead of the whole report, so that checking many
-    files holds little in memory)."""
+    """What a valid spec counted to.
+
+    Kept instead of the whole report, so that checking many files holds little in memory.
+    """
 
     framework: str
     framework_display: str

@@ -3,7 +3,8 @@
 Shared by the conformance tests (counts, names, shapes) and the forward-pass tests. Sizes
 always come from the spec and from the framework itself; a report supplies only layer names
 (so weight paths line up) and the Keras expansion of ``num_layers`` into several layers.
-The frameworks are imported inside the functions, never at module level.
+:func:`random_spec` draws seeded specs that a framework can build, for the grids. The
+frameworks are imported inside the functions, never at module level.
 """
 
 from __future__ import annotations

@@ -69,9 +69,14 @@ class Counts:
 
     @classmethod
     def of(cls, report: Report, spec: ModelSpec) -> Counts:
-        """The counts of ``report``."""
-        return cls(report.framework.value, report.framework_display, report.total, report.trainable,
-                   report.non_trainable, spec.expect is not None)  # fmt: skip
+        """The counts of ``report`` (one pass over its layers)."""
+        total = trainable = 0
+        for layer in report.layers:
+            params = layer.params
+            total += params
+            trainable += params if layer.trainable else 0
+        return cls(report.framework.value, report.framework_display, total, trainable, total - trainable,
+                   spec.expect is not None)  # fmt: skip
 
 
 @dataclass
@@ -229,13 +234,17 @@ def compare(spec: ModelSpec, report: Report, document: Document, budget: Budget,
             counted = report.layer(name).params
             if wanted != counted:
                 mismatch(f"expect.layers.{name}", wanted, counted)
-    top = document.where("<document>") if "<document>" in document.positions else Location(document.file, 1, 1)
-    where_total = document.where("expect.total") if expect is not None and expect.total is not None else top
+
+    def where_total() -> Location:
+        if expect is not None and expect.total is not None:
+            return document.where("expect.total")
+        return document.where("<document>") if "<document>" in document.positions else Location(document.file, 1, 1)
+
     if budget.expect_total is not None and budget.expect_total != counts.total:
         problems.append(
             Problem(
                 f"--expect-total {budget.expect_total:,}, counted {counts.total:,} ({report.framework_display})",
-                where_total,
+                where_total(),
             )
         )
     if budget.max_params is not None and counts.total > budget.max_params:
@@ -243,7 +252,7 @@ def compare(spec: ModelSpec, report: Report, document: Document, budget: Budget,
             Problem(
                 f"{counts.total:,} params exceed --max-params {budget.max_params:,} "
                 f"by {counts.total - budget.max_params:,} ({report.framework_display})",
-                where_total,
+                where_total(),
             )
         )
     return problems

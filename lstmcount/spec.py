@@ -451,15 +451,19 @@ def _build(cls: type, data: Any, path: str) -> Any:
     return cls(**values)
 
 
+#: every accepted spelling of a layer type (canonical and aliases), lower case
+_TYPES: Mapping[str, LayerType] = {**{t.value: t for t in LayerType}, **TYPE_ALIASES}
+
+
 def layer_type(value: Any, path: str) -> LayerType:
     """The canonical layer type for a spec's ``type`` value."""
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key in _TYPES:
+            return _TYPES[key]
     valid = [t.value for t in LayerType]
     if isinstance(value, str):
         key = value.strip().lower()
-        if key in valid:
-            return LayerType(key)
-        if key in TYPE_ALIASES:
-            return TYPE_ALIASES[key]
         raise SpecError(f"unknown layer type {value!r}", path=path, expected=" | ".join(valid),
                         received=_describe(value), hint=suggest(key, valid + list(TYPE_ALIASES)))
     raise SpecError("wrong type", path=path, expected="a layer type (" + " | ".join(valid) + ")",

@@ -128,50 +128,56 @@ class _Builder:
         if node.tag not in _STANDARD:
             raise self.refuse_tag(node, path or "<document>")
         mark = node.start_mark
-        self.positions[path] = (mark.line + 1, mark.column + 1)
+        positions = self.positions
+        positions[path] = (mark.line + 1, mark.column + 1)
         if self.keep_spans:
             end = node.end_mark
             self.spans[path] = (mark.line, mark.column, end.line, end.column)
             if getattr(node, "flow_style", False):
                 self.flow.add(path)
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            first_line: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise self.fail(
-                        key_node,
-                        "merge keys ('<<') are not supported in a spec",
-                        path or "<document>",
-                        "write the fields out",
-                    )
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _STANDARD:
-                    raise self.fail(
-                        key_node,
-                        "keys must be plain names",
-                        path or "<document>",
-                        expected="a field name",
-                        received=_node_kind(key_node),
-                    )
-                key = str(self.scalar(key_node, path or "<document>"))
-                sub = f"{path}.{key}" if path else key
-                if key in out:
-                    raise self.fail(
-                        key_node,
-                        f"duplicate key {key!r} (first at line {first_line[key]})",
-                        sub,
-                        "readers keep only the last one; remove one of them",
-                    )
-                first_line[key] = key_node.start_mark.line + 1
-                self.positions[sub + "#key"] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                if self.keep_spans:
-                    k0, k1 = key_node.start_mark, key_node.end_mark
-                    self.spans[sub + "#key"] = (k0.line, k0.column, k1.line, k1.column)
-                out[key] = self.build(value_node, sub, depth + 1)
-            return out
-        if isinstance(node, yaml.SequenceNode):
+        kind = node.__class__
+        if kind is yaml.ScalarNode:
+            return self.scalar(node, path or "<document>")
+        if kind is yaml.SequenceNode:
             return [self.build(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(node.value)]
-        return self.scalar(node, path or "<document>")
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _STR and key_node.__class__ is yaml.ScalarNode:
+                key = key_node.value
+            else:
+                key = self.key(key_node, path)
+            sub = f"{path}.{key}" if path else key
+            key_mark = key_node.start_mark
+            if key in out:
+                first = positions[sub + "#key"][0]
+                raise self.fail(
+                    key_node,
+                    f"duplicate key {key!r} (first at line {first})",
+                    sub,
+                    "readers keep only the last one; remove one of them",
+                )
+            positions[sub + "#key"] = (key_mark.line + 1, key_mark.column + 1)
+            if self.keep_spans:
+                k1 = key_node.end_mark
+                self.spans[sub + "#key"] = (key_mark.line, key_mark.column, k1.line, k1.column)
+            out[key] = self.build(value_node, sub, depth + 1)
+        return out
+
+    def key(self, key_node: yaml.Node, path: str) -> str:
+        """A mapping key that is not a plain string: a number or boolean is read as its text."""
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            raise self.fail(
+                key_node, "merge keys ('<<') are not supported in a spec", path or "<document>", "write the fields out"
+            )
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _STANDARD:
+            raise self.fail(
+                key_node,
+                "keys must be plain names",
+                path or "<document>",
+                expected="a field name",
+                received=_node_kind(key_node),
+            )
+        return str(self.scalar(key_node, path or "<document>"))
 
     def refuse_tag(self, node: yaml.Node, path: str) -> SpecError:
         """The error for a node whose tag a spec cannot hold (python objects, dates, sets...)."""

@@ -425,7 +425,7 @@ def check_command(
         else:
             result = check_file(name, budget, keep_text=update)
             if update and result.status is not Status.INVALID:
-                result = _update(result, budget, show_diff=fmt != "json")
+                result = _update(result, budget, diff_to_stderr=fmt == "json")
         results.append(result)
         if fmt != "json":
             emit(result, fmt)
@@ -438,19 +438,17 @@ def check_command(
         raise click.exceptions.Exit(code)
 
 
-def _update(result: FileResult, budget: Budget, *, show_diff: bool) -> FileResult:
+def _update(result: FileResult, budget: Budget, *, diff_to_stderr: bool) -> FileResult:
     """Rewrite a file's expect block to the current counts; the result of checking it again."""
     from lstmcount.update import update_file
 
     assert result.document is not None and result.report is not None
-    try:
-        diff = update_file(result.document, result.report)
+    try:  # the diff is shown before the file is written; with --format json it goes to stderr
+        diff = update_file(result.document, result.report, lambda d: click.echo(d, nl=False, err=diff_to_stderr))
     except LstmcountError as exc:
         return FileResult(result.path, Status.INVALID, [_located(exc, result.path)])
     if not diff:
         return result
-    if show_diff:
-        click.echo(diff, nl=False)
     again = check_file(result.path, budget)
     again.updated = True
     return again

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -265,11 +266,12 @@ def write_atomic(path: str, text: str) -> None:
         raise
 
 
-def update_file(document: Document, report: Report) -> str:
+def update_file(document: Document, report: Report, show: Callable[[str], object] | None = None) -> str:
     """Rewrite the file's expect block to the report's counts; returns the unified diff ("" if unchanged).
 
     The new text is parsed and validated first: if it is not a valid spec with exactly these
-    counts, nothing is written and a :class:`SpecError` is raised.
+    counts, nothing is written and a :class:`SpecError` is raised. ``show`` receives the diff
+    before the file is written.
     """
     from lstmcount.loader import parse_text, spec_from_document
 
@@ -292,8 +294,11 @@ def update_file(document: Document, report: Report) -> str:
         written["layers"] = {name: written["layers"].get(name) for name in wanted["layers"]}
     if written != wanted:
         raise SpecError("update did not produce the expected block; not written", location=Location(document.file))
-    write_atomic(document.file, new)
-    diff = difflib.unified_diff(
+    lines = difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{document.file}", f"b/{document.file}"
     )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in diff)
+    diff = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    if show is not None:
+        show(diff)
+    write_atomic(document.file, new)
+    return diff

@@ -174,3 +174,30 @@ def test_windows_line_endings_are_kept(tmp_path: Path, capsys: pytest.CaptureFix
         b"input: {features: 100}\r\nlayers:\r\n  - {type: lstm, units: 128}\r\nexpect:\r\n  trainable: 117248\r\n"
         b"  total: 117248\r\n"
     )
+
+
+def test_diff_is_shown_before_the_file_is_written(tmp_path: Path) -> None:
+    """update_file hands the diff over while the file still holds the old text."""
+    from lstmcount.api import count_located
+    from lstmcount.loader import load_document, spec_from_document
+    from lstmcount.update import update_file
+
+    spec = tmp_path / "m.yaml"
+    spec.write_text(HEAD + "expect: {total: 1}\n", encoding="utf-8")
+    document = load_document(spec, spans=True)
+    report = count_located(spec_from_document(document), None, document)
+    seen: list[tuple[str, str]] = []
+    diff = update_file(document, report, lambda d: seen.append((d, spec.read_text(encoding="utf-8"))))
+    assert seen == [(diff, HEAD + "expect: {total: 1}\n")]
+    assert spec.read_text(encoding="utf-8") == HEAD + "expect: {total: 117377}\n"
+
+
+def test_json_format_keeps_stdout_a_json_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With --format json the diff goes to standard error and standard output stays one JSON document."""
+    spec = tmp_path / "m.yaml"
+    spec.write_text(HEAD + "expect: {total: 1}\n", encoding="utf-8")
+    assert run(["check", "--update", "--format", "json", str(spec)]) == 0
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["summary"]["updated"] == 1 and doc["files"][0]["updated"] is True
+    assert "+expect: {total: 117377}" in err

@@ -215,6 +215,10 @@ def test_random_text_never_crashes(text: str, capsys: pytest.CaptureFixture[str]
     with spec_file(text) as path:
         assert_clean_exit([path], path, capsys, {0, 2})
         assert_clean_exit(["check", path], path, capsys, {0, 1, 2})
+        for args in ([path, "--framework", "all", "--format", "json"], ["check", path, "--format", "github"]):
+            result = CliRunner().invoke(main, args)
+            if result.exception is not None:
+                assert isinstance(result.exception, (SystemExit, LstmcountError)), repr(result.exception)
 
 
 @FUZZ

@@ -189,33 +189,53 @@ def build(
 
 @dataclass
 class Trace:
-    """Which weight arrays each time step of each recurrent cell used.
+    """Which weight arrays each time step of each recurrent cell read.
 
     ``steps[key][t]`` holds the ids of the arrays step ``t`` of cell ``key`` (layer, stacked
-    index, direction) read; ``names`` maps an id to the tensor path it came from.
+    index, direction) read, and ``origins`` maps an array's id to the framework tensors it was
+    made from (itself, a transposed copy, or the input product of every step at once).
     """
 
     steps: dict[tuple[str, int, int], list[frozenset[int]]] = field(default_factory=dict)
-    names: dict[int, str] = field(default_factory=dict)
+    origins: dict[int, frozenset[str]] = field(default_factory=dict)
+    #: the arrays themselves, kept alive so that no id is reused while the trace lives
+    held: list[Array] = field(default_factory=list)
 
-    def record(self, key: tuple[str, int, int], step_count: int, arrays: Mapping[str, Array]) -> None:
-        """Note that each of ``step_count`` steps of cell ``key`` used ``arrays`` (path -> array)."""
-        ids = frozenset(id(a) for a in arrays.values())
-        self.names.update({id(a): path for path, a in arrays.items()})
-        self.steps.setdefault(key, []).extend([ids] * step_count)
+    def touch(self, key: tuple[str, int, int], arrays: list[Array]) -> None:
+        """Note that the next step of cell ``key`` read ``arrays``."""
+        self.steps.setdefault(key, []).append(frozenset(id(a) for a in arrays))
 
-    def layer_arrays(self, layer: str) -> tuple[set[str], list[int]]:
-        """Distinct tensors a layer's cells used, and per cell the number of steps run."""
-        names: set[str] = set()
+    def derive(self, array: Array, sources: tuple[str, ...]) -> None:
+        """Note that ``array`` was made from the tensors ``sources`` (paths)."""
+        self.held.append(array)
+        self.origins[id(array)] = self.origins.get(id(array), frozenset()) | frozenset(sources)
+
+    def layer(self, layer: str) -> LayerSharing:
+        """How a layer's steps shared their weights."""
+        tensors: set[str] = set()
+        arrays: set[int] = set()
+        same = True
         runs: list[int] = []
         for (name, _, _), steps in self.steps.items():
-            if name == layer:
-                first = steps[0] if steps else frozenset()
-                if any(s != first for s in steps):
-                    names.add("<different arrays at different steps>")
-                names.update(self.names[i] for i in first)
-                runs.append(len(steps))
-        return names, runs
+            if name != layer:
+                continue
+            runs.append(len(steps))
+            for ids in steps:
+                same = same and ids == steps[0]
+                arrays |= ids
+                for i in ids:
+                    tensors |= self.origins.get(i, frozenset())
+        return LayerSharing(tensors=frozenset(tensors), arrays=len(arrays), same_every_step=same, runs=tuple(runs))
+
+
+@dataclass(frozen=True)
+class LayerSharing:
+    """What the steps of one recurrent layer read: tensors reached, distinct arrays, steps run per cell."""
+
+    tensors: frozenset[str]
+    arrays: int
+    same_every_step: bool
+    runs: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -443,7 +463,7 @@ class Cell:
     proj: Array | None  # (P, H)
     reset_after: bool
     act: Callable[[Array], None]  # activation of a simple RNN
-    sources: dict[str, Array]  # tensor path -> the framework's array, for the trace
+    origins: dict[int, tuple[str, ...]]  # id of each array above -> the tensors it was made from
 
     def block(self, index: int) -> slice:
         """Rows of gate ``index`` in the fused (gates-major) tensors."""
@@ -480,6 +500,10 @@ def _column(v: Array | None) -> Array | None:
     return None if v is None else v.reshape(-1, 1)  # (G·H, 1)
 
 
+def _cell_arrays(cell: Cell) -> dict[str, Array | None]:
+    return {"u": cell.u, "w": cell.w, "b_in": cell.b_in, "b_rec": cell.b_rec, "proj": cell.proj}
+
+
 def make_cell(
     conv: Convention, layer: LayerReport, spec: RecurrentSpec, w: Mapping[str, Array], k: int, d: int
 ) -> Cell:
@@ -504,7 +528,14 @@ def make_cell(
     if isinstance(spec, GRUSpec) and spec.reset_after is not None:
         reset_after = spec.reset_after
     nonlinearity = spec.nonlinearity.value if isinstance(spec, SimpleRNNSpec) else "tanh"
-    return Cell(
+    cell_origins = {
+        "u": (u_t.path,),
+        "w": (w_t.path,),
+        "b_in": tuple(by_role[r].path for r in (Role.BIAS, Role.INPUT_BIAS) if r in by_role),
+        "b_rec": tuple(by_role[r].path for r in (Role.BIAS, Role.RECURRENT_BIAS) if r in by_role),
+        "proj": tuple(by_role[r].path for r in (Role.PROJECTION,) if r in by_role),
+    }
+    cell = Cell(
         kind=layer.type,
         units=spec.units,
         gates=conv.gates[layer.type],
@@ -515,8 +546,10 @@ def make_cell(
         proj=proj,
         reset_after=reset_after,
         act=activation(nonlinearity),
-        sources={t.path: w[t.path] for t in tensors},
+        origins={},
     )
+    cell.origins = {id(a): cell_origins[name] for name, a in _cell_arrays(cell).items() if a is not None}
+    return cell
 
 
 # ---------------------------------------------------------------------------------------------
@@ -535,6 +568,11 @@ class LSTMState:
     f: slice
     g: slice
     o: slice
+
+    def reads(self, cell: Cell) -> list[tuple[Array, tuple[str, ...]]]:
+        """The weight arrays a step reads besides the input product, with their tensors."""
+        arrays = [cell.w] + ([cell.proj] if cell.proj is not None else [])
+        return [(a, cell.origins[id(a)]) for a in arrays]
 
 
 def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
@@ -584,6 +622,14 @@ class GRUState:
     n_rows: slice
     w_zr: Array  # (2H, H) recurrent weights of update and reset (reset before)
     w_n: Array  # (H, H) recurrent weights of the candidate (reset before)
+
+    def reads(self, cell: Cell) -> list[tuple[Array, tuple[str, ...]]]:
+        """The weight arrays a step reads besides the input product, with their tensors."""
+        made_from = cell.origins[id(cell.w)]
+        arrays = [(cell.w, made_from)] if cell.reset_after else [(self.w_zr, made_from), (self.w_n, made_from)]
+        if cell.b_rec is not None:
+            arrays.append((cell.b_rec, cell.origins[id(cell.b_rec)]))
+        return arrays
 
 
 def gru_state(cell: Cell, batch: int, dtype: Any) -> GRUState:
@@ -644,6 +690,10 @@ def gru_step(cell: Cell, s: GRUState, xw_t: Array, h_prev: Array, h_out: Array) 
 @dataclass
 class RNNState:
     """A simple RNN cell needs no buffer beyond h."""
+
+    def reads(self, cell: Cell) -> list[tuple[Array, tuple[str, ...]]]:
+        """The weight arrays a step reads besides the input product, with their tensors."""
+        return [(cell.w, cell.origins[id(cell.w)])]
 
 
 def rnn_state(cell: Cell, batch: int, dtype: Any) -> RNNState:
@@ -708,15 +758,30 @@ def run_cell(
         out = np.empty((width, steps if keep_sequence else 2, batch), dtype)  # (R, T, B) or ping-pong (R, 2, B)
     h_prev = np.zeros((width, batch), dtype)  # (R, B)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
+    reads = _trace_reads(trace, cell, state, xw) if trace is not None else []
     for n, t in enumerate(order):
         h_out = out[:, t if keep_sequence else n % 2]  # (R, B)
         step(cell, state, xw[:, t], h_prev, h_out)
+        if trace is not None:
+            trace.touch(key, reads)
         h_prev = h_out
-    if trace is not None:
-        trace.record(key, steps, cell.sources)
     final_h = h_prev.copy()  # (R, B)
     states = (final_h, state.c.copy()) if isinstance(state, LSTMState) else (final_h,)
     return (out if keep_sequence else final_h), states
+
+
+def _trace_reads(trace: Trace, cell: Cell, state: Any, xw: Array) -> list[Array]:
+    """The weight arrays every step of ``cell`` reads, each registered with the tensors it came from."""
+    folded = cell.kind is not LayerType.GRU  # input_product adds the recurrent bias outside a GRU
+    xw_from = cell.origins[id(cell.u)] + (cell.origins.get(id(cell.b_in), ()) if cell.b_in is not None else ())
+    if folded and cell.b_rec is not None:
+        xw_from += cell.origins[id(cell.b_rec)]
+    trace.derive(xw, xw_from)
+    reads = [xw]
+    for array, made_from in state.reads(cell):
+        trace.derive(array, made_from)
+        reads.append(array)
+    return reads
 
 
 def _merge(mode: MergeMode, a: Array, b: Array) -> Array:

@@ -97,18 +97,22 @@ class StateCheck:
 
 @dataclass(frozen=True)
 class SharingCheck:
-    """Weight sharing over time: distinct arrays the steps touched vs tensors of the layer."""
+    """Weight sharing over time: what the steps of a recurrent layer read, vs the layer's tensors."""
 
     layer: str
-    distinct: int
-    tensors: int
+    reached: frozenset[str]  # tensors the steps' arrays were made from
+    tensors: frozenset[str]  # the layer's tensors in the report
+    arrays: int  # distinct arrays read over all steps
+    same_every_step: bool  # every step of a cell read the very same arrays
     steps: tuple[int, ...]  # steps run by each cell instance
     expected_steps: int
 
     @property
     def ok(self) -> bool:
-        """Every cell ran every step, and all steps together used exactly the layer's tensors."""
-        return self.distinct == self.tensors and all(s == self.expected_steps for s in self.steps)
+        """Every cell ran every step on the same arrays, made from exactly the layer's tensors."""
+        return (
+            self.reached == self.tensors and self.same_every_step and all(s == self.expected_steps for s in self.steps)
+        )
 
 
 @dataclass
@@ -251,14 +255,16 @@ def _compare(result: VerifyResult, model: Model, weights: dict[str, Any], out: F
                 actual=tuple(tuple(s.shape) for s in lo.states),
             )
         )
-        used, runs = trace.layer_arrays(layer.name)
+        sharing = trace.layer(layer.name)
         layer_steps = expected_shape(layer.input_shape, result.batch, result.steps)[1]
         result.sharing.append(
             SharingCheck(
                 layer=layer.name,
-                distinct=len(used),
-                tensors=len(layer.tensors),
-                steps=tuple(runs),
+                reached=sharing.tensors,
+                tensors=frozenset(t.path for t in layer.tensors),
+                arrays=sharing.arrays,
+                same_every_step=sharing.same_every_step,
+                steps=sharing.runs,
                 expected_steps=int(layer_steps or 0),
             )
         )
@@ -291,7 +297,7 @@ def render_verify(result: VerifyResult) -> str:
     report = result.report
     lines = [
         f"Forward pass in {report.framework_display} conventions: batch {result.batch}, "
-        f"{result.steps} steps, {result.dtype}, {result.source} (about {human_bytes(result.estimate)})",
+        f"{result.steps} steps, {result.dtype}, {result.source}; about {human_bytes(result.estimate)} of memory",
     ]
     if result.weights is not None:
         check = result.weights
@@ -335,12 +341,16 @@ def render_verify(result: VerifyResult) -> str:
         lines.append("Weights shared across time steps")
         for w in result.sharing:
             cells = len(w.steps)
+            steps = "the 1 step" if w.expected_steps == 1 else f"all {w.expected_steps} steps"
             who = "its cell" if cells == 1 else f"each of its {cells} cells"
-            steps = "the 1 step" if w.expected_steps == 1 else f"every one of the {w.expected_steps} steps"
-            lines.append(
-                f"  {w.layer}: {w.distinct} distinct weight arrays served {steps} of {who}; "
-                f"the layer has {w.tensors} tensors, whatever T is {_mark(w.ok)}"
+            same = "the same" if w.same_every_step else "DIFFERENT"
+            line = (
+                f"  {w.layer}: {steps} of {who} read {same} arrays ({w.arrays} in all), made once from "
+                f"{len(w.reached)} tensors; the layer has {len(w.tensors)}, whatever T is {_mark(w.ok)}"
             )
+            lines.append(line)
+            lines += [f"    not read: {p}" for p in sorted(w.tensors - w.reached)]
+            lines += [f"    read but not the layer's: {p}" for p in sorted(w.reached - w.tensors)]
     lines.append("All shapes and counts match." if result.ok else "Mismatch: see the lines marked ✗.")
     return "\n".join(lines) + "\n"
 

@@ -343,14 +343,30 @@ def test_embedding_looks_up_rows_and_dropout_is_identity() -> None:
 
 
 def test_trace_counts_each_tensor_once_whatever_t() -> None:
-    """The steps of a bidirectional LSTM touch 6 distinct arrays (its 6 tensors) for T = 2 and T = 9."""
+    """Every step of a bidirectional LSTM reads the same arrays, made from its 6 tensors, for T = 2 and T = 9."""
     spec = model("keras", [{"type": "lstm", "units": 4, "bidirectional": True}], features=3)
+    seen = []
     for steps in (2, 9):
         m = build(spec, timesteps=steps)
         trace = Trace()
         run(m, init_weights(m), random_input(m, 2, steps), trace=trace)
-        used, runs = trace.layer_arrays("bidirectional")
-        assert len(used) == 6 and runs == [steps, steps]
+        sharing = trace.layer("bidirectional")
+        assert sharing.tensors == {t.path for t in m.report.layers[0].tensors}
+        assert sharing.same_every_step and sharing.runs == (steps, steps)
+        seen.append(sharing.arrays)
+    assert seen[0] == seen[1]
+
+
+def test_trace_tells_a_fresh_array_per_step() -> None:
+    """A trace whose steps read different arrays says so, and counts each array."""
+    trace = Trace()
+    a, b = np.zeros(1), np.ones(1)
+    trace.derive(a, ("w",))
+    trace.derive(b, ("w",))
+    trace.touch(("l", 0, 0), [a])
+    trace.touch(("l", 0, 0), [b])
+    sharing = trace.layer("l")
+    assert not sharing.same_every_step and sharing.arrays == 2 and sharing.tensors == {"w"}
 
 
 def test_missing_and_misshaped_weights_raise() -> None:

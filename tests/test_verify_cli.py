@@ -40,7 +40,10 @@ def test_seed_model_passes(capsys: pytest.CaptureFixture[str], golden) -> None: 
     assert "lstm   LSTM   (2, 128)        (2, 128)      117,248    117,248  ✓" in out
     assert "117,377    117,377  ✓" in out
     assert "lstm: h (2, 128), c (2, 128) ✓" in out
-    assert "lstm: 3 distinct weight arrays served every one of the 6 steps of its cell; the layer has 3 tensors" in out
+    assert (
+        "lstm: all 6 steps of its cell read the same arrays (2 in all), made once from 3 tensors; the layer has 3"
+        in out
+    )
     assert "✗" not in out
     golden("verify_seed.txt", out)
 
@@ -85,7 +88,7 @@ def test_pytorch_states_and_sharing(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     assert "lstm: h_n (4, 5, 3), c_n (4, 5, 8) ✓" in out
-    assert "20 distinct weight arrays served every one of the 4 steps of each of its 4 cells" in out
+    assert "all 4 steps of each of its 4 cells read the same arrays (12 in all), made once from 20 tensors" in out
 
 
 def test_huge_model_is_refused_politely(capsys: pytest.CaptureFixture[str]) -> None:

@@ -222,13 +222,25 @@ class _Builder:
             return _BOOLS[value]
         try:
             return _SCALARS.construct_object(node, deep=True)
-        except ValueError:  # an integer too long for Python to convert
+        except Exception:  # PyYAML's constructors fail in many ways on explicitly tagged values
+            text = str(value)
+            if tag == _INT and sum(c.isdigit() for c in text) > 4300:  # too long for Python to convert
+                raise self.fail(
+                    node,
+                    "number too large",
+                    path,
+                    expected="at most 4,300 digits",
+                    received=f"a number of {len(text):,} digits",
+                ) from None
+            kind = str(tag).rsplit(":", 1)[-1]
+            shown = text if len(text) <= 40 else text[:37] + "..."
             raise self.fail(
                 node,
-                "number too large",
+                f"not a valid {kind}",
                 path,
-                expected="at most 4,300 digits",
-                received=f"a number of {len(str(node.value)):,} digits",
+                f"remove the !!{kind} tag or fix the value",
+                expected=f"a value that reads as {kind}",
+                received=repr(shown),
             ) from None
 
 

@@ -190,6 +190,12 @@ def assert_clean_exit(args: list[str], path: str, capsys: pytest.CaptureFixture[
         assert "Traceback" not in out + err
 
 
+YAML_TOKENS = ["&a ", "*a", "!!python/object:os.system ", "!t ", "!!str ", "!!int ", "%YAML 1.1\n", "%TAG ! x\n",
+               "---\n", "...\n", "? ", ": ", "- ", "{", "}", "[", "]", ", ", "\n", "\n  ", "\n    ", "\t", '"', "'",
+               "|\n", ">-\n", "# c\n", "layers", "type", "lstm", "gru", "dense", "units", "128", "0", "-3", "input",
+               "features", "expect", "total", "layers:", "0x1F", ".inf", ".nan", "~", "null", "2024-01-01", "<<",
+               "yes", "1e5", "1_000", "\u00e9", "\ufeff", "\x07", "\\"]  # fmt: skip
+YAML_SOUP = st.lists(st.sampled_from(YAML_TOKENS), max_size=40).map("".join)
 YAMLISH = st.text(alphabet=st.sampled_from(list("{}[]:,-#&*!|>'\"\n\t ?%@`~.0123456789eE+lstmunitype_")), max_size=80)
 
 
@@ -209,7 +215,7 @@ VALID_TEXT = (
 
 
 @FUZZ
-@given(text=st.one_of(YAMLISH, st.text(max_size=60)))
+@given(text=st.one_of(YAMLISH, YAML_SOUP, st.text(max_size=60)))
 def test_random_text_never_crashes(text: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Arbitrary text as a spec: count exits 0 or 2, check 0, 1 or 2, errors in one line."""
     with spec_file(text) as path:

@@ -141,8 +141,17 @@ def _display(path: Path | str) -> str:
     return text[2:] if text.startswith(("./", ".\\")) else text
 
 
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
+def spec_files(directory: str) -> list[str]:
+    """The spec files under ``directory``, sorted, without descending into hidden directories."""
+    found: list[str] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(
+            os.path.join(root, f)
+            for f in files
+            if not f.startswith(".") and os.path.splitext(f)[1].lower() in SPEC_SUFFIXES
+        )
+    return sorted(found, key=lambda p: p.split(os.sep))
 
 
 def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> Iterator[tuple[str, SpecError | None]]:
@@ -154,7 +163,7 @@ def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> Iterator[
     seen: set[str] = set()
 
     def excluded(name: str) -> bool:
-        return any(Path(name).match(pattern) for pattern in exclude)
+        return bool(exclude) and any(Path(name).match(pattern) for pattern in exclude)
 
     for raw in paths:
         found: list[str]
@@ -169,12 +178,7 @@ def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> Iterator[
         for name in found:
             item = Path(name)
             if name != "-" and item.is_dir():
-                files = sorted(
-                    p
-                    for p in item.rglob("*")
-                    if p.suffix.lower() in SPEC_SUFFIXES and p.is_file() and not _hidden(p, item)
-                )
-                files = [p for p in files if not excluded(str(p))]
+                files = [p for p in spec_files(name) if not excluded(p)]
                 if not files:
                     yield (
                         name,

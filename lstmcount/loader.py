@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -428,22 +428,27 @@ def read_source(source: str | os.PathLike[str], stdin: Callable[[], bytes] | Non
     if name == "-":
         raw = stdin() if stdin else sys.stdin.buffer.read()
         return "<stdin>", _decode(raw[: MAX_BYTES + 1], "<stdin>")
-    path = Path(name)
     try:
-        if path.is_dir():
-            raise SpecError(
-                "is a directory, not a spec file",
-                location=Location(name),
-                hint="name a .yaml, .yml or .json file (lstmcount check takes directories)",
-            )
-        with path.open("rb") as handle:  # read at most the limit: /dev/zero has no size
-            raw = handle.read(MAX_BYTES + 1)
+        with open(name, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_BYTES:
+                raw = handle.read()
+            else:  # too large, or a device or pipe with no size (/dev/zero): read at most the limit
+                raw = handle.read(MAX_BYTES + 1)
         if len(raw) > MAX_BYTES:
-            size = max(path.stat().st_size, len(raw))
+            size = max(info.st_size, len(raw))
             raise SpecError(f"file too large for a spec ({size:,} bytes; limit {MAX_BYTES:,})", location=Location(name))
+    except IsADirectoryError:
+        raise SpecError(
+            "is a directory, not a spec file",
+            location=Location(name),
+            hint="name a .yaml, .yml or .json file (lstmcount check takes directories)",
+        ) from None
     except FileNotFoundError:
         raise SpecError("no such file", location=Location(name)) from None
     except PermissionError:
+        if os.path.isdir(name):  # Windows refuses to open a directory this way
+            raise SpecError("is a directory, not a spec file", location=Location(name)) from None
         raise SpecError("permission denied", location=Location(name)) from None
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror or exc}", location=Location(name)) from None

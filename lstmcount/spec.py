@@ -376,8 +376,8 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
             hint = None
             if isinstance(value, float) and value.is_integer():
                 hint = f"write {int(value)} without a decimal point"
-            elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-                hint = "remove the quotes"
+            elif isinstance(value, str):
+                hint = _number_text_hint(value)
             raise SpecError("wrong type", path=path, expected=_expected(kind, f),
                             received=_describe(value), hint=hint)
     elif kind == "float":
@@ -423,6 +423,60 @@ def _declarations(cls: type) -> tuple[dict[str, dataclasses.Field[Any]], dict[st
     return declared, alias_of, {name: field_kind(cls, f) for name, f in declared.items()}
 
 
+#: Hints for fields that frameworks have but a spec does not need (they add no parameters).
+_FIELD_HINTS: Mapping[str, str] = {
+    "input_length": "Keras 3 has no input_length; give the sequence length as input.timesteps",
+    "input_shape": "give the input at the top level: input: {features: N, timesteps: T}",
+    "input_dim": "give the input at the top level: input: {features: N}",
+    "timesteps": "give the sequence length as input.timesteps",
+    "sequence_length": "give the sequence length as input.timesteps",
+    "batch_first": "remove it: shapes are always shown batch first",
+    "batch_size": "remove it: the batch size does not change the count",
+    "return_state": "remove it: returning the state adds no parameters",
+    "stateful": "remove it: it adds no parameters",
+    "unroll": "remove it: unrolling adds no parameters",
+    "go_backwards": "remove it; for both directions use bidirectional: true",
+    "recurrent_dropout": "remove it: dropout adds no parameters",
+    "activation": "remove it: activations add no parameters",
+    "recurrent_activation": "remove it: activations add no parameters",
+}
+#: Hints for unknown top-level fields.
+_TOP_HINTS: Mapping[str, str] = {
+    "features": "put it under input: {features: N}",
+    "timesteps": "put it under input: {timesteps: T}",
+    "vocab": "put it under input: {vocab: N}",
+    "model": "write framework, input and layers at the top level, not under model",
+}
+
+
+def field_hint(key: str, path: str) -> str | None:
+    """A fix for an unknown field that users often write (a framework argument, a misplaced key)."""
+    key = key.strip().lower()
+    if not path:
+        return _TOP_HINTS.get(key)
+    if key.endswith(("_initializer", "_regularizer", "_constraint")):
+        return "remove it: initializers, regularizers and constraints add no parameters"
+    if path.startswith("layers["):
+        return _FIELD_HINTS.get(key)
+    return None
+
+
+def _number_text_hint(value: str) -> str | None:
+    """Why a number arrived as text, and what to write instead."""
+    text = value.strip()
+    if text.lstrip("-").isdigit():
+        if text.lstrip("-").startswith("0") and text.lstrip("-") != "0":
+            return f"YAML reads a number with a leading zero as text; write {int(text)}"
+        return "remove the quotes"
+    try:
+        number = float(text.replace("_", ""))
+    except ValueError:
+        return None
+    if number.is_integer() and abs(number) < 1e18:
+        return f"YAML reads {text!r} as text; write {int(number)}"
+    return None
+
+
 def _build(cls: type, data: Any, path: str) -> Any:
     """Validate ``data`` against dataclass ``cls`` and construct it."""
     if not isinstance(data, Mapping):
@@ -438,7 +492,7 @@ def _build(cls: type, data: Any, path: str) -> Any:
         if canonical is None:
             names = list(declared) + list(alias_of)
             raise SpecError("unknown field", path=sub, expected="one of " + ", ".join(sorted(declared)),
-                            received=repr(key), hint=suggest(key, names))
+                            received=repr(key), hint=field_hint(key, path) or suggest(key, names))
         if canonical in given_as:
             raise SpecError(f"given twice, as {given_as[canonical]!r} and {key!r}", path=sub,
                             hint="keep one")
@@ -464,8 +518,12 @@ def layer_type(value: Any, path: str) -> LayerType:
     valid = [t.value for t in LayerType]
     if isinstance(value, str):
         key = value.strip().lower()
+        inner = key.removeprefix("bidirectional").removeprefix("bi").strip("_- ")
+        hint = suggest(key, valid + list(TYPE_ALIASES))
+        if inner != key and inner in _TYPES:
+            hint = f"write type: {_TYPES[inner].value} with bidirectional: true"
         raise SpecError(f"unknown layer type {value!r}", path=path, expected=" | ".join(valid),
-                        received=_describe(value), hint=suggest(key, valid + list(TYPE_ALIASES)))
+                        received=_describe(value), hint=hint)
     raise SpecError("wrong type", path=path, expected="a layer type (" + " | ".join(valid) + ")",
                     received=_describe(value))
 
@@ -501,7 +559,7 @@ def spec_from_dict(data: Any) -> ModelSpec:
     for key in data:
         if key not in TOP_LEVEL:
             raise SpecError("unknown field", path=str(key), expected="one of " + ", ".join(TOP_LEVEL),
-                            received=repr(key), hint=suggest(str(key), TOP_LEVEL))
+                            received=repr(key), hint=field_hint(str(key), "") or suggest(str(key), TOP_LEVEL))
     framework = Framework.KERAS
     if "framework" in data:
         if data["framework"] is None:

@@ -30,8 +30,6 @@ from lstmcount.spec import (
     fields_of,
 )
 
-SCHEMA_ID = "https://github.com/lstmcount/lstmcount/blob/main/lstmcount.schema.json"
-
 #: Descriptions of the top-level fields, which are plain dataclass fields of ModelSpec.
 TOP_LEVEL_DOCS = {
     "framework": "Weight layout the counts follow: keras (Keras 3) or pytorch.",
@@ -164,7 +162,6 @@ def spec_schema() -> dict[str, Any]:
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
         "title": "lstmcount model spec",
         "description": (
             "A recurrent model for lstmcount: framework, input and layers, with optional expected "

@@ -266,6 +266,10 @@ def write_atomic(path: str, text: str) -> None:
         raise
 
 
+def _without_expect(data: Any) -> Any:
+    return {k: v for k, v in data.items() if k != "expect"} if isinstance(data, dict) else data
+
+
 def update_file(document: Document, report: Report, show: Callable[[str], object] | None = None) -> str:
     """Rewrite the file's expect block to the report's counts; returns the unified diff ("" if unchanged).
 
@@ -282,11 +286,18 @@ def update_file(document: Document, report: Report, show: Callable[[str], object
     if new == old:
         return ""
     try:
-        check = spec_from_document(parse_text(new, document.file, json_only=document.file.lower().endswith(".json")))
+        reread = parse_text(new, document.file, json_only=document.file.lower().endswith(".json"))
+        check = spec_from_document(reread)
     except SpecError as exc:
         raise SpecError(
             f"update would break the file ({exc.message}); not written", location=Location(document.file)
         ) from None
+    if _without_expect(reread.data) != _without_expect(document.data):
+        raise SpecError(
+            "update would change more than the expect block (a shared anchor?); not written",
+            location=Location(document.file),
+            hint="write the expected counts as plain numbers",
+        )
     wanted = wanted_counts(document, report)
     expect = check.expect
     written = {} if expect is None else {key: getattr(expect, key) for key in wanted}

@@ -201,3 +201,13 @@ def test_json_format_keeps_stdout_a_json_document(tmp_path: Path, capsys: pytest
     doc = json.loads(out)
     assert doc["summary"]["updated"] == 1 and doc["files"][0]["updated"] is True
     assert "+expect: {total: 117377}" in err
+
+
+def test_expect_sharing_an_anchor_is_not_rewritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An expect value that aliases another field cannot be edited alone: nothing is written, exit 2."""
+    spec = tmp_path / "m.yaml"
+    original = "input: {features: 3}\nlayers: [{type: dense, units: &n 5}]\nexpect: {total: *n}\n"
+    spec.write_text(original, encoding="utf-8")
+    assert run(["check", "--update", str(spec)]) == 2
+    assert "not written" in capsys.readouterr().err
+    assert spec.read_text(encoding="utf-8") == original

@@ -183,8 +183,11 @@ def schema_text() -> str:
 def schema_command() -> None:
     """Print the JSON Schema of the spec format, for editors and validators.
 
-    Save it next to your specs and point the YAML language server at it with a first line
-    ``# yaml-language-server: $schema=lstmcount.schema.json``.
+    Save it next to your specs and point the YAML language server at it with a
+    first line in each spec:
+
+    \b
+      # yaml-language-server: $schema=lstmcount.schema.json
 
     \b
     Example:

@@ -3,8 +3,8 @@
 Runs both in one process with the same thread count, float32, B=64, T=100, I=256, H=512
 (a one-layer LSTM and a 2-layer bidirectional LSTM), on the same weights and input, and prints
 the time ratio and the achieved GFLOP/s of the pass's matrix products next to those of one
-plain NumPy matmul with the same number of floating-point operations. The three take turns,
-and the best of the repeats counts, so a burst of load from elsewhere hits them alike.
+plain NumPy matmul with the same number of floating-point operations. Each is timed in
+blocks that take turns, and the best time counts.
 
     python benchmarks/forward.py [--threads N] [--repeats R]
 """
@@ -27,23 +27,28 @@ def parse() -> argparse.Namespace:
     """Command-line options; the BLAS thread count is fixed before numpy is imported."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="BLAS and torch threads")
-    parser.add_argument("--repeats", type=int, default=10, help="timed runs per case (the best counts)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per block (the best counts)")
     args = parser.parse_args()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
     return args
 
 
-def best_times(fns: list[Callable[[], Any]], repeats: int) -> list[float]:
-    """The fastest of ``repeats`` timed calls of each function (taking turns), after a warm-up."""
-    for fn in fns:
-        fn()
+def best_times(fns: list[Callable[[], Any]], repeats: int, rounds: int = 2) -> list[float]:
+    """The fastest timed call of each function: ``rounds`` rounds of a warm-up and ``repeats`` calls each.
+
+    Each function runs in a block of its own (torch's and OpenBLAS's worker threads would
+    otherwise wake each other), and the blocks take turns, so a burst of load from elsewhere is
+    unlikely to hit only one of them.
+    """
     best = [float("inf")] * len(fns)
-    for _ in range(repeats):
+    for _ in range(rounds):
         for i, fn in enumerate(fns):
-            start = time.perf_counter()
             fn()
-            best[i] = min(best[i], time.perf_counter() - start)
+            for _ in range(repeats):
+                start = time.perf_counter()
+                fn()
+                best[i] = min(best[i], time.perf_counter() - start)
     return best
 
 
@@ -108,7 +113,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    print(f"float32, B={B}, T={T}, I={I}, H={H}, {args.threads} thread(s), best of {args.repeats}")
+    print(f"float32, B={B}, T={T}, I={I}, H={H}, {args.threads} thread(s), best of 2 × {args.repeats}")
     print(f"numpy {np.__version__}, torch {torch.__version__}")
     header = f"{'case':<16} {'numpy s':>8} {'torch s':>8} {'ratio':>6} {'GFLOP/s':>8} {'matmul':>8} {'share':>6}"
     print(header + "  max |diff|")

@@ -14,6 +14,7 @@ projection, else H), G gates, F features, K kernel width, V vocabulary.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,8 +182,6 @@ def build(
     else:
         spec = model if isinstance(model, ModelSpec) else spec_from_dict(model)
     if timesteps is not None and timesteps != spec.input.timesteps:
-        import dataclasses
-
         spec = dataclasses.replace(spec, input=dataclasses.replace(spec.input, timesteps=timesteps))
     return Model(spec, count(spec, framework))
 
@@ -563,7 +562,7 @@ class LSTMState:
     z: Array  # (4H, B)
     c: Array  # (H, B)
     tmp: Array  # (H, B)
-    runs: list[tuple[slice, Callable[[Array], None]]]
+    sigmoid_rows: list[slice]  # gates whose weights were halved: sigmoid(x) = (1 + tanh(x / 2)) / 2
     i: slice
     f: slice
     g: slice
@@ -575,14 +574,43 @@ class LSTMState:
         return [(a, cell.origins[id(a)]) for a in arrays]
 
 
+def halve_sigmoid_gates(cell: Cell) -> tuple[Cell, list[slice]]:
+    """A copy of an LSTM cell whose sigmoid gates' weights and biases are halved.
+
+    Then one tanh over all the fused gates gives tanh(x) for the candidate and tanh(x / 2) for
+    the others, and ``(1 + tanh(x / 2)) / 2`` is their sigmoid. Halving is exact in binary
+    floating point, so the result is the same to the last bit.
+    """
+    rows = [cell.block(i) for i, g in enumerate(cell.gates) if g.activation == "sigmoid"]
+    if any(g.activation not in ("sigmoid", "tanh") for g in cell.gates):  # pragma: no cover - not in the tables
+        raise UsageError("the LSTM forward pass supports sigmoid and tanh gates only")
+    scale = np.ones((cell.w.shape[0], 1), cell.w.dtype)  # (4H, 1)
+    for r in rows:
+        scale[r] = 0.5
+    origins: dict[int, tuple[str, ...]] = {}
+
+    def halved(a: Array | None) -> Array | None:
+        if a is None:
+            return None
+        out: Array = a * scale  # (4H, K)
+        origins[id(out)] = cell.origins[id(a)]
+        return out
+
+    u, w, b_in, b_rec = halved(cell.u), halved(cell.w), halved(cell.b_in), halved(cell.b_rec)
+    assert u is not None and w is not None
+    if cell.proj is not None:
+        origins[id(cell.proj)] = cell.origins[id(cell.proj)]
+    return dataclasses.replace(cell, u=u, w=w, b_in=b_in, b_rec=b_rec, origins=origins), rows
+
+
 def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
-    """Zeroed buffers for an LSTM cell."""
+    """Zeroed buffers for an LSTM cell (whose sigmoid gates were halved)."""
     h = cell.units
     return LSTMState(
         z=np.empty((len(cell.gates) * h, batch), dtype),  # (4H, B)
         c=np.zeros((h, batch), dtype),  # (H, B)
         tmp=np.empty((h, batch), dtype),  # (H, B)
-        runs=cell.activation_runs(),
+        sigmoid_rows=[cell.block(i) for i, g in enumerate(cell.gates) if g.activation == "sigmoid"],
         i=cell.block(cell.gate("input")),
         f=cell.block(cell.gate("forget")),
         g=cell.block(cell.candidate()),
@@ -595,8 +623,11 @@ def lstm_step(cell: Cell, s: LSTMState, xw_t: Array, h_prev: Array, h_out: Array
     z = s.z
     np.matmul(cell.w, h_prev, out=z)  # (4H, B)
     z += xw_t  # (4H, B)
-    for rows, act in s.runs:
-        act(z[rows])  # (k·H, B) sigmoid / tanh in place
+    np.tanh(z, out=z)  # (4H, B)  tanh(g); tanh(x / 2) for the halved sigmoid gates
+    for rows in s.sigmoid_rows:
+        gate = z[rows]  # (H, B)
+        gate += 1
+        gate *= 0.5  # (H, B)  sigmoid(x)
     s.c *= z[s.f]  # (H, B)  f * c_{t-1}
     np.multiply(z[s.i], z[s.g], out=s.tmp)  # (H, B)  i * g
     s.c += s.tmp  # (H, B)
@@ -751,6 +782,8 @@ def run_cell(
     batch = x_t.shape[1] // steps
     dtype = x_t.dtype
     width = cell.w.shape[1]  # R
+    if cell.kind is LayerType.LSTM:
+        cell, _ = halve_sigmoid_gates(cell)
     make_state, step = STEPS[cell.kind]
     state = make_state(cell, batch, dtype)
     xw = input_product(cell, x_t, steps)  # (G·H, T, B)

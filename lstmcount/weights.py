@@ -53,6 +53,7 @@ class WeightCheck:
     unexpected: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)  # key, its shape
     mis_shaped: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
     prefix: str | None = None  # a common prefix that was removed from every key
+    layer_prefix: str | None = None  # the one layer's name, put before keys that lacked it
 
     @property
     def ok(self) -> bool:
@@ -64,6 +65,8 @@ class WeightCheck:
         out = []
         if self.prefix:
             out.append(f"removed the prefix {self.prefix!r} common to every key")
+        if self.layer_prefix:
+            out.append(f"put the layer name {self.layer_prefix!r} before every key")
         out += [f"missing: {p} (expected shape {_shape(s)})" for p, s in self.missing]
         out += [f"unexpected: {k} (shape {_shape(s)})" for k, s in self.unexpected]
         out += [f"wrong shape: {p}: expected {_shape(e)}, received {_shape(r)}" for p, e, r in self.mis_shaped]
@@ -71,7 +74,7 @@ class WeightCheck:
 
     def summary(self) -> str:
         """The problems in one line."""
-        return "; ".join(line for line in self.lines() if not line.startswith("removed"))
+        return "; ".join(line for line in self.lines() if not line.startswith(("removed", "put")))
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -85,7 +88,10 @@ def check_weights(report: Report, weights: Mapping[str, Any]) -> WeightCheck:
     prefix = _common_prefix(arrays, expected)
     if prefix:
         arrays = {k[len(prefix) :]: v for k, v in arrays.items()}
-    check = WeightCheck(weights={}, prefix=prefix)
+    layer_prefix = _layer_prefix(report, arrays, expected)
+    if layer_prefix:
+        arrays = {layer_prefix + k: v for k, v in arrays.items()}
+    check = WeightCheck(weights={}, prefix=prefix, layer_prefix=layer_prefix)
     for path, shape in expected.items():
         if path not in arrays:
             check.missing.append((path, shape))
@@ -95,6 +101,18 @@ def check_weights(report: Report, weights: Mapping[str, Any]) -> WeightCheck:
             check.weights[path] = arrays[path]
     check.unexpected = [(k, tuple(v.shape)) for k, v in arrays.items() if k not in expected]
     return check
+
+
+def _layer_prefix(report: Report, arrays: Mapping[str, Array], expected: Mapping[str, tuple[int, ...]]) -> str | None:
+    """The layer name when the model has one layer with weights and every key is that layer's
+    tensor without it (a bare ``nn.LSTM`` state dict: ``weight_ih_l0``)."""
+    weighted = [layer for layer in report.layers if layer.tensors]
+    if len(weighted) != 1 or not arrays or any(k in expected for k in arrays):
+        return None
+    layer = weighted[0]
+    path = layer.tensors[0].path
+    prefix = path[: path.index(layer.name) + len(layer.name) + 1]  # the name and its separator
+    return prefix if all(prefix + k in expected for k in arrays) else None
 
 
 def _common_prefix(arrays: Mapping[str, Array], expected: Mapping[str, tuple[int, ...]]) -> str | None:

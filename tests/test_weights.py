@@ -139,3 +139,14 @@ def test_no_prefix_removed_when_keys_already_match() -> None:
     weights = seed_weights() | {"sequential/x": np.zeros(1)}
     check = check_weights(report, weights)
     assert check.prefix is None and check.unexpected == [("sequential/x", (1,))]
+
+
+def test_bare_keys_of_a_one_layer_model_get_its_name() -> None:
+    """A bare nn.LSTM state dict (weight_ih_l0, ...) fits a one-layer PyTorch model named lstm."""
+    report = count_dict({"framework": "pytorch", "input": {"features": 3}, "layers": [{"type": "lstm", "units": 2}]})
+    bare = {t.name: np.zeros(t.shape) for t in report.layers[0].tensors}
+    check = check_weights(report, bare)
+    assert check.ok and check.layer_prefix == "lstm."
+    assert check.lines() == ["put the layer name 'lstm.' before every key"]
+    two_layers = count_dict({**SEED_MODEL, "framework": "pytorch"})
+    assert not check_weights(two_layers, {"weight_ih_l0": np.zeros((512, 100))}).ok

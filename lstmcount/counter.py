@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from lstmcount.conventions import Convention, Dims, Role, TensorRule, convention
+from lstmcount.conventions import Convention, Dims, TensorRule, convention
 from lstmcount.errors import SpecError
-from lstmcount.report import CellInfo, GateReport, LayerReport, OutShape, Report, TensorReport
+from lstmcount.report import CellInfo, LayerReport, OutShape, Report, TensorReport, cell_formula, cell_params, fmt
 from lstmcount.spec import (
     Conv1DSpec,
     DenseSpec,
@@ -45,11 +45,6 @@ class Flow:
     def shape(self) -> OutShape:
         """The framework-neutral shape, batch axis first."""
         return (None, self.steps, self.features) if self.sequence else (None, self.features)
-
-
-def fmt(n: int) -> str:
-    """An integer with thousands separators."""
-    return f"{n:,}"
 
 
 class _Namer:
@@ -312,7 +307,7 @@ def _layer_reports(
         output_shape=out,
         tensors=tensors,
         trainable=layer.trainable,
-        formula=formula,
+        arithmetic=formula,
         spec_index=i,
     )
 
@@ -373,10 +368,11 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow, namer
         inner = namer.next(stem) if (layer.bidirectional and conv.bidirectional_wrapper) else name
         in_shape = _out(flow, width, True)
         tensors: list[TensorReport] = []
-        gates: list[GateReport] = []
         cells: list[CellInfo] = []
+        gate_defs = conv.gates[layer.TYPE]
+        bias_vectors = conv.bias_vectors(layer)
         for k in ks:
-            dims = Dims(I=width, H=layer.units, P=proj, G=len(conv.gates[layer.TYPE]))
+            dims = Dims(I=width, H=layer.units, P=proj, G=len(gate_defs))
             cells.append(
                 CellInfo(
                     stack_index=k,
@@ -384,7 +380,7 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow, namer
                     units=layer.units,
                     proj_size=proj,
                     gates=dims.G,
-                    bias_vectors=conv.bias_vectors(layer),
+                    bias_vectors=bias_vectors,
                 )
             )
             for d in range(directions):
@@ -399,10 +395,8 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow, namer
                     if r.when(layer)
                 ]
                 tensors.extend(cell_tensors)
-                gates.extend(_gates(conv, layer, cell_tensors, k, d, dims.G))
             width = merged
         out = _out(flow, merged, return_sequences)
-        formula = _recurrent_formula(cells, directions, sum(t.params for t in tensors))
         yield LayerReport(
             name=name,
             type=layer.TYPE,
@@ -411,70 +405,11 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow, namer
             output_shape=out,
             tensors=tuple(tensors),
             trainable=layer.trainable,
-            formula=formula,
             spec_index=i,
-            gates=tuple(gates),
+            gate_defs=gate_defs,
             cells=tuple(cells),
             directions=directions,
         )
 
 
-def _split(shape: tuple[int, ...], axis: int | None, parts: int) -> tuple[int, ...]:
-    if axis is None:
-        return shape
-    return tuple(n // parts if a == axis else n for a, n in enumerate(shape))
-
-
-def _gates(
-    conv: Convention, layer: RecurrentSpec, tensors: list[TensorReport], k: int, d: int, n_gates: int
-) -> Iterator[GateReport]:
-    by_role = {t.role: t for t in tensors}
-    u = _split(by_role[Role.INPUT].shape, by_role[Role.INPUT].gate_axis, n_gates)
-    w = _split(by_role[Role.RECURRENT].shape, by_role[Role.RECURRENT].gate_axis, n_gates)
-    biases: list[tuple[int, ...]] = []
-    for role in (Role.BIAS, Role.INPUT_BIAS, Role.RECURRENT_BIAS):
-        if role in by_role:
-            t = by_role[role]
-            per_gate = _split(t.shape, t.gate_axis, n_gates)
-            # a (2, G*H) bias holds two vectors per gate: input and recurrent
-            biases.extend([per_gate[1:]] * per_gate[0] if len(per_gate) == 2 else [per_gate])
-    for gate in conv.gates[layer.TYPE]:
-        yield GateReport(
-            stack_index=k,
-            direction=d,
-            symbol=gate.symbol,
-            meaning=gate.meaning,
-            activation=gate.activation,
-            input_weights=u,
-            recurrent_weights=w,
-            biases=tuple(biases),
-        )
-
-
-def cell_formula(cell: CellInfo) -> str:
-    """The parameter count of one cell instance, spelt out: ``4 × (I×H + H×H + H)``."""
-    terms = [f"{cell.input_size}×{cell.units}", f"{cell.output_size}×{cell.units}"]
-    terms += [str(cell.units)] * cell.bias_vectors
-    inner = " + ".join(terms)
-    text = f"{cell.gates} × ({inner})" if cell.gates > 1 else inner
-    if cell.proj_size:
-        text = f"{text} + {cell.units}×{cell.proj_size}"
-    return text
-
-
-def cell_params(cell: CellInfo) -> int:
-    """The parameter count of one cell instance."""
-    per_gate = cell.input_size * cell.units + cell.output_size * cell.units + cell.bias_vectors * cell.units
-    return cell.gates * per_gate + cell.units * cell.proj_size
-
-
-def _recurrent_formula(cells: list[CellInfo], directions: int, total: int) -> str:
-    parts = []
-    for cell in cells:
-        text = cell_formula(cell)
-        if directions > 1:
-            text = f"{directions} × ({text})" if cell.proj_size or cell.gates == 1 else f"{directions} × {text}"
-        parts.append(text)
-    joined = " + ".join(f"[{p}]" if len(parts) > 1 else p for p in parts)
-    assert sum(cell_params(c) for c in cells) * directions == total, "formula and tensors disagree"
-    return f"{joined} = {fmt(total)}"
+__all__ = ["cell_formula", "cell_params", "count", "fmt"]

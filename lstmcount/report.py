@@ -7,13 +7,28 @@ the README (``schema_version`` changes whenever a key is removed or changes mean
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from math import prod
 from typing import Any
 
-from lstmcount.conventions import Role, Shape
+from lstmcount.conventions import Gate, Role, Shape
 from lstmcount.spec import Framework, LayerType
 
 SCHEMA_VERSION = 1
+
+
+def fmt(n: int) -> str:
+    """An integer with thousands separators."""
+    return f"{n:,}"
+
+
+def _split(tensor: TensorReport, parts: int) -> Shape:
+    """One gate's block of a fused tensor: the gate axis divided by the number of gates."""
+    axis = tensor.gate_axis
+    if axis is None:
+        return tensor.shape
+    return tuple(n // parts if a == axis else n for a, n in enumerate(tensor.shape))
+
 
 #: Output shapes use None for the batch axis and for an unknown number of time steps.
 OutShape = tuple[int | None, ...]
@@ -74,6 +89,23 @@ class CellInfo:
         return self.proj_size or self.units
 
 
+def cell_formula(cell: CellInfo) -> str:
+    """The parameter count of one cell instance, spelt out: ``4 × (I×H + H×H + H)``."""
+    terms = [f"{cell.input_size}×{cell.units}", f"{cell.output_size}×{cell.units}"]
+    terms += [str(cell.units)] * cell.bias_vectors
+    inner = " + ".join(terms)
+    text = f"{cell.gates} × ({inner})" if cell.gates > 1 else inner
+    if cell.proj_size:
+        text = f"{text} + {cell.units}×{cell.proj_size}"
+    return text
+
+
+def cell_params(cell: CellInfo) -> int:
+    """The parameter count of one cell instance, by the formula (not by the tensors)."""
+    per_gate = cell.input_size * cell.units + cell.output_size * cell.units + cell.bias_vectors * cell.units
+    return cell.gates * per_gate + cell.units * cell.proj_size
+
+
 @dataclass(frozen=True)
 class LayerReport:
     """One layer as the framework builds it."""
@@ -85,12 +117,55 @@ class LayerReport:
     output_shape: OutShape
     tensors: tuple[TensorReport, ...]
     trainable: bool
-    formula: str
     spec_index: int
-    gates: tuple[GateReport, ...] = ()
+    #: the arithmetic of a non-recurrent layer; a recurrent layer's is derived from its cells
+    arithmetic: str = ""
     cells: tuple[CellInfo, ...] = ()
+    #: the cell's gates in the framework's order (empty for non-recurrent layers)
+    gate_defs: tuple[Gate, ...] = ()
     directions: int = 1
     notes: tuple[str, ...] = ()
+
+    @cached_property
+    def gates(self) -> tuple[GateReport, ...]:
+        """Each gate's share of U, W and biases, per stacked layer and direction.
+
+        Derived on first use from the fused tensors: a tensor with a ``gate_axis`` holds the
+        gates' blocks side by side along that axis; a (2, G·H) bias holds two vectors per gate.
+        """
+        n = len(self.gate_defs)
+        out: list[GateReport] = []
+        for cell in self.cells:
+            for d in range(self.directions):
+                mine = [t for t in self.tensors if t.stack_index == cell.stack_index and t.direction == d]
+                by_role = {t.role: t for t in mine}
+                u = _split(by_role[Role.INPUT], n)
+                w = _split(by_role[Role.RECURRENT], n)
+                biases: list[Shape] = []
+                for role in (Role.BIAS, Role.INPUT_BIAS, Role.RECURRENT_BIAS):
+                    if role in by_role:
+                        per_gate = _split(by_role[role], n)
+                        biases.extend([per_gate[1:]] * per_gate[0] if len(per_gate) == 2 else [per_gate])
+                out.extend(
+                    GateReport(cell.stack_index, d, g.symbol, g.meaning, g.activation, u, w, tuple(biases))
+                    for g in self.gate_defs
+                )
+        return tuple(out)
+
+    @property
+    def formula(self) -> str:
+        """The layer's count spelt out, ending in ``= total``."""
+        if not self.cells:
+            return self.arithmetic
+        parts = []
+        for cell in self.cells:
+            text = cell_formula(cell)
+            if self.directions > 1:
+                wrap = cell.proj_size or cell.gates == 1
+                text = f"{self.directions} × ({text})" if wrap else f"{self.directions} × {text}"
+            parts.append(text)
+        joined = " + ".join(f"[{p}]" if len(parts) > 1 else p for p in parts)
+        return f"{joined} = {fmt(self.params)}"
 
     @property
     def params(self) -> int:

@@ -750,9 +750,9 @@ STEPS: Mapping[LayerType, tuple[Callable[..., Any], Callable[..., None]]] = {
 # the loop over time
 
 
-def input_product(cell: Cell, x_t: Array, steps: int) -> Array:
-    """U x_t + b for every step in one matrix product: ``(G·H, I) x (I, T·B)``."""
-    xw: Array = np.matmul(cell.u, x_t)  # (G·H, T·B)
+def input_product(cell: Cell, x_t: Array, steps: int, out: Array | None = None) -> Array:
+    """U x_t + b for every step in one matrix product: ``(G·H, I) x (I, T·B)`` (into ``out``)."""
+    xw: Array = np.matmul(cell.u, x_t, out=out)  # (G·H, T·B)
     bias = cell.b_in
     if cell.b_rec is not None and cell.kind is not LayerType.GRU:
         # outside a GRU the recurrent bias is one more constant term of every gate
@@ -770,6 +770,7 @@ def run_cell(
     reverse: bool,
     keep_sequence: bool,
     out: Array | None = None,
+    xw_buffer: Array | None = None,
     trace: Trace | None = None,
     key: tuple[str, int, int] = ("", 0, 0),
 ) -> tuple[Array, tuple[Array, ...]]:
@@ -786,7 +787,7 @@ def run_cell(
         cell, _ = halve_sigmoid_gates(cell)
     make_state, step = STEPS[cell.kind]
     state = make_state(cell, batch, dtype)
-    xw = input_product(cell, x_t, steps)  # (G·H, T, B)
+    xw = input_product(cell, x_t, steps, xw_buffer)  # (G·H, T, B)
     if out is None:
         out = np.empty((width, steps if keep_sequence else 2, batch), dtype)  # (R, T, B) or ping-pong (R, 2, B)
     h_prev = np.zeros((width, batch), dtype)  # (R, B)
@@ -846,6 +847,7 @@ def _recurrent_layer(
     x_t, steps = _features_by_time(x)  # (I, T·B)
     batch = x.shape[0]
     finals: list[tuple[Array, ...]] = []  # per cell instance (k, d): h, c as (R, B), (H, B)
+    xw_buffer: Array | None = None  # the input product, reused by the cells one after another
     cells = list(layer.cells)
     out: Array = x_t
     for n, info in enumerate(cells):
@@ -862,7 +864,19 @@ def _recurrent_layer(
             cell = make_cell(conv, layer, spec, w, info.stack_index, d)
             key = (layer.name, info.stack_index, d)
             into = None if shared is None else shared[d * width : (d + 1) * width]  # (R, T, B)
-            y, states = run_cell(cell, x_t, steps, reverse=d == 1, keep_sequence=keep, out=into, trace=trace, key=key)
+            if trace is None and (xw_buffer is None or xw_buffer.shape != (cell.u.shape[0], x_t.shape[1])):
+                xw_buffer = np.empty((cell.u.shape[0], x_t.shape[1]), x_t.dtype)  # (G·H, T·B), for every cell
+            y, states = run_cell(
+                cell,
+                x_t,
+                steps,
+                reverse=d == 1,
+                keep_sequence=keep,
+                out=into,
+                xw_buffer=xw_buffer,
+                trace=trace,
+                key=key,
+            )
             # without the sequence, y is each direction's final step: forward t = T-1, backward t = 0
             per_dir.append(y)  # (R, T, B) or (R, B)
             finals.append(states)

@@ -20,6 +20,7 @@ import click
 from lstmcount.cli import model_options
 from lstmcount.errors import UsageError
 from lstmcount.report import LayerReport, Report
+from lstmcount.spec import Conv1DSpec, ModelSpec, Padding
 
 if TYPE_CHECKING:
     from lstmcount.forward import ForwardResult, Model
@@ -44,6 +45,24 @@ UNITS = {
     "tb": 1000**4,
     "tib": 1024**4,
 }
+
+
+def default_steps(spec: ModelSpec) -> int:
+    """A sequence length for a spec that leaves it open: 6, or the shortest every conv1d accepts."""
+    steps = DEFAULT_STEPS
+    while True:
+        length = steps
+        for layer in spec.layers:
+            if isinstance(layer, Conv1DSpec):
+                if layer.padding is Padding.SAME:
+                    length = -(-length // layer.strides)
+                elif layer.kernel_size > length:
+                    break
+                else:
+                    length = (length - layer.kernel_size) // layer.strides + 1
+        else:
+            return steps
+        steps += 1
 
 
 def parse_size(text: str) -> int:
@@ -439,7 +458,7 @@ def verify_command(
     limit = parse_size(max_memory)
     resolved = resolve(args, flags, framework)
     spec = resolved.spec
-    steps = spec.input.timesteps or DEFAULT_STEPS
+    steps = spec.input.timesteps or default_steps(spec)
     report = count_located(spec, framework, resolved.document)
     result = verify_model(
         Model(spec, report),

@@ -228,3 +228,15 @@ def test_verify_imports_no_framework() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_default_length_fits_the_convolutions(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Without timesteps, verify picks the shortest length >= 6 that every valid conv1d accepts."""
+    spec = tmp_path / "m.yaml"
+    spec.write_text(
+        "input: {features: 3}\nlayers:\n  - {type: conv1d, filters: 4, kernel_size: 5, strides: 2}\n"
+        "  - {type: conv1d, filters: 4, kernel_size: 4}\n  - {type: lstm, units: 3}\n"
+    )
+    code, out, _ = verify(capsys, str(spec))
+    assert code == 0
+    assert "batch 2, 11 steps" in out  # 11 -> 4 -> 1

@@ -290,9 +290,9 @@ def forward(
     is accepted. ``dtype`` (float32 or float64) defaults to the inputs' and weights' own.
     Returns the output and the final states in the framework's layout.
     """
-    from lstmcount.weights import check_weights
+    from lstmcount.weights import as_array, check_weights
 
-    x = np.asarray(inputs)
+    x = as_array(inputs)
     steps = x.shape[1] if x.ndim >= 2 else None
     built = build(model, framework, timesteps=steps)
     check = check_weights(built.report, weights)

@@ -81,10 +81,17 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def as_array(value: Any) -> Array:
+    """A NumPy array from an array, a framework tensor (detached, on the CPU) or a variable."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor or parameter
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
 def check_weights(report: Report, weights: Mapping[str, Any]) -> WeightCheck:
     """Check ``weights`` against the report's tensors like a strict state-dict load."""
     expected = {t.path: t.shape for layer in report.layers for t in layer.tensors}
-    arrays = {str(k): np.asarray(v) for k, v in weights.items()}
+    arrays = {str(k): as_array(v) for k, v in weights.items()}
     prefix = _common_prefix(arrays, expected)
     if prefix:
         arrays = {k[len(prefix) :]: v for k, v in arrays.items()}

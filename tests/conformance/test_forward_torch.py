@@ -164,3 +164,14 @@ def test_api_output_is_what_the_module_returns(torch: ModuleType) -> None:
     np.testing.assert_allclose(result.output, out.detach().numpy(), atol=1e-12)
     np.testing.assert_allclose(result.states["lstm"][0], h_n.detach().numpy(), atol=1e-12)
     np.testing.assert_allclose(result.states["lstm"][1], c_n.detach().numpy(), atol=1e-12)
+
+
+def test_api_takes_torch_tensors(torch: ModuleType) -> None:
+    """Parameters that require grad and a torch input go straight into the API."""
+    gru = torch.nn.GRU(3, 4, batch_first=True)
+    x = torch.randn(2, 5, 3)
+    out, h_n = gru(x)
+    spec = _spec({"features": 3}, {"type": "gru", "units": 4, "return_sequences": True})
+    result = forward(spec, dict(gru.named_parameters()), x)
+    np.testing.assert_allclose(result.output, out.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(result.states["gru"][0], h_n.detach().numpy(), atol=1e-5)

@@ -936,18 +936,29 @@ def random_input(model: Model, batch: int, steps: int, seed: int = 0, dtype: Any
 
 
 def estimate_bytes(report: Report, batch: int, steps: int, itemsize: int) -> int:
-    """Bytes a pass needs: weights, the input, each layer's output and the recurrent buffers."""
+    """Bytes a pass needs at most: weights, the input, each layer's output and the recurrent buffers.
+
+    Each recurrent weight may exist up to three times (as given, gates-major, sigmoid gates
+    halved); a layer may copy its input into the layout its products want; random weights and
+    inputs are drawn in float64.
+    """
     elements = report.total
     first = report.input_shape
-    elements += batch * steps * int(first[-1] or 1) if len(first) == 3 else batch * steps
+    inputs = batch * steps * int(first[-1] or 1) if len(first) == 3 else batch * steps
+    largest = max([inputs, *(t.params for layer in report.layers for t in layer.tensors)])
+    elements += inputs
     for layer in report.layers:
-        shape = expected_shape(layer.output_shape, batch, steps)
-        elements += int(np.prod([d or 1 for d in shape], dtype=np.float64))
+        sizes = [expected_shape(shape, batch, steps) for shape in (layer.input_shape, layer.output_shape)]
+        elements += sum(int(np.prod([d or 1 for d in shape], dtype=np.float64)) for shape in sizes)
         layer_steps = int(expected_shape(layer.input_shape, batch, steps)[1] or 1)
+        if layer.cells:
+            elements += 2 * sum(t.params for t in layer.tensors if t.role in (Role.INPUT, Role.RECURRENT))
         for cell in layer.cells:
+            # the input product and every step's h, per direction, plus the gate buffers
             per_dir = batch * layer_steps * (cell.gates * cell.units + 2 * cell.output_size)
+            per_dir += batch * (cell.gates + 4) * cell.units
             elements += per_dir * layer.directions
-    return int(elements) * itemsize
+    return int(elements) * itemsize + largest * 8
 
 
 def iter_recurrent(report: Report) -> Iterator[LayerReport]:

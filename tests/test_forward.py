@@ -410,7 +410,7 @@ def test_memory_estimate_counts_weights_and_activations() -> None:
     assert estimate_bytes(report, 1, 1, 4) >= 4 * report.total > 2**31
     small = build(model("keras", [{"type": "lstm", "units": 8}], features=4)).report
     assert estimate_bytes(small, 8, 10, 4) > estimate_bytes(small, 2, 10, 4) > estimate_bytes(small, 2, 10, 4) // 2
-    assert estimate_bytes(small, 2, 10, 8) == 2 * estimate_bytes(small, 2, 10, 4)
+    assert 2 * estimate_bytes(small, 2, 10, 4) > estimate_bytes(small, 2, 10, 8) > estimate_bytes(small, 2, 10, 4)
 
 
 @settings(max_examples=25, deadline=None)

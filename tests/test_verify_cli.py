@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,8 @@ import pytest
 
 from lstmcount.api import count_dict
 from lstmcount.cli import run
-from lstmcount.forward import forward
-from lstmcount.verify import parse_size
+from lstmcount.forward import build, forward
+from lstmcount.verify import parse_size, verify_model
 from lstmcount.weights import write_weights
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +97,11 @@ def test_huge_model_is_refused_politely(capsys: pytest.CaptureFixture[str]) -> N
     code, out, err = verify(capsys, "100000", "100000")
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert "needs about 298.1 GiB" in err and "above --max-memory 2.0 GiB" in err
+    assert (
+        "needs about 1.2 TiB" in err
+        and "the weights alone take 298.0 GiB" in err
+        and "above --max-memory 2.0 GiB" in err
+    )
     code, _, err = verify(capsys, "100", "128", "--batch", "10000", "--max-memory", "10MiB")
     assert code == 2 and "lower --batch or --timesteps" in err
 
@@ -240,3 +245,46 @@ def test_default_length_fits_the_convolutions(capsys: pytest.CaptureFixture[str]
     code, out, _ = verify(capsys, str(spec))
     assert code == 0
     assert "batch 2, 11 steps" in out  # 11 -> 4 -> 1
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {
+            "input": {"features": 64},
+            "layers": [{"type": "lstm", "units": 128, "return_sequences": True}, {"type": "dense", "units": 10}],
+        },
+        {
+            "framework": "pytorch",
+            "input": {"features": 32},
+            "layers": [{"type": "gru", "units": 64, "num_layers": 2, "bidirectional": True}],
+        },
+        {
+            "framework": "pytorch",
+            "input": {"features": 16},
+            "layers": [{"type": "lstm", "units": 48, "proj_size": 16, "bidirectional": True, "return_sequences": True}],
+        },
+        {
+            "input": {"vocab": 1000},
+            "layers": [
+                {"type": "embedding", "dim": 64},
+                {"type": "conv1d", "filters": 32, "kernel_size": 3},
+                {"type": "lstm", "units": 64, "bidirectional": True, "return_sequences": True},
+                {"type": "layer_normalization"},
+            ],
+        },
+    ],
+)
+def test_memory_estimate_bounds_the_real_peak(spec: dict[str, object]) -> None:
+    """What verify allocates (traced by tracemalloc) stays under its estimate, and the estimate within 2.5x."""
+    model = build(spec)
+    for batch, steps in ((8, 50), (32, 20)):
+        for dtype in ("float32", "float64"):
+            tracemalloc.start()
+            try:
+                result = verify_model(model, batch=batch, steps=steps, seed=0, dtype=dtype, max_memory=2**40)
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            assert result.ok
+            assert peak <= result.estimate <= 2.5 * peak, (batch, steps, dtype, peak, result.estimate)

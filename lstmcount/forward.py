@@ -15,6 +15,7 @@ projection, else H), G gates, F features, K kernel width, V vocabulary.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,14 +174,22 @@ class Model:
 
 
 def build(
-    model: ModelSpec | Mapping[str, Any] | Model, framework: str | None = None, timesteps: int | None = None
+    model: ModelSpec | Mapping[str, Any] | str | os.PathLike[str] | Model,
+    framework: str | None = None,
+    timesteps: int | None = None,
 ) -> Model:
-    """Count ``model`` (a spec, its dict form, or a built model) into a :class:`Model`."""
+    """Count ``model`` (a spec, its dict form, a spec file, or a built model) into a :class:`Model`."""
     if isinstance(model, Model):
         spec = model.spec
         framework = framework or model.report.framework.value
+    elif isinstance(model, ModelSpec):
+        spec = model
+    elif isinstance(model, Mapping):
+        spec = spec_from_dict(model)
     else:
-        spec = model if isinstance(model, ModelSpec) else spec_from_dict(model)
+        from lstmcount.loader import load_spec
+
+        spec = load_spec(model)
     if timesteps is not None and timesteps != spec.input.timesteps:
         spec = dataclasses.replace(spec, input=dataclasses.replace(spec.input, timesteps=timesteps))
     return Model(spec, count(spec, framework))
@@ -274,7 +283,7 @@ class ForwardResult:
 
 
 def forward(
-    model: ModelSpec | Mapping[str, Any] | Model,
+    model: ModelSpec | Mapping[str, Any] | str | os.PathLike[str] | Model,
     weights: Mapping[str, Any],
     inputs: Any,
     *,

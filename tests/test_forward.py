@@ -445,3 +445,15 @@ def test_float32_pass_tracks_float64(cell: str, seed: int) -> None:
     narrow = run(m, {k: v.astype(np.float32) for k, v in w.items()}, x.astype(np.float32), dtype=np.float32).output
     assert narrow.dtype == np.float32
     np.testing.assert_allclose(narrow, wide, atol=1e-4)
+
+
+def test_spec_file_path_is_accepted(tmp_path: Any) -> None:
+    """forward() takes a spec file path as well as a mapping."""
+    path = tmp_path / "m.yaml"
+    path.write_text("input: {features: 1}\nlayers:\n  - {type: simple_rnn, units: 1, use_bias: false}\n")
+    weights = rnn_weights("simple_rnn/simple_rnn_cell", 0.9, 0.5)
+    out = forward(str(path), weights, x_batch())
+    h = 0.0
+    for x in X:
+        h = math.tanh(0.9 * x + 0.5 * h)
+    assert out.output[0, 0] == pytest.approx(h, abs=1e-12)

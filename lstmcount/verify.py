@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -20,7 +21,7 @@ import click
 from lstmcount.cli import model_options
 from lstmcount.errors import UsageError
 from lstmcount.report import LayerReport, Report
-from lstmcount.spec import Conv1DSpec, ModelSpec, Padding
+from lstmcount.spec import Conv1DSpec, LayerType, ModelSpec, Padding
 
 if TYPE_CHECKING:
     from lstmcount.forward import ForwardResult, Model
@@ -158,7 +159,7 @@ class VerifyResult:
 
 def state_names(layer: LayerReport, stacked: bool) -> tuple[str, ...]:
     """Names of a recurrent layer's final states: h_n, c_n (stacked) or h, c per direction."""
-    kinds = ("h", "c") if layer.type.value == "lstm" else ("h",)
+    kinds = ("h", "c") if layer.type is LayerType.LSTM else ("h",)
     if stacked:
         return tuple(f"{k}_n" for k in kinds)
     if layer.directions == 1:
@@ -169,7 +170,7 @@ def state_names(layer: LayerReport, stacked: bool) -> tuple[str, ...]:
 def expected_states(layer: LayerReport, batch: int, stacked: bool) -> tuple[tuple[int, ...], ...]:
     """Shapes of the final states the report implies."""
     cell = layer.cells[-1]
-    widths = (cell.output_size, cell.units) if layer.type.value == "lstm" else (cell.output_size,)
+    widths = (cell.output_size, cell.units) if layer.type is LayerType.LSTM else (cell.output_size,)
     if stacked:
         n = len(layer.cells) * layer.directions
         return tuple((n, batch, w) for w in widths)
@@ -219,6 +220,12 @@ def verify_model(
         report=report, batch=batch, steps=steps, dtype=dtype, source=f"random weights (seed {seed})", estimate=estimate
     )
     if weights_file:
+        size = Path(weights_file).stat().st_size if Path(weights_file).is_file() else 0
+        if size + estimate > max_memory:
+            raise UsageError(
+                f"--weights: {weights_file} holds {human_bytes(size)}; with the pass (about "
+                f"{human_bytes(estimate)}) that is above --max-memory {human_bytes(max_memory)}"
+            )
         result.source = weights_file
         result.weights = check_weights(report, read_weights(weights_file))
         if not result.weights.ok:

@@ -196,7 +196,7 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Array]:
                 f"--weights: {name}: tensor {key!r} holds {arr.size} values, shape {list(shape)} "
                 f"needs {int(np.prod(shape))}"
             )
-        out[key] = arr.reshape(shape).astype(arr.dtype.newbyteorder("="))
+        out[key] = arr.reshape(shape).astype(arr.dtype.newbyteorder("="), copy=False)
     return out
 
 

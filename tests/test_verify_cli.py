@@ -130,6 +130,14 @@ def test_weights_file_that_fits(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert "Weights: 5 of 5 tensors match by name and shape ✓" in out
 
 
+def test_weights_file_larger_than_the_limit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A weight file that would not fit under --max-memory is refused before it is read."""
+    path = tmp_path / "w.npz"
+    write_weights(path, seed_weights())
+    code, _, err = verify(capsys, "100", "128", "--dense", "1", "--weights", str(path), "--max-memory", "2.5MiB")
+    assert code == 2 and "--weights" in err and "above --max-memory 2.5 MiB" in err
+
+
 def test_weights_file_with_model_prefix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """Keys under a common 'sequential/' prefix (Keras weight.path) are accepted, and the output says so."""
     path = tmp_path / "w.npz"

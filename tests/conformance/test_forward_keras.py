@@ -191,3 +191,14 @@ def test_random_cases(keras: ModuleType, case: str) -> None:
     check_case(keras, data, "float64", seed)
     if seed % 2:
         check_case(keras, data, "float32", seed)
+
+
+def test_api_takes_keras_variables(keras: ModuleType) -> None:
+    """Keras variables keyed by their own weight.path go straight into the API."""
+    data = _spec({"features": 3, "timesteps": 4}, {"type": "lstm", "units": 5}, {"type": "dense", "units": 2})
+    spec = spec_from_dict(data)
+    model = build_keras(spec, count(spec, "keras"))
+    x = np.random.default_rng(5).standard_normal((2, 4, 3)).astype(np.float32)
+    expected = keras.ops.convert_to_numpy(model(x))
+    result = forward(spec, {w.path: w for w in model.weights}, x)
+    np.testing.assert_allclose(result.output, expected, atol=1e-5)

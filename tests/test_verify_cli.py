@@ -296,3 +296,22 @@ def test_memory_estimate_bounds_the_real_peak(spec: dict[str, object]) -> None:
                 tracemalloc.stop()
             assert result.ok
             assert peak <= result.estimate <= 2.5 * peak, (batch, steps, dtype, peak, result.estimate)
+
+
+@pytest.mark.parametrize("framework", ["keras", "pytorch"])
+def test_random_specs_verify_clean(framework: str) -> None:
+    """Random specs each framework can build pass verify: every shape, count, state and sharing line holds."""
+    import random
+
+    from frameworks import random_spec
+
+    from lstmcount.spec import spec_from_dict
+    from lstmcount.verify import default_steps
+
+    rng = random.Random(99)
+    for _ in range(30):
+        spec = spec_from_dict(random_spec(rng, framework))
+        model = build(spec)
+        steps = spec.input.timesteps or default_steps(spec)
+        result = verify_model(model, batch=3, steps=steps, seed=1, dtype="float64", max_memory=2**31)
+        assert result.ok, spec

@@ -18,11 +18,13 @@ import click
 
 from lstmcount import __version__
 from lstmcount.errors import LstmcountError, UsageError
+from lstmcount.spec import Framework
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = ("table", "json", "markdown", "csv", "keras")
-FRAMEWORKS = ("keras", "pytorch", "all")
+#: every framework with a convention table, and "all" to compare them
+FRAMEWORKS = (*(f.value for f in Framework), "all")
 
 #: command name -> "module:attribute"; imported on first use
 LAZY_COMMANDS: dict[str, str] = {

@@ -22,7 +22,7 @@ from lstmcount.conventions import Convention, Gate, Role, convention
 from lstmcount.counter import cell_formula, cell_params, fmt
 from lstmcount.errors import UsageError
 from lstmcount.report import CellInfo, LayerReport, Report, TensorReport
-from lstmcount.spec import GRUSpec, LayerType, ModelSpec, SimpleRNNSpec
+from lstmcount.spec import Framework, GRUSpec, LayerType, ModelSpec, SimpleRNNSpec
 
 if TYPE_CHECKING:
     from lstmcount.bptt import BPTTResult
@@ -834,7 +834,7 @@ def bptt_lines(result: BPTTResult) -> list[str]:
 @model_options
 @click.option(
     "--framework",
-    type=click.Choice(["keras", "pytorch"]),
+    type=click.Choice([f.value for f in Framework]),
     default=None,
     help="Weight layout whose tensors are split and counted [default: the spec's, or keras].",
 )

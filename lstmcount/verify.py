@@ -21,7 +21,7 @@ import click
 from lstmcount.cli import model_options
 from lstmcount.errors import UsageError
 from lstmcount.report import LayerReport, Report
-from lstmcount.spec import Conv1DSpec, LayerType, ModelSpec, Padding
+from lstmcount.spec import Conv1DSpec, Framework, LayerType, ModelSpec, Padding
 
 if TYPE_CHECKING:
     from lstmcount.forward import ForwardResult, Model
@@ -390,7 +390,7 @@ def render_verify(result: VerifyResult) -> str:
 @model_options
 @click.option(
     "--framework",
-    type=click.Choice(["keras", "pytorch"]),
+    type=click.Choice([f.value for f in Framework]),
     default=None,
     help="Weight layout [default: the spec's, or keras].",
 )

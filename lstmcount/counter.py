@@ -7,10 +7,11 @@ convention table which tensors each layer creates. No numpy, no I/O.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from lstmcount.conventions import Convention, Dims, TensorRule, convention
+from lstmcount.conventions import Convention, Dims, convention
 from lstmcount.errors import SpecError
 from lstmcount.report import CellInfo, LayerReport, OutShape, Report, TensorReport, cell_formula, cell_params, fmt
 from lstmcount.spec import (
@@ -212,27 +213,10 @@ def _out(flow: Flow, width: int, sequence: bool | None = None) -> OutShape:
     return (None, flow.steps, width) if seq else (None, width)
 
 
-def _tensor(
-    rule: TensorRule,
-    dims: Dims,
-    layer_path: str,
-    conv: Convention,
-    trainable: bool,
-    name_args: dict[str, object] | None = None,
-    stack_index: int | None = None,
-    direction: int | None = None,
-) -> TensorReport:
-    name = rule.name.format(**(name_args or {}))
-    return TensorReport(
-        name=name,
-        path=f"{layer_path}{name}",
-        shape=tuple(rule.shape(dims)),
-        role=rule.role,
-        gate_axis=rule.gate_axis,
-        trainable=trainable,
-        stack_index=stack_index,
-        direction=direction,
-    )
+@functools.lru_cache(maxsize=4096)
+def _tensor_name(template: str, k: int, sfx: str) -> str:
+    """A recurrent tensor's name from its convention template (``weight_ih_l{k}{sfx}``)."""
+    return template.format(k=k, sfx=sfx)
 
 
 def _need_sequence(layer: LayerSpec, i: int, flow: Flow, prev: LayerSpec | None) -> None:
@@ -298,7 +282,12 @@ def _layer_reports(
         in_shape = flow.shape
     else:  # pragma: no cover - every layer type is handled above
         raise TypeError(layer)
-    tensors = tuple(_tensor(r, dims, path, conv, layer.trainable) for r in rules if r.when(layer))
+    trainable = layer.trainable
+    tensors = tuple(
+        TensorReport(name_, path + name_, tuple(r.shape(dims)), r.role, r.gate_axis, trainable)
+        for r in rules
+        if r.when(layer) and (name_ := r.name.format())
+    )
     yield LayerReport(
         name=name,
         type=layer.TYPE,
@@ -363,14 +352,26 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow, namer
             else:
                 name = namer.next(stem)
             stacks.append((name, [k], layer.return_sequences if last else True))
+    # what every cell instance of the layer shares: the convention's tensors for these options
+    rules = [r for r in conv.recurrent_tensors[layer.TYPE] if r.when(layer)]
+    gate_defs = conv.gates[layer.TYPE]
+    bias_vectors = conv.bias_vectors(layer)
+    class_name = conv.class_name(layer)
+    wrapped = bool(layer.bidirectional and conv.bidirectional_wrapper)
+    cell_prefix = conv.cell_prefix(layer.TYPE)
+    suffixes = conv.direction_suffixes
+    trainable = layer.trainable
     width = flow.features
     for name, ks, return_sequences in stacks:
-        inner = namer.next(stem) if (layer.bidirectional and conv.bidirectional_wrapper) else name
+        inner = namer.next(stem) if wrapped else name
         in_shape = _out(flow, width, True)
+        head = name + conv.path_sep
+        if wrapped:
+            prefixes = [f"{head}{side}_{inner}/{cell_prefix}" for side in ("forward", "backward")]
+        else:
+            prefixes = [head + cell_prefix] * directions
         tensors: list[TensorReport] = []
         cells: list[CellInfo] = []
-        gate_defs = conv.gates[layer.TYPE]
-        bias_vectors = conv.bias_vectors(layer)
         for k in ks:
             dims = Dims(I=width, H=layer.units, P=proj, G=len(gate_defs))
             cells.append(
@@ -383,28 +384,24 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow, namer
                     bias_vectors=bias_vectors,
                 )
             )
+            shapes = [tuple(r.shape(dims)) for r in rules]  # the same in both directions
             for d in range(directions):
-                prefix = name + conv.path_sep
-                if layer.bidirectional and conv.bidirectional_wrapper:
-                    prefix += ("forward_" if d == 0 else "backward_") + inner + "/"
-                prefix += conv.cell_prefix(layer.TYPE)
-                args = {"k": k, "sfx": conv.direction_suffixes[d]}
-                cell_tensors = [
-                    _tensor(r, dims, prefix, conv, layer.trainable, args, k, d)
-                    for r in conv.recurrent_tensors[layer.TYPE]
-                    if r.when(layer)
-                ]
-                tensors.extend(cell_tensors)
+                prefix, sfx = prefixes[d], suffixes[d]
+                for r, shape in zip(rules, shapes, strict=True):
+                    tensor_name = _tensor_name(r.name, k, sfx)
+                    tensors.append(
+                        TensorReport(tensor_name, prefix + tensor_name, shape, r.role, r.gate_axis, trainable, k, d)
+                    )
             width = merged
         out = _out(flow, merged, return_sequences)
         yield LayerReport(
             name=name,
             type=layer.TYPE,
-            class_name=conv.class_name(layer),
+            class_name=class_name,
             input_shape=in_shape,
             output_shape=out,
             tensors=tuple(tensors),
-            trainable=layer.trainable,
+            trainable=trainable,
             spec_index=i,
             gate_defs=gate_defs,
             cells=tuple(cells),

@@ -13,7 +13,6 @@ import os
 import stat
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -38,24 +37,73 @@ _STANDARD = {
     "tag:yaml.org,2002:seq",
     "tag:yaml.org,2002:map",
 }
-_STR, _INT, _NULL, _BOOL = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "null", "bool"))
+_STR, _INT, _NULL, _BOOL, _FLOAT, _SEQ, _MAP = (
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "null", "bool", "float", "seq", "map")
+)
+_SCALAR_NODE, _SEQUENCE_NODE = yaml.ScalarNode, yaml.SequenceNode
 _BOOLS = {"true": True, "false": False, "True": True, "False": False, "TRUE": True, "FALSE": False}
 _SCALARS = yaml.SafeLoader("")  # resolves and constructs plain scalars (int, float, bool, null)
+#: characters of a float that Python's float() reads as PyYAML's constructor does (no _ : inf nan)
+_FLOAT_CHARS = frozenset("0123456789.eE+-")
+#: plain scalar text -> the tag the safe resolver gives it (a pure function of the text)
+_RESOLVED: dict[str, str] = {}
+_RESOLVED_MAX = 4096
 
 
-@dataclass
+class _Composer(_Loader):  # type: ignore[misc]  # a base chosen at import time (C or pure Python)
+    """The safe loader, with the implicit tags of plain scalars remembered across documents.
+
+    Keys and values repeat from file to file (``type``, ``units``, ``true``, ``64``), and the
+    resolver tries a list of regular expressions on each; the tag depends only on the text.
+    """
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if self.yaml_path_resolvers:  # none in a safe loader unless a program adds some
+            return str(super().resolve(kind, value, implicit))
+        if kind is _SCALAR_NODE:
+            if not implicit[0]:  # quoted, or a plain scalar with the non-specific tag '!'
+                return _STR
+            tag = _RESOLVED.get(value)
+            if tag is None:
+                tag = str(super().resolve(kind, value, implicit))
+                if len(_RESOLVED) < _RESOLVED_MAX and len(value) <= 64:
+                    _RESOLVED[value] = tag
+            return tag
+        return _SEQ if kind is _SEQUENCE_NODE else _MAP
+
+
 class Document:
-    """A loaded document: the plain data and where each field path sits in the file."""
+    """A loaded document: the plain data and where each field path sits in the file.
 
-    data: Any
-    file: str
-    positions: dict[str, tuple[int, int]]
-    #: with ``spans=True``: field path -> (start line, start column, end line, end column), 0-based
-    spans: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
-    #: with ``spans=True``: paths of mappings and lists written in flow style (``{...}``, ``[...]``)
-    flow: set[str] = field(default_factory=set)
-    #: the decoded text of the file
-    text: str = ""
+    ``positions`` (field path -> line and column) is worked out on first use, from the composed
+    nodes kept for it: only an error message needs it, so a valid file never pays for it.
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        file: str,
+        positions: dict[str, tuple[int, int]] | Callable[[], dict[str, tuple[int, int]]],
+        spans: dict[str, tuple[int, int, int, int]] | None = None,
+        flow: set[str] | None = None,
+        text: str = "",
+    ) -> None:
+        self.data = data
+        self.file = file
+        self._positions = positions
+        #: with ``spans=True``: field path -> (start line, start column, end line, end column), 0-based
+        self.spans: dict[str, tuple[int, int, int, int]] = spans if spans is not None else {}
+        #: with ``spans=True``: paths of mappings and lists written in flow style (``{...}``, ``[...]``)
+        self.flow: set[str] = flow if flow is not None else set()
+        #: the decoded text of the file
+        self.text = text
+
+    @property
+    def positions(self) -> dict[str, tuple[int, int]]:
+        """Field path (and ``path#key`` for a mapping key) -> 1-based (line, column)."""
+        if callable(self._positions):
+            self._positions = self._positions()
+        return self._positions
 
     def where(self, path: str) -> Location:
         """The location of the value at ``path`` (or of its nearest ancestor)."""
@@ -67,10 +115,11 @@ class Document:
             return error
         path = error.path
         key_first = error.message.startswith(("unknown field", "given twice", "unknown layer name"))
+        positions = self.positions
         while True:
             for candidate in (path + "#key", path) if key_first else (path, path + "#key"):
-                if candidate in self.positions:
-                    line, col = self.positions[candidate]
+                if candidate in positions:
+                    line, col = positions[candidate]
                     return error.at(Location(self.file, line, col))
             if not path or path == "<document>":
                 break
@@ -244,6 +293,81 @@ class _Builder:
             ) from None
 
 
+class _UnusualError(Exception):
+    """Raised by :func:`_plain_data` on anything off the common path; the full builder takes over."""
+
+
+def _plain_data(root: yaml.Node) -> Any:
+    """The plain data of a composed document, or :class:`_UnusualError`.
+
+    The happy path of :class:`_Builder` without field paths or positions: standard tags, string
+    keys given once, the common spellings of numbers, booleans and null, within the size and
+    depth limits. Anything else (an error, an odd tag, an alias bomb, a number PyYAML's
+    constructor must read) raises :class:`_UnusualError`, and :class:`_Builder` builds the document
+    again, so the data and the errors are the builder's own.
+    """
+    nodes = 0
+    scalar_node, sequence_node = yaml.ScalarNode, yaml.SequenceNode
+    standard, bools, float_chars = _STANDARD, _BOOLS, _FLOAT_CHARS
+
+    def build(node: yaml.Node, depth: int) -> Any:
+        nonlocal nodes
+        nodes += 1
+        tag = node.tag
+        if nodes > MAX_NODES or depth > MAX_DEPTH or tag not in standard:
+            raise _UnusualError
+        kind = node.__class__
+        if kind is scalar_node:
+            value = node.value
+            if tag == _STR:
+                return value
+            if tag == _INT:
+                if value.isascii() and value.isdigit() and (value[0] != "0" or value == "0") and len(value) <= 4300:
+                    return int(value)
+            elif tag == _NULL:
+                return None
+            elif tag == _BOOL:
+                if value in bools:
+                    return bools[value]
+            elif tag == _FLOAT and value and float_chars.issuperset(value):
+                try:  # what SafeConstructor.construct_yaml_float returns for these characters
+                    return float(value)
+                except ValueError:
+                    pass
+            raise _UnusualError
+        if kind is sequence_node:
+            return [build(item, depth + 1) for item in node.value]
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag != _STR or key_node.__class__ is not scalar_node:
+                raise _UnusualError
+            key = key_node.value
+            if key in out:
+                raise _UnusualError
+            out[key] = build(value_node, depth + 1)
+        return out
+
+    return build(root, 0)
+
+
+def _json_shape_ok(data: Any) -> bool:
+    """Whether parsed JSON is within the limits the builder holds a document to (values, depth)."""
+    nodes = 0
+
+    def walk(value: Any, depth: int) -> bool:
+        nonlocal nodes
+        nodes += 1
+        if nodes > MAX_NODES or depth > MAX_DEPTH:
+            return False
+        if isinstance(value, dict):
+            return all(walk(item, depth + 1) for item in value.values())
+        if isinstance(value, list):
+            return all(walk(item, depth + 1) for item in value)
+        return True
+
+    return walk(data, 0)
+
+
 #: tags PyYAML resolves plain scalars to that a spec has no use for (``name: 2024-01-01``)
 _IMPLICIT = {"tag:yaml.org,2002:timestamp": "a date", "tag:yaml.org,2002:merge": "a merge key ('<<')"}
 
@@ -349,10 +473,13 @@ def parse_text(text: str, file: str = "<input>", *, json_only: bool = False, spa
     if not text.strip():
         raise SpecError("empty file", location=Location(file, 1), expected="a spec with 'layers'", received="nothing")
     json_data = _parse_json(text, file) if json_only else None
+    if json_only and not spans and _json_shape_ok(json_data):
+        # the builder could refuse nothing here: YAML is asked for positions only if an error needs one
+        return Document(data=json_data, file=file, positions=lambda: _json_positions(text, file))
     try:
         if sum(text.count(c) for c in "[{-?:") > _SCAN_ABOVE:
             _check_depth(text, file)
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_Composer)
     except yaml.YAMLError as exc:
         if json_only:  # valid JSON that YAML cannot read: no positions, but the data is good
             return Document(data=json_data, file=file, positions={}, text=text if spans else "")
@@ -366,6 +493,15 @@ def parse_text(text: str, file: str = "<input>", *, json_only: bool = False, spa
             expected="a spec with 'layers'",
             received="only comments or nothing",
         )
+    if not spans:
+        try:
+            data = _plain_data(node)
+        except _UnusualError:
+            pass  # the builder below refuses it with its position, or reads it the long way
+        else:
+            # the nodes go now; an error that needs a position composes the text again
+            return Document(data=json_data if json_only else data, file=file,
+                            positions=lambda: _yaml_positions(text, file))  # fmt: skip
     builder = _Builder(file, spans)
     data = builder.build(node, "", 0)
     builder.positions["<document>"] = builder.positions.get("", (1, 1))
@@ -377,6 +513,29 @@ def parse_text(text: str, file: str = "<input>", *, json_only: bool = False, spa
         flow=builder.flow,
         text=text if spans else "",
     )
+
+
+def _positions_of(node: yaml.Node, file: str) -> dict[str, tuple[int, int]]:
+    """Where each field path of a composed document sits (the builder's record of it)."""
+    builder = _Builder(file)
+    builder.build(node, "", 0)
+    builder.positions["<document>"] = builder.positions.get("", (1, 1))
+    return builder.positions
+
+
+def _yaml_positions(text: str, file: str) -> dict[str, tuple[int, int]]:
+    """Positions in a document that has been read once already (composing it again gives the same nodes)."""
+    node = yaml.compose(text, Loader=_Composer)
+    return _positions_of(node, file) if node is not None else {}
+
+
+def _json_positions(text: str, file: str) -> dict[str, tuple[int, int]]:
+    """Positions in a JSON file, read by YAML; none when YAML cannot read it."""
+    try:
+        node = yaml.compose(text, Loader=_Composer)
+        return _positions_of(node, file) if node is not None else {}
+    except (yaml.YAMLError, SpecError, RecursionError):
+        return {}
 
 
 class _JSONDuplicateError(Exception):

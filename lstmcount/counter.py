@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lstmcount.conventions import Convention, Dims, convention
 from lstmcount.errors import SpecError
@@ -33,8 +33,7 @@ from lstmcount.spec import (
 SHARED_WEIGHTS_NOTE = "The same weights serve every time step, so the count does not depend on sequence length."
 
 
-@dataclass(frozen=True)
-class Flow:
+class Flow(NamedTuple):
     """The data between two layers: a sequence (batch, steps, features) or (batch, features)."""
 
     features: int
@@ -283,19 +282,20 @@ def _layer_reports(
     else:  # pragma: no cover - every layer type is handled above
         raise TypeError(layer)
     trainable = layer.trainable
-    tensors = tuple(
-        TensorReport(name_, path + name_, tuple(r.shape(dims)), r.role, r.gate_axis, trainable)
-        for r in rules
-        if r.when(layer) and (name_ := r.name.format())
-    )
+    tensors: list[TensorReport] = []
+    for r in rules:
+        if r.when(layer):
+            tensor_name = r.name.format()
+            tensors.append(TensorReport(tensor_name, path + tensor_name, tuple(r.shape(dims)), r.role, r.gate_axis,
+                                        trainable))  # fmt: skip
     yield LayerReport(
         name=name,
         type=layer.TYPE,
         class_name=klass,
         input_shape=in_shape,
         output_shape=out,
-        tensors=tensors,
-        trainable=layer.trainable,
+        tensors=tuple(tensors),
+        trainable=trainable,
         arithmetic=formula,
         spec_index=i,
     )

@@ -76,9 +76,11 @@ class GateReport:
         return prod(self.input_weights) + prod(self.recurrent_weights) + sum(prod(b) for b in self.biases)
 
 
-@dataclass(frozen=True)
-class CellInfo:
-    """Sizes of one recurrent cell instance (one direction of one stacked layer)."""
+class CellInfo(NamedTuple):
+    """Sizes of one recurrent cell instance (one direction of one stacked layer).
+
+    A named tuple, like :class:`TensorReport`: built once per stacked layer of every count.
+    """
 
     stack_index: int
     input_size: int

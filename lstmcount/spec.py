@@ -142,7 +142,10 @@ class RecurrentSpec(LayerSpec):
         1, doc="Stacked layers, PyTorch style (Keras: that many layers).", minimum=1, maximum=MAX_STACK
     )
     dropout: float = spec_field(
-        0.0, doc="Dropout between stacked layers; adds no parameters.", minimum=0, maximum=1,
+        0.0,
+        doc="Dropout between stacked layers; adds no parameters.",
+        minimum=0,
+        maximum=1,
         exclusive_maximum=True,
     )
 
@@ -172,9 +175,7 @@ class SimpleRNNSpec(RecurrentSpec):
     """An Elman recurrent layer."""
 
     TYPE: ClassVar[LayerType] = LayerType.SIMPLE_RNN
-    nonlinearity: Nonlinearity = spec_field(
-        Nonlinearity.TANH, doc="Activation: tanh or relu.", aliases=("activation",)
-    )
+    nonlinearity: Nonlinearity = spec_field(Nonlinearity.TANH, doc="Activation: tanh or relu.", aliases=("activation",))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,11 +183,11 @@ class EmbeddingSpec(LayerSpec):
     """A lookup table from token ids to vectors; must be the first layer."""
 
     TYPE: ClassVar[LayerType] = LayerType.EMBEDDING
-    dim: int = _dim("Vector width (Keras output_dim, PyTorch embedding_dim).",
-                    aliases=("output_dim", "embedding_dim"))
+    dim: int = _dim("Vector width (Keras output_dim, PyTorch embedding_dim).", aliases=("output_dim", "embedding_dim"))
     vocab: int | None = _dim(
         "Vocabulary size (Keras input_dim, PyTorch num_embeddings); or give input.vocab.",
-        aliases=("input_dim", "num_embeddings"), default=None,
+        aliases=("input_dim", "num_embeddings"),
+        default=None,
     )
 
 
@@ -205,8 +206,13 @@ class DropoutSpec(LayerSpec):
     """Dropout: identity at inference, no parameters."""
 
     TYPE: ClassVar[LayerType] = LayerType.DROPOUT
-    rate: float = spec_field(doc="Fraction of inputs dropped in training, 0 <= rate < 1.",
-                             minimum=0, maximum=1, exclusive_maximum=True, aliases=("p",))
+    rate: float = spec_field(
+        doc="Fraction of inputs dropped in training, 0 <= rate < 1.",
+        minimum=0,
+        maximum=1,
+        exclusive_maximum=True,
+        aliases=("p",),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,8 +239,7 @@ class LayerNormSpec(LayerSpec):
 
 LAYER_CLASSES: Mapping[LayerType, type[LayerSpec]] = {
     cls.TYPE: cls
-    for cls in (LSTMSpec, GRUSpec, SimpleRNNSpec, EmbeddingSpec, DenseSpec, DropoutSpec,
-                Conv1DSpec, LayerNormSpec)
+    for cls in (LSTMSpec, GRUSpec, SimpleRNNSpec, EmbeddingSpec, DenseSpec, DropoutSpec, Conv1DSpec, LayerNormSpec)
 }
 
 
@@ -245,8 +250,9 @@ LAYER_CLASSES: Mapping[LayerType, type[LayerSpec]] = {
 class InputSpec:
     """The model's input: a sequence of feature vectors, or of token ids before an embedding."""
 
-    features: int | None = _dim("Features per time step (omit before an embedding).",
-                                aliases=("input_size",), default=None)
+    features: int | None = _dim(
+        "Features per time step (omit before an embedding).", aliases=("input_size",), default=None
+    )
     timesteps: int | None = _dim("Sequence length; null for any length.", default=None)
     vocab: int | None = _dim("Vocabulary size of token-id input (before an embedding).", default=None)
 
@@ -327,9 +333,7 @@ def field_kind(cls: type, f: dataclasses.Field[Any]) -> str:
     raise TypeError(f"{cls.__name__}.{f.name}: unsupported annotation {ann}")  # pragma: no cover
 
 
-ENUMS: Mapping[str, type[StrEnum]] = {
-    e.__name__: e for e in (MergeMode, Nonlinearity, Padding, Framework)
-}
+ENUMS: Mapping[str, type[StrEnum]] = {e.__name__: e for e in (MergeMode, Nonlinearity, Padding, Framework)}
 
 
 def field_nullable(f: dataclasses.Field[Any]) -> bool:
@@ -357,18 +361,17 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
         if isinstance(value, str) and value.lower() in choices:
             return enum_cls(value.lower())
         hint = suggest(value, choices) if isinstance(value, str) else None
-        raise SpecError("invalid value", path=path, expected=" | ".join(choices),
-                        received=_describe(value), hint=hint)
+        raise SpecError("invalid value", path=path, expected=" | ".join(choices), received=_describe(value), hint=hint)
     if kind == "int_map":
         if not isinstance(value, Mapping):
-            raise SpecError("wrong type", path=path, expected="a mapping of layer name to count",
-                            received=_describe(value))
+            raise SpecError(
+                "wrong type", path=path, expected="a mapping of layer name to count", received=_describe(value)
+            )
         out = {}
         for key, item in value.items():
             sub = f"{path}.{key}"
             if not isinstance(item, int) or isinstance(item, bool) or item < 0:
-                raise SpecError("wrong type", path=sub, expected="an integer >= 0",
-                                received=_describe(item))
+                raise SpecError("wrong type", path=sub, expected="an integer >= 0", received=_describe(item))
             out[str(key)] = item
         return out
     if kind == "int":
@@ -378,17 +381,14 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
                 hint = f"write {int(value)} without a decimal point"
             elif isinstance(value, str):
                 hint = _number_text_hint(value)
-            raise SpecError("wrong type", path=path, expected=_expected(kind, f),
-                            received=_describe(value), hint=hint)
+            raise SpecError("wrong type", path=path, expected=_expected(kind, f), received=_describe(value), hint=hint)
     elif kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SpecError("wrong type", path=path, expected=_expected(kind, f),
-                            received=_describe(value))
+            raise SpecError("wrong type", path=path, expected=_expected(kind, f), received=_describe(value))
         try:
             value = float(value)
         except OverflowError:
-            raise SpecError("out of range", path=path, expected=_expected(kind, f),
-                            received=_describe(value)) from None
+            raise SpecError("out of range", path=path, expected=_expected(kind, f), received=_describe(value)) from None
         if value != value:  # NaN
             raise SpecError("out of range", path=path, expected=_expected(kind, f), received="nan")
     lo, hi = f.metadata.get("minimum"), f.metadata.get("maximum")
@@ -477,32 +477,142 @@ def _number_text_hint(value: str) -> str | None:
     return None
 
 
-def _build(cls: type, data: Any, path: str) -> Any:
-    """Validate ``data`` against dataclass ``cls`` and construct it."""
-    if not isinstance(data, Mapping):
-        raise SpecError("must be a mapping", path=path or "<document>", expected="a mapping of fields",
-                        received=_describe(data))
+#: what :func:`_quick` returns for a value it does not accept as it is (``_convert`` then decides)
+_UNSURE: Any = object()
+
+#: per field: kind, minimum, maximum, exclusive maximum, nullable, and an enum's members by value
+_Check = tuple[str, Any, Any, bool, bool, "Mapping[str, StrEnum] | None"]
+
+
+def _quick(value: Any, check: _Check) -> Any:
+    """The value :func:`_convert` returns for a plain valid ``value``, or ``_UNSURE``.
+
+    The common case of validation without building field paths or messages: exact types
+    (``int``, not ``bool``), in range. Anything else goes to ``_convert``, which gives the same
+    value, or the error with its path.
+    """
+    kind, lo, hi, excl, nullable, members = check
+    if value is None:
+        return None if nullable else _UNSURE
+    cls = value.__class__
+    if kind == "int":
+        if cls is not int:
+            return _UNSURE
+    elif kind == "bool":
+        return value if cls is bool else _UNSURE
+    elif kind == "float":
+        if cls is int:
+            if not -(2**53) <= value <= 2**53:  # float() of a larger one may overflow: _convert says so
+                return _UNSURE
+            value = float(value)
+        elif cls is not float or value != value:  # NaN
+            return _UNSURE
+    elif members is not None:
+        return members.get(value.lower(), _UNSURE) if cls is str else _UNSURE
+    elif kind == "str":
+        return value if cls is str and value.strip() else _UNSURE
+    else:
+        return _UNSURE
+    if (lo is not None and value < lo) or (hi is not None and (value >= hi if excl else value > hi)):
+        return _UNSURE
+    return value
+
+
+@functools.cache
+def _checks(cls: type) -> tuple[dict[str, _Check], tuple[str, ...]]:
+    """Per class, once: the :func:`_quick` check of each field, and the fields without a default."""
+    declared, _, kinds = _declarations(cls)
+    checks: dict[str, _Check] = {}
+    for name, f in declared.items():
+        kind = kinds[name]
+        members = {m.value: m for m in ENUMS[kind[5:]]} if kind.startswith("enum:") else None
+        meta = f.metadata
+        checks[name] = (kind, meta.get("minimum"), meta.get("maximum"), bool(meta.get("exclusive_maximum")),
+                        field_nullable(f), members)  # fmt: skip
+    required = tuple(
+        name
+        for name, f in declared.items()
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    )
+    return checks, required
+
+
+@functools.cache
+def _blank(cls: type) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+    """Per spec class, once: each field's default (None where there is none) and its default factories."""
+    template: dict[str, Any] = {}
+    factories = []
+    for f in dataclasses.fields(cls):
+        template[f.name] = None if f.default is dataclasses.MISSING else f.default
+        if f.default_factory is not dataclasses.MISSING:
+            factories.append((f.name, f.default_factory))
+    return template, tuple(factories)
+
+
+def _new(cls: type, values: dict[str, Any]) -> Any:
+    """``cls(**values)`` for a spec class, given every field that has no default.
+
+    The frozen dataclass ``__init__`` sets each field through ``object.__setattr__``; this
+    fills the instance's attributes at once, in field order, to the same values. The spec
+    classes have no ``__post_init__`` and no ``init=False`` field (a test pins both, and that
+    the result equals ``cls(**values)``).
+    """
+    obj: Any = object.__new__(cls)
+    template, factories = _blank(cls)
+    attrs = obj.__dict__
+    attrs.update(template)
+    attrs.update(values)
+    for name, factory in factories:
+        if name not in values:
+            attrs[name] = factory()
+    return obj
+
+
+def _build(cls: type, data: Any, path: str, skip: str | None = None) -> Any:
+    """Validate ``data`` against dataclass ``cls`` and construct it (ignoring the key ``skip``)."""
+    if data.__class__ is not dict and not isinstance(data, Mapping):  # a dict, nearly always
+        raise SpecError(
+            "must be a mapping", path=path or "<document>", expected="a mapping of fields", received=_describe(data)
+        )
     declared, alias_of, kinds = _declarations(cls)
+    checks, required = _checks(cls)
     values: dict[str, Any] = {}
     given_as: dict[str, str] = {}
     for raw_key, value in data.items():
+        if skip is not None and raw_key == skip:
+            continue
         key = str(raw_key)
-        sub = f"{path}.{key}" if path else key
         canonical = key if key in declared else alias_of.get(key)
         if canonical is None:
             names = list(declared) + list(alias_of)
-            raise SpecError("unknown field", path=sub, expected="one of " + ", ".join(sorted(declared)),
-                            received=repr(key), hint=field_hint(key, path) or suggest(key, names))
+            raise SpecError(
+                "unknown field",
+                path=f"{path}.{key}" if path else key,
+                expected="one of " + ", ".join(sorted(declared)),
+                received=repr(key),
+                hint=field_hint(key, path) or suggest(key, names),
+            )
         if canonical in given_as:
-            raise SpecError(f"given twice, as {given_as[canonical]!r} and {key!r}", path=sub,
-                            hint="keep one")
+            raise SpecError(
+                f"given twice, as {given_as[canonical]!r} and {key!r}",
+                path=f"{path}.{key}" if path else key,
+                hint="keep one",
+            )
         given_as[canonical] = key
-        values[canonical] = _convert(value, kinds[canonical], declared[canonical], sub)
-    for name, f in declared.items():
-        if name not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise SpecError("missing required field", path=f"{path}.{name}" if path else name,
-                            expected=_expected(field_kind(cls, f), f), received="nothing")
-    return cls(**values)
+        converted = _quick(value, checks[canonical])
+        if converted is _UNSURE:
+            converted = _convert(value, kinds[canonical], declared[canonical], f"{path}.{key}" if path else key)
+        values[canonical] = converted
+    for name in required:
+        if name not in values:
+            f = declared[name]
+            raise SpecError(
+                "missing required field",
+                path=f"{path}.{name}" if path else name,
+                expected=_expected(field_kind(cls, f), f),
+                received="nothing",
+            )
+    return _new(cls, values)
 
 
 #: every accepted spelling of a layer type (canonical and aliases), lower case
@@ -522,30 +632,38 @@ def layer_type(value: Any, path: str) -> LayerType:
         hint = suggest(key, valid + list(TYPE_ALIASES))
         if inner != key and inner in _TYPES:
             hint = f"write type: {_TYPES[inner].value} with bidirectional: true"
-        raise SpecError(f"unknown layer type {value!r}", path=path, expected=" | ".join(valid),
-                        received=_describe(value), hint=hint)
-    raise SpecError("wrong type", path=path, expected="a layer type (" + " | ".join(valid) + ")",
-                    received=_describe(value))
+        raise SpecError(
+            f"unknown layer type {value!r}", path=path, expected=" | ".join(valid), received=_describe(value), hint=hint
+        )
+    raise SpecError(
+        "wrong type", path=path, expected="a layer type (" + " | ".join(valid) + ")", received=_describe(value)
+    )
 
 
 def layer_from_dict(data: Any, path: str) -> LayerSpec:
     """Validate one layer mapping."""
-    if not isinstance(data, Mapping):
-        raise SpecError("must be a mapping", path=path, expected="a mapping with a 'type' field",
-                        received=_describe(data))
+    if data.__class__ is not dict and not isinstance(data, Mapping):  # a dict, nearly always
+        raise SpecError(
+            "must be a mapping", path=path, expected="a mapping with a 'type' field", received=_describe(data)
+        )
     if "type" not in data:
-        raise SpecError("missing required field", path=f"{path}.type",
-                        expected="a layer type (" + " | ".join(t.value for t in LayerType) + ")",
-                        received="nothing")
+        raise SpecError(
+            "missing required field",
+            path=f"{path}.type",
+            expected="a layer type (" + " | ".join(t.value for t in LayerType) + ")",
+            received="nothing",
+        )
     kind = layer_type(data["type"], f"{path}.type")
-    rest = {k: v for k, v in data.items() if k != "type"}
-    layer: LayerSpec = _build(LAYER_CLASSES[kind], rest, path)
+    layer: LayerSpec = _build(LAYER_CLASSES[kind], data, path, skip="type")
     return layer
 
 
 _PLAIN: dataclasses.Field[Any] = dataclasses.field(metadata={})
 
 TOP_LEVEL = ("framework", "input", "layers", "expect", "name", "description")
+_TOP_LEVEL = frozenset(TOP_LEVEL)
+_FRAMEWORK_CHECK: _Check = ("enum:Framework", None, None, False, False, {m.value: m for m in Framework})
+_NAME_CHECK: _Check = ("str", None, None, False, False, None)
 
 
 def spec_from_dict(data: Any) -> ModelSpec:
@@ -553,38 +671,45 @@ def spec_from_dict(data: Any) -> ModelSpec:
 
     Raises :class:`SpecError` with the field path of the first problem found.
     """
-    if not isinstance(data, Mapping):
-        raise SpecError("a spec must be a mapping", path="<document>",
-                        expected="a mapping with 'layers'", received=_describe(data))
+    if data.__class__ is not dict and not isinstance(data, Mapping):  # a dict, nearly always
+        raise SpecError(
+            "a spec must be a mapping", path="<document>", expected="a mapping with 'layers'", received=_describe(data)
+        )
     for key in data:
-        if key not in TOP_LEVEL:
-            raise SpecError("unknown field", path=str(key), expected="one of " + ", ".join(TOP_LEVEL),
-                            received=repr(key), hint=field_hint(str(key), "") or suggest(str(key), TOP_LEVEL))
+        if key not in _TOP_LEVEL:
+            raise SpecError(
+                "unknown field",
+                path=str(key),
+                expected="one of " + ", ".join(TOP_LEVEL),
+                received=repr(key),
+                hint=field_hint(str(key), "") or suggest(str(key), TOP_LEVEL),
+            )
     framework = Framework.KERAS
     if "framework" in data:
         if data["framework"] is None:
             raise SpecError(
                 "must not be null", path="framework", expected=" | ".join(f.value for f in Framework), received="null"
             )
-        framework = _convert(data["framework"], "enum:Framework", _PLAIN, "framework")
+        framework = _quick(data["framework"], _FRAMEWORK_CHECK)
+        if framework is _UNSURE:
+            framework = _convert(data["framework"], "enum:Framework", _PLAIN, "framework")
     inp = _build(InputSpec, data["input"], "input") if data.get("input") is not None else InputSpec()
     if "layers" not in data:
-        raise SpecError("missing required field", path="layers", expected="a list of layers",
-                        received="nothing")
+        raise SpecError("missing required field", path="layers", expected="a list of layers", received="nothing")
     raw_layers = data["layers"]
     if not isinstance(raw_layers, list):
-        raise SpecError("wrong type", path="layers", expected="a list of layers",
-                        received=_describe(raw_layers))
+        raise SpecError("wrong type", path="layers", expected="a list of layers", received=_describe(raw_layers))
     if not raw_layers:
         raise SpecError("no layers", path="layers", expected="at least one layer", received="an empty list")
     layers = tuple(layer_from_dict(item, f"layers[{i}]") for i, item in enumerate(raw_layers))
     expect = _build(ExpectSpec, data["expect"], "expect") if data.get("expect") is not None else None
-    name = _convert(data["name"], "str", _PLAIN, "name") if data.get("name") is not None else None
+    name = data.get("name")
+    if name is not None and _quick(name, _NAME_CHECK) is _UNSURE:
+        name = _convert(name, "str", _PLAIN, "name")
     description = data.get("description")
     if description is not None and not isinstance(description, str):
         raise SpecError("wrong type", path="description", expected="a string", received=_describe(description))
-    return ModelSpec(layers=layers, input=inp, framework=framework, name=name, description=description,
-                     expect=expect)
+    return ModelSpec(layers=layers, input=inp, framework=framework, name=name, description=description, expect=expect)
 
 
 def layer_to_dict(layer: LayerSpec) -> dict[str, Any]:

@@ -28,8 +28,11 @@ from lstmcount.spec import (
     ModelSpec,
     Padding,
     RecurrentSpec,
+    _new,
 )
 
+#: the sizes of a layer without weights (Dims is frozen, so one instance serves every such layer)
+_NO_DIMS = Dims()
 SHARED_WEIGHTS_NOTE = "The same weights serve every time step, so the count does not depend on sequence length."
 
 
@@ -275,7 +278,7 @@ def _layer_reports(
         formula = (" + ".join(terms) or "0") + f" = {fmt(len(terms) * flow.features)}"
         in_shape = flow.shape
     elif isinstance(layer, DropoutSpec):
-        dims = Dims()
+        dims = _NO_DIMS
         out = flow.shape
         formula = "0 (no weights)"
         in_shape = flow.shape
@@ -288,16 +291,19 @@ def _layer_reports(
             tensor_name = r.name.format()
             tensors.append(TensorReport(tensor_name, path + tensor_name, tuple(r.shape(dims)), r.role, r.gate_axis,
                                         trainable))  # fmt: skip
-    yield LayerReport(
-        name=name,
-        type=layer.TYPE,
-        class_name=klass,
-        input_shape=in_shape,
-        output_shape=out,
-        tensors=tuple(tensors),
-        trainable=trainable,
-        arithmetic=formula,
-        spec_index=i,
+    yield _new(
+        LayerReport,
+        {
+            "name": name,
+            "type": layer.TYPE,
+            "class_name": klass,
+            "input_shape": in_shape,
+            "output_shape": out,
+            "tensors": tuple(tensors),
+            "trainable": trainable,
+            "arithmetic": formula,
+            "spec_index": i,
+        },
     )
 
 
@@ -394,18 +400,21 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow, namer
                     )
             width = merged
         out = _out(flow, merged, return_sequences)
-        yield LayerReport(
-            name=name,
-            type=layer.TYPE,
-            class_name=class_name,
-            input_shape=in_shape,
-            output_shape=out,
-            tensors=tuple(tensors),
-            trainable=trainable,
-            spec_index=i,
-            gate_defs=gate_defs,
-            cells=tuple(cells),
-            directions=directions,
+        yield _new(
+            LayerReport,
+            {
+                "name": name,
+                "type": layer.TYPE,
+                "class_name": class_name,
+                "input_shape": in_shape,
+                "output_shape": out,
+                "tensors": tuple(tensors),
+                "trainable": trainable,
+                "spec_index": i,
+                "gate_defs": gate_defs,
+                "cells": tuple(cells),
+                "directions": directions,
+            },
         )
 
 

@@ -176,7 +176,7 @@ class LayerReport:
     @property
     def params(self) -> int:
         """All parameters of the layer."""
-        return sum(t.params for t in self.tensors)
+        return sum([prod(t.shape) for t in self.tensors])  # each tensor's params, without a call per tensor
 
     @property
     def trainable_params(self) -> int:

@@ -550,12 +550,12 @@ def _blank(cls: type) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
 
 
 def _new(cls: type, values: dict[str, Any]) -> Any:
-    """``cls(**values)`` for a spec class, given every field that has no default.
+    """``cls(**values)`` for a spec class (or a report's layer), given every field without a default.
 
     The frozen dataclass ``__init__`` sets each field through ``object.__setattr__``; this
-    fills the instance's attributes at once, in field order, to the same values. The spec
-    classes have no ``__post_init__`` and no ``init=False`` field (a test pins both, and that
-    the result equals ``cls(**values)``).
+    fills the instance's attributes at once, in field order, to the same values. The classes
+    it builds have no ``__post_init__`` and no ``init=False`` field (a test pins both, and
+    that the result equals ``cls(**values)``).
     """
     obj: Any = object.__new__(cls)
     template, factories = _blank(cls)

@@ -2,9 +2,9 @@
 
 ``lstmcount check`` reads specs through shortcuts: the loader builds plain data without field
 paths and works positions out only when an error needs one; validation accepts plain values
-without building messages and fills spec instances without their ``__init__``. Each shortcut
-hands anything unusual to the full path; these tests pin that whatever it accepts, it reads as
-the full path does.
+without building messages; spec instances and the counter's layer reports are filled without
+their ``__init__``. Each shortcut hands anything unusual to the full path; these tests pin that
+whatever it accepts, it reads as the full path does.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import yaml
 
 from lstmcount import loader, spec
 from lstmcount.errors import SpecError
+from lstmcount.report import LayerReport
 
 ROOT = Path(__file__).parent.parent
 SPEC_FILES = sorted((ROOT / "tests" / "catalogue").glob("*.y*ml")) + sorted((ROOT / "examples").glob("*.y*ml"))
@@ -162,7 +163,7 @@ def test_quick_check_accepts_only_what_convert_accepts_and_alike(cls: type) -> N
             assert typed(quick) == typed(spec._convert(value, kinds[name], f, name)), (name, value)
 
 
-@pytest.mark.parametrize("cls", [*SPEC_CLASSES, spec.ModelSpec], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [*SPEC_CLASSES, spec.ModelSpec, LayerReport], ids=lambda c: c.__name__)
 def test_spec_instances_filled_at_once_equal_constructed_ones(cls: type) -> None:
     """_new gives what cls(**values) gives, attribute for attribute and in the same order."""
     assert not hasattr(cls, "__post_init__")

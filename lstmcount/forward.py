@@ -571,7 +571,7 @@ class LSTMState:
     z: Array  # (4H, B)
     c: Array  # (H, B)
     tmp: Array  # (H, B)
-    sigmoid_rows: list[slice]  # gates whose weights were halved: sigmoid(x) = (1 + tanh(x / 2)) / 2
+    sigmoid_rows: list[slice]  # runs of gates whose weights were halved: sigmoid(x) = (1 + tanh(x / 2)) / 2
     i: slice
     f: slice
     g: slice
@@ -619,6 +619,17 @@ def halve_sigmoid_gates(cell: Cell) -> tuple[Cell, list[slice]]:
     return dataclasses.replace(cell, u=u, w=w, b_in=b_in, b_rec=b_rec, origins=origins), rows
 
 
+def _runs(blocks: list[slice]) -> list[slice]:
+    """Adjacent row blocks joined, so that one call covers each run (input and forget gates, say)."""
+    runs: list[slice] = []
+    for b in blocks:
+        if runs and runs[-1].stop == b.start:
+            runs[-1] = slice(runs[-1].start, b.stop)
+        else:
+            runs.append(b)
+    return runs
+
+
 def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
     """Zeroed buffers for an LSTM cell (whose sigmoid gates were halved)."""
     h = cell.units
@@ -626,7 +637,7 @@ def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
         z=np.empty((len(cell.gates) * h, batch), dtype),  # (4H, B)
         c=np.zeros((h, batch), dtype),  # (H, B)
         tmp=np.empty((h, batch), dtype),  # (H, B)
-        sigmoid_rows=[cell.block(i) for i, g in enumerate(cell.gates) if g.activation == "sigmoid"],
+        sigmoid_rows=_runs([cell.block(i) for i, g in enumerate(cell.gates) if g.activation == "sigmoid"]),
         i=cell.block(cell.gate("input")),
         f=cell.block(cell.gate("forget")),
         g=cell.block(cell.candidate()),
@@ -646,9 +657,9 @@ def lstm_step(cell: Cell, s: LSTMState, xw_t: Array | None, h_prev: Array, h_out
         z += xw_t  # (4H, B)
     np.tanh(z, out=z)  # (4H, B)  tanh(g); tanh(x / 2) for the halved sigmoid gates
     for rows in s.sigmoid_rows:
-        gate = z[rows]  # (H, B)
-        gate += 1
-        gate *= 0.5  # (H, B)  sigmoid(x)
+        gates = z[rows]  # (kH, B)  a run of k adjacent sigmoid gates
+        gates += 1
+        gates *= 0.5  # (kH, B)  sigmoid(x)
     s.c *= z[s.f]  # (H, B)  f * c_{t-1}
     np.multiply(z[s.i], z[s.g], out=s.tmp)  # (H, B)  i * g
     s.c += s.tmp  # (H, B)
@@ -848,8 +859,11 @@ def run_cell(
         cell, _ = halve_sigmoid_gates(cell)
     make_state, step = STEPS[cell.kind]
     state = make_state(cell, batch, dtype)
-    # what a step adds to its product: U x_t + b, or when x_t is in the product only b (or nothing)
+    # what a step adds to its product: U x_t + b, or when x_t is in the product only b (or nothing),
+    # then spread over the batch once (a same-shape sum is several times faster than a broadcast one)
     xw = _bias(cell) if folded else input_product(cell, x_t, steps, xw_buffer)  # (G·H, 1) or (G·H, T, B)
+    if folded and xw is not None:
+        xw = np.repeat(xw, batch, axis=1)  # (G·H, B)
     if out is None:
         out = np.empty((width, steps if keep_sequence else 2, batch), dtype)  # (R, T, B) or ping-pong (R, 2, B)
     h_prev = np.zeros((width, batch), dtype)  # (R, B)
@@ -1034,7 +1048,9 @@ def estimate_bytes(report: Report, batch: int, steps: int, itemsize: int) -> int
             # per direction, plus the gate buffers
             inputs = int(layer.input_shape[-1] or 1) if cell.stack_index == 0 else layer.directions * cell.output_size
             folded = folds_input(layer.type, inputs, cell.output_size)  # then [W | U] is the one copy counted above
-            per_dir = batch * (inputs + cell.output_size) if folded else batch * layer_steps * cell.gates * cell.units
+            per_dir = batch * (inputs + cell.output_size + cell.gates * cell.units)  # [h; x_t], the bias by batch
+            if not folded:
+                per_dir = batch * layer_steps * cell.gates * cell.units
             per_dir += batch * layer_steps * 2 * cell.output_size + batch * (cell.gates + 4) * cell.units
             elements += per_dir * layer.directions
     return int(elements) * itemsize + largest * 8

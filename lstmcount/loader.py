@@ -475,6 +475,7 @@ def parse_text(text: str, file: str = "<input>", *, json_only: bool = False, spa
 
     JSON files are read by the json module, so that their numbers mean what JSON says
     (``1e-3`` is a number); the YAML composer then only supplies line and column of each field.
+    Without ``spans``, positions are worked out when first asked for (an error to locate).
     """
     if not text.strip():
         raise SpecError("empty file", location=Location(file, 1), expected="a spec with 'layers'", received="nothing")

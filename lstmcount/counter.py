@@ -8,7 +8,7 @@ convention table which tensors each layer creates. No numpy, no I/O.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from lstmcount.conventions import Convention, Dims, convention
@@ -31,6 +31,8 @@ from lstmcount.spec import (
     _new,
 )
 
+#: ``TensorReport(*fields)`` for all eight fields, without the named tuple's ``__new__`` in Python
+_tensor: Callable[[tuple[object, ...]], TensorReport] = functools.partial(tuple.__new__, TensorReport)
 #: the sizes of a layer without weights (Dims is frozen, so one instance serves every such layer)
 _NO_DIMS = Dims()
 SHARED_WEIGHTS_NOTE = "The same weights serve every time step, so the count does not depend on sequence length."
@@ -289,8 +291,10 @@ def _layer_reports(
     for r in rules:
         if r.when(layer):
             tensor_name = r.name.format()
-            tensors.append(TensorReport(tensor_name, path + tensor_name, tuple(r.shape(dims)), r.role, r.gate_axis,
-                                        trainable))  # fmt: skip
+            shape = tuple(r.shape(dims))
+            tensors.append(
+                _tensor((tensor_name, path + tensor_name, shape, r.role, r.gate_axis, trainable, None, None))
+            )
     yield _new(
         LayerReport,
         {
@@ -396,7 +400,7 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow, namer
                 for r, shape in zip(rules, shapes, strict=True):
                     tensor_name = _tensor_name(r.name, k, sfx)
                     tensors.append(
-                        TensorReport(tensor_name, prefix + tensor_name, shape, r.role, r.gate_axis, trainable, k, d)
+                        _tensor((tensor_name, prefix + tensor_name, shape, r.role, r.gate_axis, trainable, k, d))
                     )
             width = merged
         out = _out(flow, merged, return_sequences)

@@ -182,3 +182,14 @@ def test_spec_instances_filled_at_once_equal_constructed_ones(cls: type) -> None
             setattr(filled, "name", "y")  # noqa: B010 - a frozen instance refuses any attribute
     if cls is spec.ExpectSpec:  # a default factory gives each instance its own mapping
         assert spec._new(cls, {}).layers is not spec._new(cls, {}).layers
+
+
+def test_tensor_records_built_from_tuples_are_tensor_reports() -> None:
+    """The counter's tuple-built tensor record is the TensorReport its constructor makes."""
+    from lstmcount.conventions import Role
+    from lstmcount.counter import _tensor
+    from lstmcount.report import TensorReport
+
+    fields = ("kernel", "lstm/lstm_cell/kernel", (3, 16), Role.INPUT, 1, True, 0, 1)
+    made = _tensor(fields)
+    assert type(made) is TensorReport and made == TensorReport(*fields) and made.direction == 1 and made.params == 48

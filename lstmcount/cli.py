@@ -131,6 +131,12 @@ def model_options(func: F) -> F:
     return func
 
 
+def framework_option(help_text: str, *, allow_all: bool = False) -> Callable[[F], F]:
+    """``--framework``: one of the frameworks with a convention table (and ``all`` if allowed)."""
+    choices = FRAMEWORKS if allow_all else FRAMEWORKS[:-1]
+    return click.option("--framework", type=click.Choice(choices), default=None, help=help_text)
+
+
 def flags_from(kwargs: dict[str, Any]) -> Any:
     """Pop the model options out of a command's keyword arguments."""
     from lstmcount.inputs import ModelFlags
@@ -173,12 +179,7 @@ def main() -> None:
 @main.command("count")
 @click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
 @model_options
-@click.option(
-    "--framework",
-    type=click.Choice(FRAMEWORKS),
-    default=None,
-    help="Weight layout to count in; 'all' compares them [default: the spec's, or keras].",
-)
+@framework_option("Weight layout to count in; 'all' compares them [default: the spec's, or keras].", allow_all=True)
 @click.option(
     "--format", "fmt_name", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )

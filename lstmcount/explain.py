@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lstmcount.cli import flags_from, model_options
+from lstmcount.cli import flags_from, framework_option, model_options
 from lstmcount.conventions import Convention, Gate, Role, convention
 from lstmcount.counter import cell_formula, cell_params, fmt
 from lstmcount.errors import UsageError
 from lstmcount.report import CellInfo, LayerReport, Report, TensorReport
-from lstmcount.spec import Framework, GRUSpec, LayerType, ModelSpec, SimpleRNNSpec
+from lstmcount.spec import GRUSpec, LayerType, ModelSpec, SimpleRNNSpec
 
 if TYPE_CHECKING:
     from lstmcount.bptt import BPTTResult
@@ -787,33 +787,16 @@ def render_markdown(sections: Sequence[Section]) -> str:
 # --------------------------------------------------------------------------- command
 
 
-def _lengths(text: str | None) -> list[int] | None:
-    if text is None:
-        return None
-    try:
-        values = [int(v) for v in text.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise UsageError(f"--lengths must be comma-separated positive integers, received {text!r}") from None
-    if not values or min(values) < 1:
-        raise UsageError(f"--lengths must be comma-separated positive integers, received {text!r}")
-    return values
-
-
 def costs_lines(
     report: Report, batch: int, timesteps: int | None, lengths: list[int] | None, *, tex: bool = False
-) -> list[str] | None:
-    """The compute and memory costs from :mod:`lstmcount.costs`, or None when it is not available."""
-    try:
-        from lstmcount import costs
-    except ImportError:  # pragma: no cover - the cost model ships with the package
-        return None
+) -> list[str]:
+    """The compute and memory costs (:mod:`lstmcount.costs`) and other tools' numbers, as lines."""
+    from lstmcount import costs
+    from lstmcount.compat import compat_counts
+
     estimate = costs.estimate(report, batch, timesteps, lengths)
     render = costs.render_costs_markdown if tex else costs.render_costs_text
     lines = render(estimate).rstrip("\n").splitlines()
-    try:
-        from lstmcount.compat import compat_counts
-    except ImportError:
-        return lines
     rows = compat_counts(report, batch, timesteps or DEFAULT_STEPS)
     if rows:
         lines.append("")
@@ -832,12 +815,7 @@ def bptt_lines(result: BPTTResult) -> list[str]:
 @click.command("explain")
 @click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
 @model_options
-@click.option(
-    "--framework",
-    type=click.Choice([f.value for f in Framework]),
-    default=None,
-    help="Weight layout whose tensors are split and counted [default: the spec's, or keras].",
-)
+@framework_option("Weight layout whose tensors are split and counted [default: the spec's, or keras].")
 @click.option(
     "--notation",
     type=click.Choice([n.value for n in Notation]),
@@ -895,15 +873,16 @@ def explain_command(
     resolved = resolve(args, flags, framework)
     report = count_located(resolved.spec, framework, resolved.document)
     chosen = Notation(notation or report.framework.value)
-    sizes = _lengths(lengths)
+    from lstmcount.costs import parse_lengths
+
+    sizes = parse_lengths(lengths)
     if sizes and batch is not None and len(sizes) != batch:
         raise UsageError(f"--lengths gives {len(sizes)} lengths but --batch is {batch}")
     steps = resolved.spec.input.timesteps or (max(sizes) if sizes else None)
     sections = build(report, resolved.spec, chosen, tex=fmt_name == "markdown", steps=steps or DEFAULT_STEPS)
     if batch is not None or sizes is not None or steps is not None:
         lines = costs_lines(report, batch or (len(sizes) if sizes else 1), steps, sizes, tex=fmt_name == "markdown")
-        if lines is not None:
-            sections.append(Section("Costs", [Verbatim(tuple(lines))]))
+        sections.append(Section("Costs", [Verbatim(tuple(lines))]))
     if bptt:
         from lstmcount.bptt import run_for
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lstmcount.cli import model_options
+from lstmcount.cli import framework_option, model_options
 from lstmcount.errors import UsageError
 from lstmcount.report import LayerReport, Report
-from lstmcount.spec import Conv1DSpec, Framework, LayerType, ModelSpec, Padding
+from lstmcount.spec import Conv1DSpec, LayerType, ModelSpec, Padding
 
 if TYPE_CHECKING:
     from lstmcount.forward import ForwardResult, Model
@@ -388,12 +388,7 @@ def render_verify(result: VerifyResult) -> str:
 @click.command("verify")
 @click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
 @model_options
-@click.option(
-    "--framework",
-    type=click.Choice([f.value for f in Framework]),
-    default=None,
-    help="Weight layout [default: the spec's, or keras].",
-)
+@framework_option("Weight layout [default: the spec's, or keras].")
 @click.option(
     "--batch",
     type=click.IntRange(min=1),

@@ -583,17 +583,6 @@ class LSTMState:
         return [(a, cell.origins[id(a)]) for a in arrays]
 
 
-def _sigmoid_scale(cell: Cell) -> Array:
-    """A column of 0.5 on the sigmoid gates' rows and 1 on the tanh gate's: ``(4H, 1)``."""
-    if any(g.activation not in ("sigmoid", "tanh") for g in cell.gates):  # pragma: no cover - not in the tables
-        raise UsageError("the LSTM forward pass supports sigmoid and tanh gates only")
-    scale = np.ones((cell.w.shape[0], 1), cell.w.dtype)  # (4H, 1)
-    for i, g in enumerate(cell.gates):
-        if g.activation == "sigmoid":
-            scale[cell.block(i)] = 0.5
-    return scale
-
-
 def halve_sigmoid_gates(cell: Cell) -> tuple[Cell, list[slice]]:
     """A copy of an LSTM cell whose sigmoid gates' weights and biases are halved.
 
@@ -602,7 +591,11 @@ def halve_sigmoid_gates(cell: Cell) -> tuple[Cell, list[slice]]:
     floating point, so the result is the same to the last bit.
     """
     rows = [cell.block(i) for i, g in enumerate(cell.gates) if g.activation == "sigmoid"]
-    scale = _sigmoid_scale(cell)  # (4H, 1)
+    if any(g.activation not in ("sigmoid", "tanh") for g in cell.gates):  # pragma: no cover - not in the tables
+        raise UsageError("the LSTM forward pass supports sigmoid and tanh gates only")
+    scale = np.ones((cell.w.shape[0], 1), cell.w.dtype)  # (4H, 1)
+    for r in rows:
+        scale[r] = 0.5
     origins: dict[int, tuple[str, ...]] = {}
 
     def halved(a: Array | None) -> Array | None:
@@ -645,16 +638,11 @@ def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
     )
 
 
-def lstm_step(cell: Cell, s: LSTMState, xw_t: Array | None, h_prev: Array, h_out: Array) -> None:
-    """One LSTM step: gates from U x_t + b (given) and W h_{t-1}; updates c, writes h_t.
-
-    With the input folded in, ``cell.w`` is ``[W | U]``, ``h_prev`` is ``[h_{t-1}; x_t]`` and
-    ``xw_t`` is the bias alone ``(4H, 1)`` (None without a bias).
-    """
+def lstm_step(cell: Cell, s: LSTMState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
+    """One LSTM step: gates from U x_t + b (given) and W h_{t-1}; updates c, writes h_t."""
     z = s.z
     np.matmul(cell.w, h_prev, out=z)  # (4H, B)
-    if xw_t is not None:
-        z += xw_t  # (4H, B)
+    z += xw_t  # (4H, B)
     np.tanh(z, out=z)  # (4H, B)  tanh(g); tanh(x / 2) for the halved sigmoid gates
     for rows in s.sigmoid_rows:
         gates = z[rows]  # (kH, B)  a run of k adjacent sigmoid gates
@@ -782,50 +770,13 @@ STEPS: Mapping[LayerType, tuple[Callable[..., Any], Callable[..., None]]] = {
 # the loop over time
 
 
-def folds_input(kind: LayerType, inputs: int, width: int) -> bool:
-    """Whether an LSTM cell takes x_t into its per-step product instead of one product up front.
-
-    Then each step multiplies ``[W | U]`` by ``[h_{t-1}; x_t]`` and adds the bias: no
-    ``(G·H, T·B)`` input product is written to memory and read back a step-slice at a time.
-    Only while the input is no wider than h, so the per-step product keeps a shape BLAS runs
-    near its best.
-    """
-    return kind is LayerType.LSTM and inputs <= width
-
-
-def _bias(cell: Cell) -> Array | None:
-    """The constant term of every gate: ``b_in`` plus, outside a GRU, ``b_rec``: ``(G·H, 1)``."""
+def input_product(cell: Cell, x_t: Array, steps: int, out: Array | None = None) -> Array:
+    """U x_t + b for every step in one matrix product: ``(G·H, I) x (I, T·B)`` (into ``out``)."""
+    xw: Array = np.matmul(cell.u, x_t, out=out)  # (G·H, T·B)
     bias = cell.b_in
     if cell.b_rec is not None and cell.kind is not LayerType.GRU:
         # outside a GRU the recurrent bias is one more constant term of every gate
         bias = cell.b_rec if bias is None else bias + cell.b_rec  # (G·H, 1)
-    return bias
-
-
-def fold_input(cell: Cell) -> Cell:
-    """An LSTM cell as :func:`halve_sigmoid_gates` makes it, but with ``w = [W | U]``: ``(G·H, R + I)``.
-
-    Its steps read ``[h_{t-1}; x_t]``. The concatenation is the only copy of the weights made,
-    halved in place; ``u`` is a view of its U half.
-    """
-    width = cell.w.shape[1]  # R
-    w: Array = np.concatenate([cell.w, cell.u], axis=1)  # (G·H, R + I)
-    scale = _sigmoid_scale(cell)  # (G·H, 1)
-    w *= scale  # (G·H, R + I)
-    b_in, b_rec = (None if b is None else b * scale for b in (cell.b_in, cell.b_rec))  # (G·H, 1) each
-    origins = {id(w): cell.origins[id(cell.w)] + cell.origins[id(cell.u)]}
-    for new, old in ((b_in, cell.b_in), (b_rec, cell.b_rec), (cell.proj, cell.proj)):
-        if new is not None and old is not None:
-            origins[id(new)] = cell.origins[id(old)]
-    u = w[:, width:]  # (G·H, I)
-    origins[id(u)] = cell.origins[id(cell.u)]
-    return dataclasses.replace(cell, u=u, w=w, b_in=b_in, b_rec=b_rec, origins=origins)
-
-
-def input_product(cell: Cell, x_t: Array, steps: int, out: Array | None = None) -> Array:
-    """U x_t + b for every step in one matrix product: ``(G·H, I) x (I, T·B)`` (into ``out``)."""
-    xw: Array = np.matmul(cell.u, x_t, out=out)  # (G·H, T·B)
-    bias = _bias(cell)
     if bias is not None:
         xw += bias  # (G·H, T·B)
     return xw.reshape(xw.shape[0], steps, -1)  # (G·H, T, B)
@@ -851,34 +802,20 @@ def run_cell(
     """
     batch = x_t.shape[1] // steps
     dtype = x_t.dtype
-    inputs, width = x_t.shape[0], cell.w.shape[1]  # I, R
-    folded = folds_input(cell.kind, inputs, width)
-    if folded:
-        cell = fold_input(cell)  # halved as below
-    elif cell.kind is LayerType.LSTM:
+    width = cell.w.shape[1]  # R
+    if cell.kind is LayerType.LSTM:
         cell, _ = halve_sigmoid_gates(cell)
     make_state, step = STEPS[cell.kind]
     state = make_state(cell, batch, dtype)
-    # what a step adds to its product: U x_t + b, or when x_t is in the product only b (or nothing),
-    # then spread over the batch once (a same-shape sum is several times faster than a broadcast one)
-    xw = _bias(cell) if folded else input_product(cell, x_t, steps, xw_buffer)  # (G·H, 1) or (G·H, T, B)
-    if folded and xw is not None:
-        xw = np.repeat(xw, batch, axis=1)  # (G·H, B)
+    xw = input_product(cell, x_t, steps, xw_buffer)  # (G·H, T, B)
     if out is None:
         out = np.empty((width, steps if keep_sequence else 2, batch), dtype)  # (R, T, B) or ping-pong (R, 2, B)
     h_prev = np.zeros((width, batch), dtype)  # (R, B)
-    hx = np.zeros((width + inputs, batch), dtype) if folded else h_prev  # (R + I, B) [h_{t-1}; x_t]
     order = range(steps - 1, -1, -1) if reverse else range(steps)
-    reads = _trace_reads(trace, cell, state, xw, folded) if trace is not None else []
+    reads = _trace_reads(trace, cell, state, xw) if trace is not None else []
     for n, t in enumerate(order):
         h_out = out[:, t if keep_sequence else n % 2]  # (R, B)
-        if folded:
-            hx[width:] = x_t[:, t * batch : (t + 1) * batch]  # (I, B)
-            step(cell, state, xw, hx, h_out)
-            hx[:width] = h_out  # (R, B)
-        else:
-            assert xw is not None
-            step(cell, state, xw[:, t], h_prev, h_out)
+        step(cell, state, xw[:, t], h_prev, h_out)
         if trace is not None:
             trace.touch(key, reads)
         h_prev = h_out
@@ -887,16 +824,14 @@ def run_cell(
     return (out if keep_sequence else final_h), states
 
 
-def _trace_reads(trace: Trace, cell: Cell, state: Any, xw: Array | None, folded: bool) -> list[Array]:
+def _trace_reads(trace: Trace, cell: Cell, state: Any, xw: Array) -> list[Array]:
     """The weight arrays every step of ``cell`` reads, each registered with the tensors it came from."""
-    reads = []
-    if xw is not None:
-        xw_from = () if folded else cell.origins[id(cell.u)]  # folded: U is in W's origins
-        xw_from += cell.origins.get(id(cell.b_in), ()) if cell.b_in is not None else ()
-        if cell.b_rec is not None and cell.kind is not LayerType.GRU:  # b_rec is in U x_t + b outside a GRU
-            xw_from += cell.origins[id(cell.b_rec)]
-        trace.derive(xw, xw_from)
-        reads.append(xw)
+    folded = cell.kind is not LayerType.GRU  # input_product adds the recurrent bias outside a GRU
+    xw_from = cell.origins[id(cell.u)] + (cell.origins.get(id(cell.b_in), ()) if cell.b_in is not None else ())
+    if folded and cell.b_rec is not None:
+        xw_from += cell.origins[id(cell.b_rec)]
+    trace.derive(xw, xw_from)
+    reads = [xw]
     for array, made_from in state.reads(cell):
         trace.derive(array, made_from)
         reads.append(array)
@@ -949,12 +884,7 @@ def _recurrent_layer(
             cell = make_cell(conv, layer, spec, w, info.stack_index, d)
             key = (layer.name, info.stack_index, d)
             into = None if shared is None else shared[d * width : (d + 1) * width]  # (R, T, B)
-            folded = folds_input(cell.kind, x_t.shape[0], width)
-            if (
-                not folded
-                and trace is None
-                and (xw_buffer is None or xw_buffer.shape != (cell.u.shape[0], x_t.shape[1]))
-            ):
+            if trace is None and (xw_buffer is None or xw_buffer.shape != (cell.u.shape[0], x_t.shape[1])):
                 xw_buffer = np.empty((cell.u.shape[0], x_t.shape[1]), x_t.dtype)  # (G·H, T·B), for every cell
             y, states = run_cell(
                 cell,
@@ -1044,14 +974,9 @@ def estimate_bytes(report: Report, batch: int, steps: int, itemsize: int) -> int
         if layer.cells:
             elements += 2 * sum(t.params for t in layer.tensors if t.role in (Role.INPUT, Role.RECURRENT))
         for cell in layer.cells:
-            # the input product (or [W | U] when x_t is in the step's product) and every step's h,
-            # per direction, plus the gate buffers
-            inputs = int(layer.input_shape[-1] or 1) if cell.stack_index == 0 else layer.directions * cell.output_size
-            folded = folds_input(layer.type, inputs, cell.output_size)  # then [W | U] is the one copy counted above
-            per_dir = batch * (inputs + cell.output_size + cell.gates * cell.units)  # [h; x_t], the bias by batch
-            if not folded:
-                per_dir = batch * layer_steps * cell.gates * cell.units
-            per_dir += batch * layer_steps * 2 * cell.output_size + batch * (cell.gates + 4) * cell.units
+            # the input product and every step's h, per direction, plus the gate buffers
+            per_dir = batch * layer_steps * (cell.gates * cell.units + 2 * cell.output_size)
+            per_dir += batch * (cell.gates + 4) * cell.units
             elements += per_dir * layer.directions
     return int(elements) * itemsize + largest * 8
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -41,6 +42,15 @@ def keras() -> ModuleType:
     """Keras 3 on the torch backend, for conformance tests."""
     need("torch")
     return need("keras")
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread(torch: ModuleType) -> Iterator[None]:
+    """One intra-op thread for a module of tiny models: idle OpenMP threads spin on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture

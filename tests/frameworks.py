@@ -39,6 +39,23 @@ Facts = dict[str, Any]
 # --------------------------------------------------------------------------- shared helpers
 
 
+def spec_dict(
+    framework: str, input_: dict[str, Any], *layers: dict[str, Any], name: str | None = None
+) -> dict[str, Any]:
+    """A spec mapping for ``framework`` with the given input and layers (and a model name)."""
+    out: dict[str, Any] = {"framework": framework, "input": input_, "layers": list(layers)}
+    if name:
+        out["name"] = name
+    return out
+
+
+def has_dimension_at_least(data: dict[str, Any], size: int) -> bool:
+    """Whether any integer in a spec mapping's input or layers is ``size`` or more (a big model)."""
+    numbers = [v for layer in data["layers"] for v in layer.values() if isinstance(v, int) and not isinstance(v, bool)]
+    numbers += [v for v in data["input"].values() if isinstance(v, int) and not isinstance(v, bool)]
+    return max(numbers) >= size
+
+
 def _groups(report: Report) -> list[tuple[LayerReport, int, int]]:
     """Each report layer with its position in its spec layer's group and the group's size."""
     sizes: dict[int, int] = {}

@@ -10,21 +10,20 @@ from __future__ import annotations
 import gc
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from frameworks import build_keras, keras_facts, random_spec, report_facts
+from frameworks import build_keras, has_dimension_at_least, keras_facts, random_spec, report_facts, spec_dict
 
 import lstmcount
 from lstmcount.cli import main
 from lstmcount.report import Report
 from lstmcount.spec import spec_from_dict
 
-pytestmark = pytest.mark.conformance
+pytestmark = [pytest.mark.conformance, pytest.mark.usefixtures("one_torch_thread")]
 
 #: Seed of the random grid; change it to explore, keep it fixed in the repository.
 SEED = 20240611
@@ -33,20 +32,8 @@ CLI_SAMPLE = 24
 BIG = 1024  # a case with a dimension at least this large is built with fast_init
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread(torch: ModuleType) -> Iterator[None]:
-    """One intra-op thread: these models are tiny, and idle OpenMP threads spin on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _spec(input_: dict[str, Any], *layers: dict[str, Any], name: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"framework": "keras", "input": input_, "layers": list(layers)}
-    if name:
-        out["name"] = name
-    return out
+    return spec_dict("keras", input_, *layers, name=name)
 
 
 def _hand_picked() -> list[tuple[str, dict[str, Any]]]:
@@ -337,9 +324,7 @@ ALL_CASES = HAND_PICKED + RANDOM
 
 
 def _is_big(data: dict[str, Any]) -> bool:
-    numbers = [v for layer in data["layers"] for v in layer.values() if isinstance(v, int) and not isinstance(v, bool)]
-    numbers += [v for v in data["input"].values() if isinstance(v, int)]
-    return max(numbers) >= BIG
+    return has_dimension_at_least(data, BIG)
 
 
 def _build(

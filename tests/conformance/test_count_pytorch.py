@@ -10,14 +10,21 @@ from __future__ import annotations
 import gc
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from frameworks import build_torch, dummy_input, random_spec, report_facts, torch_facts
+from frameworks import (
+    build_torch,
+    dummy_input,
+    has_dimension_at_least,
+    random_spec,
+    report_facts,
+    spec_dict,
+    torch_facts,
+)
 
 import lstmcount
 from lstmcount.cli import main
@@ -26,6 +33,7 @@ from lstmcount.spec import spec_from_dict
 
 pytestmark = [
     pytest.mark.conformance,
+    pytest.mark.usefixtures("one_torch_thread"),
     pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN:UserWarning"),
     pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning"),
 ]
@@ -37,20 +45,8 @@ CLI_SAMPLE = 24
 BIG = 1024  # a case with a dimension at least this large is built without initialising weights
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread(torch: ModuleType) -> Iterator[None]:
-    """One intra-op thread: these models are tiny, and idle OpenMP threads spin on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _spec(input_: dict[str, Any], *layers: dict[str, Any], name: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"framework": "pytorch", "input": input_, "layers": list(layers)}
-    if name:
-        out["name"] = name
-    return out
+    return spec_dict("pytorch", input_, *layers, name=name)
 
 
 def _hand_picked() -> list[tuple[str, dict[str, Any]]]:
@@ -319,9 +315,7 @@ ALL_CASES = HAND_PICKED + RANDOM
 
 
 def _is_big(data: dict[str, Any]) -> bool:
-    numbers = [v for layer in data["layers"] for v in layer.values() if isinstance(v, int) and not isinstance(v, bool)]
-    numbers += [v for v in data["input"].values() if isinstance(v, int)]
-    return max(numbers) >= BIG
+    return has_dimension_at_least(data, BIG)
 
 
 def _build(data: dict[str, Any]) -> tuple[Any, Any, Report]:

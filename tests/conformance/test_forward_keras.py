@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from frameworks import build_keras, dummy_steps, random_spec
+from frameworks import build_keras, dummy_steps, random_spec, spec_dict
 
 from lstmcount.counter import count
 from lstmcount.forward import forward
@@ -31,7 +31,7 @@ TOLERANCE = {"float64": 1e-6, "float32": 1e-4}
 
 
 def _spec(input_: dict[str, Any], *layers: dict[str, Any]) -> dict[str, Any]:
-    return {"framework": "keras", "input": input_, "layers": list(layers)}
+    return spec_dict("keras", input_, *layers)
 
 
 FEAT = {"features": 5, "timesteps": 6}

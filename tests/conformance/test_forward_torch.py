@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from frameworks import build_torch, dummy_steps, random_spec
+from frameworks import build_torch, dummy_steps, random_spec, spec_dict
 
 from lstmcount.counter import count
 from lstmcount.forward import forward
@@ -27,7 +27,7 @@ TOLERANCE = {"float64": 1e-6, "float32": 1e-4}
 
 
 def _spec(input_: dict[str, Any], *layers: dict[str, Any]) -> dict[str, Any]:
-    return {"framework": "pytorch", "input": input_, "layers": list(layers)}
+    return spec_dict("pytorch", input_, *layers)
 
 
 FEAT = {"features": 5, "timesteps": 6}

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from frameworks import build_keras, random_spec
+from frameworks import build_keras, random_spec, spec_dict
 
 import lstmcount
 from lstmcount.cli import main
 from lstmcount.render import Comparison, render
 from lstmcount.spec import spec_from_dict
 
-pytestmark = pytest.mark.conformance
+pytestmark = [pytest.mark.conformance, pytest.mark.usefixtures("one_torch_thread")]
 
 SEED = 20240613
 RANDOM_CASES = 60
@@ -34,20 +33,8 @@ def _eighty_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread(torch: ModuleType) -> Iterator[None]:
-    """One intra-op thread: these models are tiny, and idle OpenMP threads spin on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _spec(input_: dict[str, Any], *layers: dict[str, Any], name: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"framework": "keras", "input": input_, "layers": list(layers)}
-    if name:
-        out["name"] = name
-    return out
+    return spec_dict("keras", input_, *layers, name=name)
 
 
 HAND_PICKED: list[tuple[str, dict[str, Any]]] = [

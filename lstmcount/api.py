@@ -33,13 +33,16 @@ def count(
     spec: ModelSpec | Mapping[str, Any] | str | os.PathLike[str], framework: Framework | str | None = None
 ) -> Report:
     """Count a spec given as a :class:`ModelSpec`, a mapping or a file path."""
+    return _count(as_spec(spec), framework)
+
+
+def as_spec(spec: ModelSpec | Mapping[str, Any] | str | os.PathLike[str]) -> ModelSpec:
+    """A validated spec from a :class:`ModelSpec`, a mapping, or a spec file's path."""
     if isinstance(spec, ModelSpec):
-        model = spec
-    elif isinstance(spec, Mapping):
-        model = spec_from_dict(spec)
-    else:
-        model = load(spec)
-    return _count(model, framework)
+        return spec
+    if isinstance(spec, Mapping):
+        return spec_from_dict(spec)
+    return load(spec)
 
 
 def count_dict(data: Mapping[str, Any], framework: Framework | str | None = None) -> Report:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from lstmcount.api import as_spec
 from lstmcount.conventions import Convention, Gate, Role, convention
 from lstmcount.counter import count
 from lstmcount.errors import LstmcountError, UsageError
@@ -39,7 +40,6 @@ from lstmcount.spec import (
     Padding,
     RecurrentSpec,
     SimpleRNNSpec,
-    spec_from_dict,
 )
 
 Array = NDArray[Any]
@@ -182,14 +182,8 @@ def build(
     if isinstance(model, Model):
         spec = model.spec
         framework = framework or model.report.framework.value
-    elif isinstance(model, ModelSpec):
-        spec = model
-    elif isinstance(model, Mapping):
-        spec = spec_from_dict(model)
     else:
-        from lstmcount.loader import load_spec
-
-        spec = load_spec(model)
+        spec = as_spec(model)
     if timesteps is not None and timesteps != spec.input.timesteps:
         spec = dataclasses.replace(spec, input=dataclasses.replace(spec.input, timesteps=timesteps))
     return Model(spec, count(spec, framework))

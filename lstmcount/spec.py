@@ -392,8 +392,7 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
         if value != value:  # NaN
             raise SpecError("out of range", path=path, expected=_expected(kind, f), received="nan")
     lo, hi = f.metadata.get("minimum"), f.metadata.get("maximum")
-    excl = f.metadata.get("exclusive_maximum")
-    if (lo is not None and value < lo) or (hi is not None and (value >= hi if excl else value > hi)):
+    if not _in_range(value, lo, hi, bool(f.metadata.get("exclusive_maximum"))):
         raise SpecError("out of range", path=path, expected=_expected(kind, f), received=_describe(value))
     return value
 
@@ -477,6 +476,13 @@ def _number_text_hint(value: str) -> str | None:
     return None
 
 
+def _in_range(value: float, lo: float | None, hi: float | None, exclusive_max: bool) -> bool:
+    """Whether ``value`` lies within a field's declared minimum and maximum."""
+    if lo is not None and value < lo:
+        return False
+    return hi is None or (value < hi if exclusive_max else value <= hi)
+
+
 #: what :func:`_quick` returns for a value it does not accept as it is (``_convert`` then decides)
 _UNSURE: Any = object()
 
@@ -513,7 +519,7 @@ def _quick(value: Any, check: _Check) -> Any:
         return value if cls is str and value.strip() else _UNSURE
     else:
         return _UNSURE
-    if (lo is not None and value < lo) or (hi is not None and (value >= hi if excl else value > hi)):
+    if not _in_range(value, lo, hi, excl):
         return _UNSURE
     return value
 

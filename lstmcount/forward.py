@@ -151,12 +151,40 @@ def activation(name: str | None) -> Callable[[Array], None]:
 # the model: spec + report, and what a pass returns
 
 
+class Scratch:
+    """Work buffers a model keeps between passes, by shape and dtype.
+
+    A pass writes the input product of every step into one buffer, often tens of MiB. Fresh
+    memory that large comes from the operating system as new pages, which it must zero on first
+    touch (a few milliseconds per 50 MiB); kept here, a second pass of the same model reuses it.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple[tuple[int, ...], str], Array] = {}
+
+    def get(self, shape: tuple[int, ...], dtype: Any) -> Array:
+        """A buffer of ``shape`` and ``dtype`` (its contents are left over from the last use)."""
+        key = (shape, np.dtype(dtype).str)
+        if key not in self._buffers:
+            self._buffers[key] = np.empty(shape, dtype)
+        return self._buffers[key]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return sum(b.nbytes for b in self._buffers.values())
+
+
 @dataclass(frozen=True)
 class Model:
-    """A validated spec and its report in one framework's conventions."""
+    """A validated spec and its report in one framework's conventions.
+
+    ``scratch`` holds the work buffers of its passes, reused by the next pass of the same model.
+    """
 
     spec: ModelSpec
     report: Report
+    scratch: Scratch = field(default_factory=Scratch, compare=False, repr=False)
 
     @property
     def conv(self) -> Convention:
@@ -326,7 +354,7 @@ def run(
         w = {t.path: weights[t.path] for t in layer.tensors}
         states: tuple[Array, ...] = ()
         if layer.recurrent:
-            x, states = _recurrent_layer(conv, layer, spec, w, x, trace)  # (B, T, F) or (B, F)
+            x, states = _recurrent_layer(conv, layer, spec, w, x, trace, model.scratch)  # (B, T, F) or (B, F)
         else:
             x = LAYERS[layer.type](conv, layer, spec, w, x)  # (B, T, F) or (B, F)
         shown = _framework_layout(conv, layer, x)
@@ -440,10 +468,11 @@ LAYERS: Mapping[LayerType, Layer] = {
 # ---------------------------------------------------------------------------------------------
 # recurrent cells: the weights of one cell instance in product-ready form
 #
-# Inside a recurrent layer the data are kept feature-major: x as (T, I, B), h as (R, B), the
-# fused gates as (G·H, B). Then every product is (G·H, K) x (K, B) with the framework's gate
-# blocks as contiguous row blocks (the shape BLAS runs fastest for a small batch), and each
-# gate's activation works on one contiguous block.
+# Inside a recurrent layer the data are kept feature-major, batch last: the input is seen as
+# (T, I, B), the input product as (T, G·H, B), every step's h is stored as (R, T, B), the fused
+# gates as (G·H, B). Then every product is (G·H, K) x (K, B) with the framework's gate blocks
+# as contiguous row blocks (the shape BLAS runs fastest for a small batch), and each gate's
+# activation works on one contiguous block.
 
 
 @dataclass
@@ -453,6 +482,9 @@ class Cell:
     ``u`` and ``w`` are gates-major ``(G·H, I)`` and ``(G·H, R)`` matrices: the framework's
     tensor itself when the gates sit on axis 0, else a contiguous transposed copy made once.
     Gate blocks stay in the framework's order.
+    ``b_x`` is the constant added to ``U x_t`` at every step: the input bias, plus the recurrent
+    bias outside a GRU (where the two are only ever summed). A GRU keeps its recurrent bias
+    apart in ``b_rec``, as it sits inside the reset gate's product.
     """
 
     kind: LayerType
@@ -460,8 +492,8 @@ class Cell:
     gates: tuple[Gate, ...]
     u: Array  # (G·H, I)
     w: Array  # (G·H, R)
-    b_in: Array | None  # (G·H, 1) bias added to U x_t
-    b_rec: Array | None  # (G·H, 1) bias added to W h_{t-1}
+    b_x: Array | None  # (G·H, 1) bias added to U x_t
+    b_rec: Array | None  # (G·H, 1) bias added to W h_{t-1} (a GRU only)
     proj: Array | None  # (P, H)
     reset_after: bool
     act: Callable[[Array], None]  # activation of a simple RNN
@@ -482,16 +514,6 @@ class Cell:
         """Index of the tanh gate: the cell or state candidate."""
         return next(i for i, g in enumerate(self.gates) if g.activation == "tanh")
 
-    def activation_runs(self) -> list[tuple[slice, Callable[[Array], None]]]:
-        """Row ranges of the fused gates grouped by activation, in order."""
-        runs: list[tuple[int, int, str]] = []
-        for i, g in enumerate(self.gates):
-            if runs and runs[-1][2] == g.activation and runs[-1][1] == i:
-                runs[-1] = (runs[-1][0], i + 1, g.activation)
-            else:
-                runs.append((i, i + 1, g.activation))
-        return [(slice(a * self.units, b * self.units), activation(act)) for a, b, act in runs]
-
 
 def _gates_major(t: TensorReport, a: Array) -> Array:
     """A fused weight with its gates on axis 0, contiguous: ``(G·H, K)``."""
@@ -503,7 +525,7 @@ def _column(v: Array | None) -> Array | None:
 
 
 def _cell_arrays(cell: Cell) -> dict[str, Array | None]:
-    return {"u": cell.u, "w": cell.w, "b_in": cell.b_in, "b_rec": cell.b_rec, "proj": cell.proj}
+    return {"u": cell.u, "w": cell.w, "b_x": cell.b_x, "b_rec": cell.b_rec, "proj": cell.proj}
 
 
 def make_cell(
@@ -513,15 +535,26 @@ def make_cell(
     tensors = [t for t in layer.tensors if t.stack_index == k and t.direction == d]
     by_role = {t.role: t for t in tensors}
     u_t, w_t = by_role[Role.INPUT], by_role[Role.RECURRENT]
+    gru = layer.type is LayerType.GRU
     b_in: Array | None = None
     b_rec: Array | None = None
+    in_from: tuple[str, ...] = ()  # the tensors b_in comes from
+    rec_from: tuple[str, ...] = ()  # and b_rec
     if Role.BIAS in by_role:
-        bias = w[by_role[Role.BIAS].path]  # (G·H,) or (2, G·H): rows input, recurrent
-        b_in, b_rec = (bias[0], bias[1]) if bias.ndim == 2 else (bias, None)
+        path = by_role[Role.BIAS].path
+        bias = w[path]  # (G·H,) or (2, G·H): rows input, recurrent
+        if bias.ndim == 2:
+            b_in, b_rec, in_from, rec_from = bias[0], bias[1], (path,), (path,)
+        else:
+            b_in, in_from = bias, (path,)
     if Role.INPUT_BIAS in by_role:
-        b_in = w[by_role[Role.INPUT_BIAS].path]  # (G·H,)
+        b_in, in_from = w[by_role[Role.INPUT_BIAS].path], (by_role[Role.INPUT_BIAS].path,)  # (G·H,)
     if Role.RECURRENT_BIAS in by_role:
-        b_rec = w[by_role[Role.RECURRENT_BIAS].path]  # (G·H,)
+        b_rec, rec_from = w[by_role[Role.RECURRENT_BIAS].path], (by_role[Role.RECURRENT_BIAS].path,)  # (G·H,)
+    if not gru and b_rec is not None:
+        # outside a GRU the recurrent bias is one more constant term of every gate
+        b_in = b_rec if b_in is None else b_in + b_rec  # (G·H,)
+        in_from, b_rec, rec_from = tuple(dict.fromkeys(in_from + rec_from)), None, ()
     proj = None
     if Role.PROJECTION in by_role:
         p = w[by_role[Role.PROJECTION].path]  # (P, H) out-first, else (H, P)
@@ -533,8 +566,8 @@ def make_cell(
     cell_origins = {
         "u": (u_t.path,),
         "w": (w_t.path,),
-        "b_in": tuple(by_role[r].path for r in (Role.BIAS, Role.INPUT_BIAS) if r in by_role),
-        "b_rec": tuple(by_role[r].path for r in (Role.BIAS, Role.RECURRENT_BIAS) if r in by_role),
+        "b_x": in_from,
+        "b_rec": rec_from,
         "proj": tuple(by_role[r].path for r in (Role.PROJECTION,) if r in by_role),
     }
     cell = Cell(
@@ -543,7 +576,7 @@ def make_cell(
         gates=conv.gates[layer.type],
         u=_gates_major(u_t, w[u_t.path]),  # (G·H, I)
         w=_gates_major(w_t, w[w_t.path]),  # (G·H, R)
-        b_in=_column(b_in),
+        b_x=_column(b_in),
         b_rec=_column(b_rec),
         proj=proj,
         reset_after=reset_after,
@@ -565,7 +598,7 @@ class LSTMState:
     z: Array  # (4H, B)
     c: Array  # (H, B)
     tmp: Array  # (H, B)
-    sigmoid_rows: list[slice]  # runs of gates whose weights were halved: sigmoid(x) = (1 + tanh(x / 2)) / 2
+    sigmoid_rows: list[slice]  # runs of adjacent sigmoid gates: sigmoid(x) = (1 + tanh(x / 2)) / 2
     i: slice
     f: slice
     g: slice
@@ -573,37 +606,8 @@ class LSTMState:
 
     def reads(self, cell: Cell) -> list[tuple[Array, tuple[str, ...]]]:
         """The weight arrays a step reads besides the input product, with their tensors."""
-        arrays = [cell.w] + ([cell.proj] if cell.proj is not None else [])
+        arrays = [a for a in (cell.w, cell.b_x, cell.proj) if a is not None]
         return [(a, cell.origins[id(a)]) for a in arrays]
-
-
-def halve_sigmoid_gates(cell: Cell) -> tuple[Cell, list[slice]]:
-    """A copy of an LSTM cell whose sigmoid gates' weights and biases are halved.
-
-    Then one tanh over all the fused gates gives tanh(x) for the candidate and tanh(x / 2) for
-    the others, and ``(1 + tanh(x / 2)) / 2`` is their sigmoid. Halving is exact in binary
-    floating point, so the result is the same to the last bit.
-    """
-    rows = [cell.block(i) for i, g in enumerate(cell.gates) if g.activation == "sigmoid"]
-    if any(g.activation not in ("sigmoid", "tanh") for g in cell.gates):  # pragma: no cover - not in the tables
-        raise UsageError("the LSTM forward pass supports sigmoid and tanh gates only")
-    scale = np.ones((cell.w.shape[0], 1), cell.w.dtype)  # (4H, 1)
-    for r in rows:
-        scale[r] = 0.5
-    origins: dict[int, tuple[str, ...]] = {}
-
-    def halved(a: Array | None) -> Array | None:
-        if a is None:
-            return None
-        out: Array = a * scale  # (4H, K)
-        origins[id(out)] = cell.origins[id(a)]
-        return out
-
-    u, w, b_in, b_rec = halved(cell.u), halved(cell.w), halved(cell.b_in), halved(cell.b_rec)
-    assert u is not None and w is not None
-    if cell.proj is not None:
-        origins[id(cell.proj)] = cell.origins[id(cell.proj)]
-    return dataclasses.replace(cell, u=u, w=w, b_in=b_in, b_rec=b_rec, origins=origins), rows
 
 
 def _runs(blocks: list[slice]) -> list[slice]:
@@ -618,7 +622,9 @@ def _runs(blocks: list[slice]) -> list[slice]:
 
 
 def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
-    """Zeroed buffers for an LSTM cell (whose sigmoid gates were halved)."""
+    """Zeroed buffers for an LSTM cell."""
+    if any(g.activation not in ("sigmoid", "tanh") for g in cell.gates):  # pragma: no cover - not in the tables
+        raise UsageError("the LSTM forward pass supports sigmoid and tanh gates only")
     h = cell.units
     return LSTMState(
         z=np.empty((len(cell.gates) * h, batch), dtype),  # (4H, B)
@@ -633,13 +639,21 @@ def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
 
 
 def lstm_step(cell: Cell, s: LSTMState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
-    """One LSTM step: gates from U x_t + b (given) and W h_{t-1}; updates c, writes h_t."""
+    """One LSTM step: gates from U x_t (given), b and W h_{t-1}; updates c, writes h_t.
+
+    One tanh covers all the fused gates: tanh(x) for the candidate, and tanh(x / 2) for the
+    sigmoid gates, whose sigmoid is then ``(1 + tanh(x / 2)) / 2``.
+    """
     z = s.z
     np.matmul(cell.w, h_prev, out=z)  # (4H, B)
     z += xw_t  # (4H, B)
-    np.tanh(z, out=z)  # (4H, B)  tanh(g); tanh(x / 2) for the halved sigmoid gates
+    if cell.b_x is not None:
+        z += cell.b_x  # (4H, B)
     for rows in s.sigmoid_rows:
-        gates = z[rows]  # (kH, B)  a run of k adjacent sigmoid gates
+        z[rows] *= 0.5  # (kH, B)  a run of k adjacent sigmoid gates: x / 2
+    np.tanh(z, out=z)  # (4H, B)  tanh(g); tanh(x / 2) for the sigmoid gates
+    for rows in s.sigmoid_rows:
+        gates = z[rows]  # (kH, B)
         gates += 1
         gates *= 0.5  # (kH, B)  sigmoid(x)
     s.c *= z[s.f]  # (H, B)  f * c_{t-1}
@@ -672,8 +686,7 @@ class GRUState:
         """The weight arrays a step reads besides the input product, with their tensors."""
         made_from = cell.origins[id(cell.w)]
         arrays = [(cell.w, made_from)] if cell.reset_after else [(self.w_zr, made_from), (self.w_n, made_from)]
-        if cell.b_rec is not None:
-            arrays.append((cell.b_rec, cell.origins[id(cell.b_rec)]))
+        arrays += [(b, cell.origins[id(b)]) for b in (cell.b_x, cell.b_rec) if b is not None]
         return arrays
 
 
@@ -702,6 +715,8 @@ def gru_step(cell: Cell, s: GRUState, xw_t: Array, h_prev: Array, h_out: Array) 
     reset before (Keras ``reset_after=False``): ``n = tanh(U_n x + b_n + W_n (r * h))``.
     """
     h = cell.units
+    if cell.b_x is not None:
+        xw_t += cell.b_x  # (3H, B)  U x_t + b_in, in the input product's own buffer
     if cell.reset_after:
         np.matmul(cell.w, h_prev, out=s.hw)  # (3H, B)
         if cell.b_rec is not None:
@@ -738,7 +753,7 @@ class RNNState:
 
     def reads(self, cell: Cell) -> list[tuple[Array, tuple[str, ...]]]:
         """The weight arrays a step reads besides the input product, with their tensors."""
-        return [(cell.w, cell.origins[id(cell.w)])]
+        return [(a, cell.origins[id(a)]) for a in (cell.w, cell.b_x) if a is not None]
 
 
 def rnn_state(cell: Cell, batch: int, dtype: Any) -> RNNState:
@@ -750,6 +765,8 @@ def rnn_step(cell: Cell, s: RNNState, xw_t: Array, h_prev: Array, h_out: Array) 
     """One simple RNN step: h_t = act(U x_t + b + W h_{t-1})."""
     np.matmul(cell.w, h_prev, out=h_out)  # (H, B)
     h_out += xw_t  # (H, B)
+    if cell.b_x is not None:
+        h_out += cell.b_x  # (H, B)
     cell.act(h_out)  # (H, B)
 
 
@@ -764,22 +781,46 @@ STEPS: Mapping[LayerType, tuple[Callable[..., Any], Callable[..., None]]] = {
 # the loop over time
 
 
-def input_product(cell: Cell, x_t: Array, steps: int, out: Array | None = None) -> Array:
-    """U x_t + b for every step in one matrix product: ``(G·H, I) x (I, T·B)`` (into ``out``)."""
-    xw: Array = np.matmul(cell.u, x_t, out=out)  # (G·H, T·B)
-    bias = cell.b_in
-    if cell.b_rec is not None and cell.kind is not LayerType.GRU:
-        # outside a GRU the recurrent bias is one more constant term of every gate
-        bias = cell.b_rec if bias is None else bias + cell.b_rec  # (G·H, 1)
-    if bias is not None:
-        xw += bias  # (G·H, T·B)
-    return xw.reshape(xw.shape[0], steps, -1)  # (G·H, T, B)
+#: The input product is one stacked product, each step's ``(G·H, I) x (I, B)`` written to its
+#: own contiguous block, while the input is narrow next to the batch: ``I <= STACKED_WIDTH · B``.
+#: Each of those products reads U again, which costs more than it saves once I is wide; then
+#: it is one ``(G·H, I) x (I, T·B)`` product, and each step reads its slice as ``G·H`` short
+#: rows spread over the whole result (measured on ``benchmarks/forward.py``).
+STACKED_WIDTH = 4
+
+
+def input_product(cell: Cell, x: Array, out: Array | None = None) -> Array:
+    """``U x_t`` for every step at once, from ``x`` ``(T, I, B)``; returns ``(T, G·H, B)``.
+
+    One stacked product when the input is narrow (the result is time-major and each step's
+    block is contiguous), else one ``(G·H, I) x (I, T·B)`` product whose ``(T, G·H, B)`` view
+    is returned (see :data:`STACKED_WIDTH`). ``out`` is a buffer of ``T·G·H·B`` elements.
+    The bias is not added here: a pass over the whole product would run at memory speed,
+    while each step adds it to its own slice, which is in cache by then.
+    """
+    steps, width, batch = x.shape
+    rows = cell.u.shape[0]  # G·H
+    if width <= STACKED_WIDTH * batch:
+        stacked = None if out is None else out.reshape(steps, rows, batch)
+        xw: Array = np.matmul(cell.u, x, out=stacked)  # (T, G·H, B)
+        return xw
+    flat = None if out is None else out.reshape(rows, steps * batch)
+    xw = np.matmul(cell.u, _columns(x), out=flat)  # (G·H, T·B)
+    return xw.reshape(rows, steps, batch).transpose(1, 0, 2)  # (T, G·H, B), a view
+
+
+def _columns(x: Array) -> Array:
+    """``(T, I, B)`` as ``(I, T·B)``: a view when the layout allows, else a copy that keeps I innermost."""
+    steps, width, batch = x.shape
+    by_feature = x.transpose(1, 0, 2)  # (I, T, B)
+    if by_feature.strides[1] == batch * by_feature.strides[2]:
+        return by_feature.reshape(width, steps * batch)  # a view
+    return np.ascontiguousarray(x.transpose(0, 2, 1)).reshape(steps * batch, width).T  # (I, T·B)
 
 
 def run_cell(
     cell: Cell,
-    x_t: Array,
-    steps: int,
+    x: Array,
     *,
     reverse: bool,
     keep_sequence: bool,
@@ -788,20 +829,18 @@ def run_cell(
     trace: Trace | None = None,
     key: tuple[str, int, int] = ("", 0, 0),
 ) -> tuple[Array, tuple[Array, ...]]:
-    """Run one cell over the input ``x_t``, features by (time, batch): ``(I, T·B)``.
+    """Run one cell over the input ``x``: ``(T, I, B)``.
 
     Returns every step's h as ``(R, T, B)`` in time order (written into ``out`` when given),
     or, when ``keep_sequence`` is false, only the final h ``(R, B)`` (then only what the next
     step needs is kept), and the final states ``h`` ``(R, B)`` and, for an LSTM, ``c`` ``(H, B)``.
     """
-    batch = x_t.shape[1] // steps
-    dtype = x_t.dtype
+    steps, _, batch = x.shape
+    dtype = x.dtype
     width = cell.w.shape[1]  # R
-    if cell.kind is LayerType.LSTM:
-        cell, _ = halve_sigmoid_gates(cell)
     make_state, step = STEPS[cell.kind]
     state = make_state(cell, batch, dtype)
-    xw = input_product(cell, x_t, steps, xw_buffer)  # (G·H, T, B)
+    xw = input_product(cell, x, xw_buffer)  # (T, G·H, B)
     if out is None:
         out = np.empty((width, steps if keep_sequence else 2, batch), dtype)  # (R, T, B) or ping-pong (R, 2, B)
     h_prev = np.zeros((width, batch), dtype)  # (R, B)
@@ -809,7 +848,7 @@ def run_cell(
     reads = _trace_reads(trace, cell, state, xw) if trace is not None else []
     for n, t in enumerate(order):
         h_out = out[:, t if keep_sequence else n % 2]  # (R, B)
-        step(cell, state, xw[:, t], h_prev, h_out)
+        step(cell, state, xw[t], h_prev, h_out)
         if trace is not None:
             trace.touch(key, reads)
         h_prev = h_out
@@ -820,11 +859,7 @@ def run_cell(
 
 def _trace_reads(trace: Trace, cell: Cell, state: Any, xw: Array) -> list[Array]:
     """The weight arrays every step of ``cell`` reads, each registered with the tensors it came from."""
-    folded = cell.kind is not LayerType.GRU  # input_product adds the recurrent bias outside a GRU
-    xw_from = cell.origins[id(cell.u)] + (cell.origins.get(id(cell.b_in), ()) if cell.b_in is not None else ())
-    if folded and cell.b_rec is not None:
-        xw_from += cell.origins[id(cell.b_rec)]
-    trace.derive(xw, xw_from)
+    trace.derive(xw, cell.origins[id(cell.u)])
     reads = [xw]
     for array, made_from in state.reads(cell):
         trace.derive(array, made_from)
@@ -842,26 +877,25 @@ def _merge(mode: MergeMode, a: Array, b: Array) -> Array:
     return a * b
 
 
-def _features_by_time(x: Array) -> tuple[Array, int]:
-    """A (B, T, F) input as ``(F, T·B)``: no copy for a previous recurrent layer's output."""
-    batch, steps, features = x.shape
-    back = x.transpose(2, 1, 0)  # (F, T, B)
-    if back.flags.c_contiguous:
-        return back.reshape(features, steps * batch), steps
-    time_major = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, F)
-    return time_major.reshape(steps * batch, features).T, steps  # (F, T·B), a transposed view
-
-
 def _recurrent_layer(
-    conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array, trace: Trace | None
+    conv: Convention,
+    layer: LayerReport,
+    spec: LayerSpec,
+    w: Mapping[str, Array],
+    x: Array,
+    trace: Trace | None,
+    scratch: Scratch,
 ) -> tuple[Array, tuple[Array, ...]]:
-    """A recurrent layer on (B, T, I): every stacked cell and direction, merged, and the final states."""
+    """A recurrent layer on (B, T, I): every stacked cell and direction, merged, and the final states.
+
+    The cells take turns with one input-product buffer from ``scratch`` (under a trace, each
+    cell has its own, so that every array read is told apart).
+    """
     assert isinstance(spec, RecurrentSpec)
     sequences = len(layer.output_shape) == 3
-    x_t, steps = _features_by_time(x)  # (I, T·B)
-    batch = x.shape[0]
+    batch, steps, _ = x.shape
+    x_t = x.transpose(1, 2, 0)  # (T, I, B), a view
     finals: list[tuple[Array, ...]] = []  # per cell instance (k, d): h, c as (R, B), (H, B)
-    xw_buffer: Array | None = None  # the input product, reused by the cells one after another
     cells = list(layer.cells)
     out: Array = x_t
     for n, info in enumerate(cells):
@@ -878,12 +912,10 @@ def _recurrent_layer(
             cell = make_cell(conv, layer, spec, w, info.stack_index, d)
             key = (layer.name, info.stack_index, d)
             into = None if shared is None else shared[d * width : (d + 1) * width]  # (R, T, B)
-            if trace is None and (xw_buffer is None or xw_buffer.shape != (cell.u.shape[0], x_t.shape[1])):
-                xw_buffer = np.empty((cell.u.shape[0], x_t.shape[1]), x_t.dtype)  # (G·H, T·B), for every cell
+            xw_buffer = None if trace else scratch.get((steps * cell.u.shape[0] * batch,), x_t.dtype)
             y, states = run_cell(
                 cell,
                 x_t,
-                steps,
                 reverse=d == 1,
                 keep_sequence=keep,
                 out=into,
@@ -899,7 +931,7 @@ def _recurrent_layer(
         else:
             out = per_dir[0] if len(per_dir) == 1 else _merge(merge, per_dir[0], per_dir[1])
         if not last:
-            x_t = out.reshape(out.shape[0], steps * batch)  # (D·R, T·B)
+            x_t = out.transpose(1, 0, 2)  # (T, D·R, B), a view
     result = out.transpose(2, 1, 0) if sequences else out.T  # (B, T, F) or (B, F), views
     return result, _states_layout(conv, finals)
 

@@ -468,11 +468,11 @@ LAYERS: Mapping[LayerType, Layer] = {
 # ---------------------------------------------------------------------------------------------
 # recurrent cells: the weights of one cell instance in product-ready form
 #
-# Inside a recurrent layer the data are kept feature-major, batch last: the input is seen as
-# (T, I, B), the input product as (T, G·H, B), every step's h is stored as (R, T, B), the fused
+# Inside a recurrent layer the data are kept time-major and feature-major, batch last: the
+# input as (T, I, B), the input product as (T, G·H, B), every step's h as (T, R, B), the fused
 # gates as (G·H, B). Then every product is (G·H, K) x (K, B) with the framework's gate blocks
-# as contiguous row blocks (the shape BLAS runs fastest for a small batch), and each gate's
-# activation works on one contiguous block.
+# as contiguous row blocks (the shape BLAS runs fastest for a small batch), each gate's
+# activation works on one contiguous block, and a step's h is one contiguous block.
 
 
 @dataclass
@@ -598,6 +598,7 @@ class LSTMState:
     z: Array  # (4H, B)
     c: Array  # (H, B)
     tmp: Array  # (H, B)
+    b: Array | None  # (4H, B) the bias b_x, repeated for each sequence of the batch
     sigmoid_rows: list[slice]  # runs of adjacent sigmoid gates: sigmoid(x) = (1 + tanh(x / 2)) / 2
     i: slice
     f: slice
@@ -606,8 +607,23 @@ class LSTMState:
 
     def reads(self, cell: Cell) -> list[tuple[Array, tuple[str, ...]]]:
         """The weight arrays a step reads besides the input product, with their tensors."""
-        arrays = [a for a in (cell.w, cell.b_x, cell.proj) if a is not None]
-        return [(a, cell.origins[id(a)]) for a in arrays]
+        return _reads(cell, [cell.w, cell.proj], self.b)
+
+
+def _bias_block(cell: Cell, batch: int) -> Array | None:
+    """The bias b_x as a contiguous ``(G·H, B)`` block: adding it is then one flat loop, not G·H short ones."""
+    if cell.b_x is None:
+        return None
+    return np.ascontiguousarray(np.broadcast_to(cell.b_x, (cell.b_x.shape[0], batch)))  # (G·H, B)
+
+
+def _reads(cell: Cell, weights: list[Array | None], bias: Array | None) -> list[tuple[Array, tuple[str, ...]]]:
+    """Arrays a step reads (cell weights, and the bias block made from ``b_x``) with their tensors."""
+    arrays = [(a, cell.origins[id(a)]) for a in weights if a is not None]
+    if bias is not None:
+        assert cell.b_x is not None
+        arrays.append((bias, cell.origins[id(cell.b_x)]))
+    return arrays
 
 
 def _runs(blocks: list[slice]) -> list[slice]:
@@ -630,6 +646,7 @@ def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
         z=np.empty((len(cell.gates) * h, batch), dtype),  # (4H, B)
         c=np.zeros((h, batch), dtype),  # (H, B)
         tmp=np.empty((h, batch), dtype),  # (H, B)
+        b=_bias_block(cell, batch),
         sigmoid_rows=_runs([cell.block(i) for i, g in enumerate(cell.gates) if g.activation == "sigmoid"]),
         i=cell.block(cell.gate("input")),
         f=cell.block(cell.gate("forget")),
@@ -647,8 +664,8 @@ def lstm_step(cell: Cell, s: LSTMState, xw_t: Array, h_prev: Array, h_out: Array
     z = s.z
     np.matmul(cell.w, h_prev, out=z)  # (4H, B)
     z += xw_t  # (4H, B)
-    if cell.b_x is not None:
-        z += cell.b_x  # (4H, B)
+    if s.b is not None:
+        z += s.b  # (4H, B)
     for rows in s.sigmoid_rows:
         z[rows] *= 0.5  # (kH, B)  a run of k adjacent sigmoid gates: x / 2
     np.tanh(z, out=z)  # (4H, B)  tanh(g); tanh(x / 2) for the sigmoid gates
@@ -672,6 +689,7 @@ class GRUState:
     """Buffers of a GRU cell."""
 
     hw: Array  # (3H, B) W h_{t-1} (+ b_rec)
+    b: Array | None  # (3H, B) the bias b_x, repeated for each sequence of the batch
     gz: Array  # (H, B) update gate
     gr: Array  # (H, B) reset gate
     n: Array  # (H, B) candidate
@@ -686,8 +704,9 @@ class GRUState:
         """The weight arrays a step reads besides the input product, with their tensors."""
         made_from = cell.origins[id(cell.w)]
         arrays = [(cell.w, made_from)] if cell.reset_after else [(self.w_zr, made_from), (self.w_n, made_from)]
-        arrays += [(b, cell.origins[id(b)]) for b in (cell.b_x, cell.b_rec) if b is not None]
-        return arrays
+        if cell.b_rec is not None:
+            arrays.append((cell.b_rec, cell.origins[id(cell.b_rec)]))
+        return arrays + _reads(cell, [], self.b)
 
 
 def gru_state(cell: Cell, batch: int, dtype: Any) -> GRUState:
@@ -696,6 +715,7 @@ def gru_state(cell: Cell, batch: int, dtype: Any) -> GRUState:
     z, r, n = cell.gate("update"), cell.gate("reset"), cell.candidate()
     return GRUState(
         hw=np.empty((3 * h, batch), dtype),  # (3H, B)
+        b=_bias_block(cell, batch),
         gz=np.empty((h, batch), dtype),  # (H, B)
         gr=np.empty((h, batch), dtype),  # (H, B)
         n=np.empty((h, batch), dtype),  # (H, B)
@@ -715,8 +735,8 @@ def gru_step(cell: Cell, s: GRUState, xw_t: Array, h_prev: Array, h_out: Array) 
     reset before (Keras ``reset_after=False``): ``n = tanh(U_n x + b_n + W_n (r * h))``.
     """
     h = cell.units
-    if cell.b_x is not None:
-        xw_t += cell.b_x  # (3H, B)  U x_t + b_in, in the input product's own buffer
+    if s.b is not None:
+        xw_t += s.b  # (3H, B)  U x_t + b_in, in the input product's own buffer
     if cell.reset_after:
         np.matmul(cell.w, h_prev, out=s.hw)  # (3H, B)
         if cell.b_rec is not None:
@@ -749,24 +769,26 @@ def gru_step(cell: Cell, s: GRUState, xw_t: Array, h_prev: Array, h_out: Array) 
 
 @dataclass
 class RNNState:
-    """A simple RNN cell needs no buffer beyond h."""
+    """A simple RNN cell needs no buffer beyond h, only its bias block."""
+
+    b: Array | None  # (H, B) the bias b_x, repeated for each sequence of the batch
 
     def reads(self, cell: Cell) -> list[tuple[Array, tuple[str, ...]]]:
         """The weight arrays a step reads besides the input product, with their tensors."""
-        return [(a, cell.origins[id(a)]) for a in (cell.w, cell.b_x) if a is not None]
+        return _reads(cell, [cell.w], self.b)
 
 
 def rnn_state(cell: Cell, batch: int, dtype: Any) -> RNNState:
-    """Buffers for a simple RNN cell (none)."""
-    return RNNState()
+    """Buffers for a simple RNN cell: the bias block."""
+    return RNNState(b=_bias_block(cell, batch))
 
 
 def rnn_step(cell: Cell, s: RNNState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
     """One simple RNN step: h_t = act(U x_t + b + W h_{t-1})."""
     np.matmul(cell.w, h_prev, out=h_out)  # (H, B)
     h_out += xw_t  # (H, B)
-    if cell.b_x is not None:
-        h_out += cell.b_x  # (H, B)
+    if s.b is not None:
+        h_out += s.b  # (H, B)
     cell.act(h_out)  # (H, B)
 
 
@@ -789,38 +811,44 @@ STEPS: Mapping[LayerType, tuple[Callable[..., Any], Callable[..., None]]] = {
 STACKED_WIDTH = 4
 
 
-def input_product(cell: Cell, x: Array, out: Array | None = None) -> Array:
-    """``U x_t`` for every step at once, from ``x`` ``(T, I, B)``; returns ``(T, G·H, B)``.
+def input_operand(x: Array) -> Array:
+    """What the input product multiplies: ``x`` ``(T, I, B)`` itself when narrow, else ``(I, T·B)``.
 
-    One stacked product when the input is narrow (the result is time-major and each step's
-    block is contiguous), else one ``(G·H, I) x (I, T·B)`` product whose ``(T, G·H, B)`` view
-    is returned (see :data:`STACKED_WIDTH`). ``out`` is a buffer of ``T·G·H·B`` elements.
-    The bias is not added here: a pass over the whole product would run at memory speed,
-    while each step adds it to its own slice, which is in cache by then.
+    See :data:`STACKED_WIDTH`. The wide form is a copy made in the order that keeps the
+    innermost axis in memory innermost; it is made once per layer, for both directions.
     """
     steps, width, batch = x.shape
-    rows = cell.u.shape[0]  # G·H
     if width <= STACKED_WIDTH * batch:
-        stacked = None if out is None else out.reshape(steps, rows, batch)
-        xw: Array = np.matmul(cell.u, x, out=stacked)  # (T, G·H, B)
+        return x  # (T, I, B)
+    if x.strides[2] == x.itemsize:  # B innermost: a previous layer's h
+        return np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(width, steps * batch)  # (I, T·B)
+    return np.ascontiguousarray(x.transpose(0, 2, 1)).reshape(steps * batch, width).T  # (I, T·B), a view of (T·B, I)
+
+
+def input_product(cell: Cell, operand: Array, batch: int, out: Array | None = None) -> Array:
+    """``U x_t`` for every step at once; returns ``(T, G·H, B)``.
+
+    ``operand`` comes from :func:`input_operand`: for ``(T, I, B)``, one stacked product whose
+    result is time-major, each step's block contiguous; for ``(I, T·B)``, one
+    ``(G·H, I) x (I, T·B)`` product, returned as a ``(T, G·H, B)`` view. ``out`` is a buffer
+    of ``T·G·H·B`` elements. The bias is not added here: a pass over the whole product would
+    run at memory speed, while each step adds it to its own slice, which is in cache by then.
+    """
+    rows = cell.u.shape[0]  # G·H
+    if operand.ndim == 3:
+        stacked = None if out is None else out.reshape(operand.shape[0], rows, batch)
+        xw: Array = np.matmul(cell.u, operand, out=stacked)  # (T, G·H, B)
         return xw
+    steps = operand.shape[1] // batch
     flat = None if out is None else out.reshape(rows, steps * batch)
-    xw = np.matmul(cell.u, _columns(x), out=flat)  # (G·H, T·B)
+    xw = np.matmul(cell.u, operand, out=flat)  # (G·H, T·B)
     return xw.reshape(rows, steps, batch).transpose(1, 0, 2)  # (T, G·H, B), a view
-
-
-def _columns(x: Array) -> Array:
-    """``(T, I, B)`` as ``(I, T·B)``: a view when the layout allows, else a copy that keeps I innermost."""
-    steps, width, batch = x.shape
-    by_feature = x.transpose(1, 0, 2)  # (I, T, B)
-    if by_feature.strides[1] == batch * by_feature.strides[2]:
-        return by_feature.reshape(width, steps * batch)  # a view
-    return np.ascontiguousarray(x.transpose(0, 2, 1)).reshape(steps * batch, width).T  # (I, T·B)
 
 
 def run_cell(
     cell: Cell,
     x: Array,
+    batch: int,
     *,
     reverse: bool,
     keep_sequence: bool,
@@ -829,25 +857,25 @@ def run_cell(
     trace: Trace | None = None,
     key: tuple[str, int, int] = ("", 0, 0),
 ) -> tuple[Array, tuple[Array, ...]]:
-    """Run one cell over the input ``x``: ``(T, I, B)``.
+    """Run one cell over the input ``x``, as :func:`input_operand` gives it, for a batch of ``batch``.
 
-    Returns every step's h as ``(R, T, B)`` in time order (written into ``out`` when given),
+    Returns every step's h as ``(T, R, B)`` in time order (written into ``out`` when given),
     or, when ``keep_sequence`` is false, only the final h ``(R, B)`` (then only what the next
     step needs is kept), and the final states ``h`` ``(R, B)`` and, for an LSTM, ``c`` ``(H, B)``.
     """
-    steps, _, batch = x.shape
     dtype = x.dtype
     width = cell.w.shape[1]  # R
     make_state, step = STEPS[cell.kind]
     state = make_state(cell, batch, dtype)
-    xw = input_product(cell, x, xw_buffer)  # (T, G·H, B)
+    xw = input_product(cell, x, batch, xw_buffer)  # (T, G·H, B)
+    steps = xw.shape[0]
     if out is None:
-        out = np.empty((width, steps if keep_sequence else 2, batch), dtype)  # (R, T, B) or ping-pong (R, 2, B)
+        out = np.empty((steps if keep_sequence else 2, width, batch), dtype)  # (T, R, B) or ping-pong (2, R, B)
     h_prev = np.zeros((width, batch), dtype)  # (R, B)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
     reads = _trace_reads(trace, cell, state, xw) if trace is not None else []
     for n, t in enumerate(order):
-        h_out = out[:, t if keep_sequence else n % 2]  # (R, B)
+        h_out = out[t if keep_sequence else n % 2]  # (R, B)
         step(cell, state, xw[t], h_prev, h_out)
         if trace is not None:
             trace.touch(key, reads)
@@ -869,7 +897,7 @@ def _trace_reads(trace: Trace, cell: Cell, state: Any, xw: Array) -> list[Array]
 
 def _merge(mode: MergeMode, a: Array, b: Array) -> Array:
     if mode is MergeMode.CONCAT:
-        return np.concatenate([a, b])  # (2R, ...)
+        return np.concatenate([a, b], axis=-2)  # (T, 2R, B) or (2R, B)
     if mode is MergeMode.SUM:
         return a + b
     if mode is MergeMode.AVE:
@@ -899,6 +927,7 @@ def _recurrent_layer(
     cells = list(layer.cells)
     out: Array = x_t
     for n, info in enumerate(cells):
+        operand = input_operand(x_t)  # (T, I, B) or (I, T·B)
         last = n == len(cells) - 1
         keep = sequences or not last
         merge = spec.merge_mode if last else MergeMode.CONCAT
@@ -906,16 +935,17 @@ def _recurrent_layer(
         shared = None
         if keep and merge is MergeMode.CONCAT:
             # both directions write straight into their half of the concatenation
-            shared = np.empty((layer.directions * width, steps, batch), x_t.dtype)  # (D·R, T, B)
+            shared = np.empty((steps, layer.directions * width, batch), x_t.dtype)  # (T, D·R, B)
         per_dir: list[Array] = []
         for d in range(layer.directions):
             cell = make_cell(conv, layer, spec, w, info.stack_index, d)
             key = (layer.name, info.stack_index, d)
-            into = None if shared is None else shared[d * width : (d + 1) * width]  # (R, T, B)
+            into = None if shared is None else shared[:, d * width : (d + 1) * width]  # (T, R, B)
             xw_buffer = None if trace else scratch.get((steps * cell.u.shape[0] * batch,), x_t.dtype)
             y, states = run_cell(
                 cell,
-                x_t,
+                operand,
+                batch,
                 reverse=d == 1,
                 keep_sequence=keep,
                 out=into,
@@ -924,15 +954,15 @@ def _recurrent_layer(
                 key=key,
             )
             # without the sequence, y is each direction's final step: forward t = T-1, backward t = 0
-            per_dir.append(y)  # (R, T, B) or (R, B)
+            per_dir.append(y)  # (T, R, B) or (R, B)
             finals.append(states)
         if shared is not None:
-            out = shared  # (D·R, T, B)
+            out = shared  # (T, D·R, B)
         else:
             out = per_dir[0] if len(per_dir) == 1 else _merge(merge, per_dir[0], per_dir[1])
         if not last:
-            x_t = out.transpose(1, 0, 2)  # (T, D·R, B), a view
-    result = out.transpose(2, 1, 0) if sequences else out.T  # (B, T, F) or (B, F), views
+            x_t = out  # (T, D·R, B)
+    result = out.transpose(2, 0, 1) if sequences else out.T  # (B, T, F) or (B, F), views
     return result, _states_layout(conv, finals)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,26 +153,35 @@ def activation(name: str | None) -> Callable[[Array], None]:
 
 
 class Scratch:
-    """Work buffers a model keeps between passes, by shape and dtype.
+    """Work buffers a model keeps between passes, by shape and dtype, one set per thread.
 
     A pass writes the input product of every step into one buffer, often tens of MiB. Fresh
     memory that large comes from the operating system as new pages, which it must zero on first
     touch (a few milliseconds per 50 MiB); kept here, a second pass of the same model reuses it.
+    Passes in different threads never share a buffer.
     """
 
     def __init__(self) -> None:
-        self._buffers: dict[tuple[tuple[int, ...], str], Array] = {}
+        self._local = threading.local()
+
+    @property
+    def _buffers(self) -> dict[tuple[tuple[int, ...], str], Array]:
+        buffers: dict[tuple[tuple[int, ...], str], Array] | None = getattr(self._local, "buffers", None)
+        if buffers is None:
+            buffers = self._local.buffers = {}
+        return buffers
 
     def get(self, shape: tuple[int, ...], dtype: Any) -> Array:
         """A buffer of ``shape`` and ``dtype`` (its contents are left over from the last use)."""
         key = (shape, np.dtype(dtype).str)
-        if key not in self._buffers:
-            self._buffers[key] = np.empty(shape, dtype)
-        return self._buffers[key]
+        buffers = self._buffers
+        if key not in buffers:
+            buffers[key] = np.empty(shape, dtype)
+        return buffers[key]
 
     @property
     def nbytes(self) -> int:
-        """Bytes held."""
+        """Bytes held for this thread."""
         return sum(b.nbytes for b in self._buffers.values())
 
 
@@ -593,17 +603,17 @@ def make_cell(
 
 @dataclass
 class LSTMState:
-    """Buffers of an LSTM cell: the fused gates, c, and a scratch block."""
+    """Buffers of an LSTM cell: the fused gates, c, and a scratch block; views of the gates in ``z``."""
 
     z: Array  # (4H, B)
     c: Array  # (H, B)
     tmp: Array  # (H, B)
     b: Array | None  # (4H, B) the bias b_x, repeated for each sequence of the batch
-    sigmoid_rows: list[slice]  # runs of adjacent sigmoid gates: sigmoid(x) = (1 + tanh(x / 2)) / 2
-    i: slice
-    f: slice
-    g: slice
-    o: slice
+    sigmoids: list[Array]  # (kH, B) runs of adjacent sigmoid gates: sigmoid(x) = (1 + tanh(x / 2)) / 2
+    i: Array  # (H, B)
+    f: Array  # (H, B)
+    g: Array  # (H, B)
+    o: Array  # (H, B)
 
     def reads(self, cell: Cell) -> list[tuple[Array, tuple[str, ...]]]:
         """The weight arrays a step reads besides the input product, with their tensors."""
@@ -642,16 +652,17 @@ def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
     if any(g.activation not in ("sigmoid", "tanh") for g in cell.gates):  # pragma: no cover - not in the tables
         raise UsageError("the LSTM forward pass supports sigmoid and tanh gates only")
     h = cell.units
+    z = np.empty((len(cell.gates) * h, batch), dtype)  # (4H, B)
     return LSTMState(
-        z=np.empty((len(cell.gates) * h, batch), dtype),  # (4H, B)
+        z=z,
         c=np.zeros((h, batch), dtype),  # (H, B)
         tmp=np.empty((h, batch), dtype),  # (H, B)
         b=_bias_block(cell, batch),
-        sigmoid_rows=_runs([cell.block(i) for i, g in enumerate(cell.gates) if g.activation == "sigmoid"]),
-        i=cell.block(cell.gate("input")),
-        f=cell.block(cell.gate("forget")),
-        g=cell.block(cell.candidate()),
-        o=cell.block(cell.gate("output")),
+        sigmoids=[z[r] for r in _runs([cell.block(i) for i, g in enumerate(cell.gates) if g.activation == "sigmoid"])],
+        i=z[cell.block(cell.gate("input"))],
+        f=z[cell.block(cell.gate("forget"))],
+        g=z[cell.block(cell.candidate())],
+        o=z[cell.block(cell.gate("output"))],
     )
 
 
@@ -666,21 +677,20 @@ def lstm_step(cell: Cell, s: LSTMState, xw_t: Array, h_prev: Array, h_out: Array
     z += xw_t  # (4H, B)
     if s.b is not None:
         z += s.b  # (4H, B)
-    for rows in s.sigmoid_rows:
-        z[rows] *= 0.5  # (kH, B)  a run of k adjacent sigmoid gates: x / 2
+    for gates in s.sigmoids:
+        gates *= 0.5  # (kH, B)  a run of k adjacent sigmoid gates: x / 2
     np.tanh(z, out=z)  # (4H, B)  tanh(g); tanh(x / 2) for the sigmoid gates
-    for rows in s.sigmoid_rows:
-        gates = z[rows]  # (kH, B)
+    for gates in s.sigmoids:
         gates += 1
         gates *= 0.5  # (kH, B)  sigmoid(x)
-    s.c *= z[s.f]  # (H, B)  f * c_{t-1}
-    np.multiply(z[s.i], z[s.g], out=s.tmp)  # (H, B)  i * g
+    s.c *= s.f  # (H, B)  f * c_{t-1}
+    np.multiply(s.i, s.g, out=s.tmp)  # (H, B)  i * g
     s.c += s.tmp  # (H, B)
     np.tanh(s.c, out=s.tmp)  # (H, B)
     if cell.proj is None:
-        np.multiply(s.tmp, z[s.o], out=h_out)  # (H, B)  o * tanh(c)
+        np.multiply(s.tmp, s.o, out=h_out)  # (H, B)  o * tanh(c)
     else:
-        s.tmp *= z[s.o]  # (H, B)
+        s.tmp *= s.o  # (H, B)
         np.matmul(cell.proj, s.tmp, out=h_out)  # (P, B)  W_hr (o * tanh(c))
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lstmcount import forward as fw
 from lstmcount.errors import LstmcountError, UsageError
 from lstmcount.forward import Trace, WeightsError, build, estimate_bytes, forward, init_weights, random_input, run
 
@@ -457,3 +458,88 @@ def test_spec_file_path_is_accepted(tmp_path: Any) -> None:
     for x in X:
         h = math.tanh(0.9 * x + 0.5 * h)
     assert out.output[0, 0] == pytest.approx(h, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    steps=st.integers(1, 5),
+    width=st.integers(1, 30),
+    batch=st.integers(1, 6),
+    rows=st.integers(1, 12),
+    batch_first=st.booleans(),
+    seed=st.integers(0, 10**6),
+)
+def test_input_product_both_forms(steps: int, width: int, batch: int, rows: int, batch_first: bool, seed: int) -> None:
+    """U x_t for every step, stacked (I <= 4·B) or as one product, from either input layout, equals U @ x_t."""
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal((rows, width))  # (G·H, I)
+    if batch_first:
+        x = rng.standard_normal((batch, steps, width)).transpose(1, 2, 0)  # (T, I, B) view of (B, T, I)
+    else:
+        x = rng.standard_normal((steps, width, batch))  # (T, I, B), as a previous layer's h
+    operand = fw.input_operand(x)
+    assert operand.ndim == (3 if width <= fw.STACKED_WIDTH * batch else 2)
+    cell = fw.Cell(
+        kind=fw.LayerType.LSTM,
+        units=1,
+        gates=(),
+        u=u,
+        w=np.zeros((rows, 1)),
+        b_x=None,
+        b_rec=None,
+        proj=None,
+        reset_after=False,
+        act=fw.activation("tanh"),
+        origins={},
+    )
+    buffer = np.full(steps * rows * batch, np.nan)
+    xw = fw.input_product(cell, operand, batch, buffer)
+    assert xw.shape == (steps, rows, batch)
+    assert np.shares_memory(xw, buffer)
+    for t in range(steps):
+        np.testing.assert_allclose(xw[t], u @ x[t], atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
+def test_both_input_product_forms_give_the_same_pass(cell: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stacked, bidirectional layer gives the same output whichever form each input product takes."""
+    m = build(model("pytorch", [{"type": cell, "units": 5, "num_layers": 2, "bidirectional": True}], features=7))
+    w = init_weights(m, 3, np.float64)
+    x = random_input(m, 4, 6, 3, np.float64)
+    results = []
+    for stacked_width in (0, 10**6):  # every input wide, then every input narrow
+        monkeypatch.setattr(fw, "STACKED_WIDTH", stacked_width)
+        results.append(run(build(m), w, x, dtype=np.float64))
+    np.testing.assert_allclose(results[0].output, results[1].output, atol=1e-12)
+    for a, b in zip(results[0].layers[0].states, results[1].layers[0].states, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_a_model_reuses_its_work_buffers_and_repeats_its_result() -> None:
+    """A second pass of the same model reuses the input-product buffer and gives the same output bit for bit."""
+    m = build(
+        model("pytorch", [{"type": "gru", "units": 6, "bidirectional": True, "return_sequences": True}], features=3)
+    )
+    w = init_weights(m, 0, np.float32)
+    x = random_input(m, 4, 5, 0)
+    first = run(m, w, x).output.copy()
+    held = m.scratch.nbytes
+    assert held == 5 * 3 * 6 * 4 * 4  # one (T, G·H, B) float32 buffer, shared by both directions
+    other = run(m, w, random_input(m, 4, 5, 1)).output  # the GRU adds its bias into that buffer
+    assert not np.array_equal(other, first)
+    np.testing.assert_array_equal(run(m, w, x).output, first)
+    assert m.scratch.nbytes == held
+
+
+def test_passes_in_threads_do_not_share_buffers() -> None:
+    """Passes of one model in several threads at once each give their own input's result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = build(model("pytorch", [{"type": "lstm", "units": 16, "return_sequences": True}], features=8))
+    w = init_weights(m, 0, np.float64)
+    inputs = [random_input(m, 8, 40, seed, np.float64) for seed in range(6)]
+    alone = [run(build(m), w, x, dtype=np.float64).output for x in inputs]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(lambda x: run(m, w, x, dtype=np.float64).output, inputs * 3))
+    for i, out in enumerate(together):
+        np.testing.assert_array_equal(out, alone[i % len(inputs)])

@@ -57,6 +57,17 @@ CASES: dict[str, dict[str, Any]] = {
         if (cell == "lstm" or seq)
     },
     "bi_stacked": _spec(FEAT, {"type": "lstm", "units": 4, "bidirectional": True, "num_layers": 2}),
+    # both forms of the input product (stacked for I <= 4·B, one product above; B is 3 here)
+    "wide_input_wide_h": _spec(
+        {"features": 40, "timesteps": 6},
+        {"type": "lstm", "units": 10, "bidirectional": True, "return_sequences": True},
+        {"type": "gru", "units": 5, "reset_after": False},
+    ),
+    "narrow_input_wide_h": _spec(
+        FEAT,
+        {"type": "gru", "units": 9, "bidirectional": True, "return_sequences": True},
+        {"type": "simple_rnn", "units": 3, "return_sequences": True},
+    ),
     "embedding_head": _spec(
         {"vocab": 40, "timesteps": 7},
         {"type": "embedding", "dim": 6},

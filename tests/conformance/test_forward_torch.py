@@ -79,6 +79,22 @@ CASES: dict[str, dict[str, Any]] = {
         {"type": "layer_normalization", "center": False},
         {"type": "layer_normalization", "center": False, "scale": False},
     ),
+    # the input product takes two forms (stacked for I <= 4·B, one product above; B is 3
+    # here): a wide batch-first input, then a wide previous h, each way round
+    "wide_input_wide_h": _spec(
+        {"features": 40, "timesteps": 6}, {"type": "lstm", "units": 10, "num_layers": 2, "bidirectional": True}
+    ),
+    "narrow_input_wide_h": _spec(
+        FEAT, {"type": "gru", "units": 9, "num_layers": 2, "bidirectional": True, "return_sequences": True}
+    ),
+    "wide_input_narrow_h": _spec(
+        {"features": 30, "timesteps": 6},
+        {"type": "simple_rnn", "units": 4, "num_layers": 2, "bidirectional": True, "return_sequences": True},
+    ),
+    "wide_proj_stacked": _spec(
+        {"features": 13, "timesteps": 4},
+        {"type": "lstm", "units": 9, "proj_size": 7, "num_layers": 3, "bidirectional": True},
+    ),
 }
 
 

@@ -1027,7 +1027,7 @@ def estimate_bytes(report: Report, batch: int, steps: int, itemsize: int) -> int
     Each input and recurrent weight is counted twice more (a gates-major copy, with room to
     spare); a layer may copy its input into the layout its products want; each cell repeats its
     bias for the batch; random weights and inputs are drawn in float64. A peak measured with
-    ``tracemalloc`` stays below the estimate (``tests/test_forward.py``).
+    ``tracemalloc`` stays below the estimate (``tests/test_verify_cli.py``).
     """
     elements = report.total
     first = report.input_shape

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 GIB = 1024**3
 DEFAULT_BATCH = 2
 DEFAULT_STEPS = 6
+#: Version of the ``--format json`` document.
+VERIFY_SCHEMA_VERSION = 1
 UNITS = {
     "": 1,
     "b": 1,
@@ -381,6 +383,77 @@ def render_verify(result: VerifyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _shape_list(shape: tuple[int | None, ...]) -> list[int | None]:
+    return list(shape)
+
+
+def verify_document(result: VerifyResult) -> dict[str, Any]:
+    """The result as the ``--format json`` document (keys pinned by ``tests/test_verify_cli.py``)."""
+    report = result.report
+    weights: dict[str, Any] | None = None
+    if result.weights is not None:
+        check = result.weights
+        weights = {
+            "ok": check.ok,
+            "matched": len(check.weights),
+            "expected": sum(len(layer.tensors) for layer in report.layers),
+            "missing": [{"path": p, "expected_shape": list(s)} for p, s in check.missing],
+            "unexpected": [{"key": k, "shape": list(s)} for k, s in check.unexpected],
+            "wrong_shape": [{"path": p, "expected_shape": list(e), "shape": list(r)} for p, e, r in check.mis_shaped],
+            "removed_prefix": check.prefix,
+            "added_layer_prefix": check.layer_prefix,
+        }
+    return {
+        "schema_version": VERIFY_SCHEMA_VERSION,
+        "framework": report.framework.value,
+        "batch": result.batch,
+        "timesteps": result.steps,
+        "dtype": result.dtype,
+        "weights_source": result.source,
+        "estimated_bytes": result.estimate,
+        "ok": result.ok,
+        "ran": result.weights is None or result.weights.ok,
+        "weights": weights,
+        "layers": [
+            {
+                "name": c.name,
+                "class_name": c.class_name,
+                "expected_shape": _shape_list(c.expected_shape),
+                "shape": list(c.actual_shape),
+                "counted": c.counted,
+                "allocated": c.allocated,
+                "ok": c.ok,
+            }
+            for c in result.layers
+        ],
+        "counted": sum(c.counted for c in result.layers),
+        "allocated": sum(c.allocated for c in result.layers),
+        "states": [
+            {
+                "layer": st.layer,
+                "names": list(st.names),
+                "expected_shapes": [list(e) for e in st.expected],
+                "shapes": [list(a) for a in st.actual],
+                "ok": st.ok,
+            }
+            for st in result.states
+        ],
+        "sharing": [
+            {
+                "layer": w.layer,
+                "steps": w.expected_steps,
+                "steps_run": list(w.steps),
+                "same_arrays_every_step": w.same_every_step,
+                "arrays": w.arrays,
+                "tensors_read": sorted(w.reached),
+                "tensors": sorted(w.tensors),
+                "ok": w.ok,
+            }
+            for w in result.sharing
+        ],
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # the command
 
@@ -427,6 +500,14 @@ def render_verify(result: VerifyResult) -> str:
     metavar="SIZE",
     help="Refuse a pass estimated to need more memory than this.",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Text tables, or one JSON document.",
+)
 def verify_command(
     args: tuple[str, ...],
     framework: str | None,
@@ -437,6 +518,7 @@ def verify_command(
     input_file: str | None,
     save_output: str | None,
     max_memory: str,
+    fmt: str,
     **kwargs: Any,
 ) -> None:
     """Run a forward pass in NumPy and show that every shape and count holds.
@@ -473,6 +555,11 @@ def verify_command(
         input_file=input_file,
         save_output=save_output,
     )
-    click.echo(render_verify(result), nl=False)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(verify_document(result), indent=2))
+    else:
+        click.echo(render_verify(result), nl=False)
     if not result.ok:
         raise click.exceptions.Exit(1)

@@ -543,37 +543,3 @@ def test_passes_in_threads_do_not_share_buffers() -> None:
         together = list(pool.map(lambda x: run(m, w, x, dtype=np.float64).output, inputs * 3))
     for i, out in enumerate(together):
         np.testing.assert_array_equal(out, alone[i % len(inputs)])
-
-
-@pytest.mark.parametrize(
-    ("framework", "features", "layers"),
-    [
-        (
-            "keras",
-            300,
-            [
-                {"type": "lstm", "units": 64, "bidirectional": True, "return_sequences": True},
-                {"type": "gru", "units": 32},
-            ],
-        ),
-        ("pytorch", 8, [{"type": "lstm", "units": 128, "num_layers": 2, "bidirectional": True, "proj_size": 16}]),
-        (
-            "pytorch",
-            500,
-            [{"type": "simple_rnn", "units": 256, "return_sequences": True}, {"type": "dense", "units": 10}],
-        ),
-    ],
-)
-@pytest.mark.parametrize("batch", [1, 32])
-def test_memory_estimate_covers_the_measured_peak(framework: str, features: int, layers: Any, batch: int) -> None:
-    """The estimate verify checks --max-memory against is above the peak NumPy really allocates."""
-    import tracemalloc
-
-    m = build(model(framework, layers, features=features, timesteps=40))
-    tracemalloc.start()
-    try:
-        run(m, init_weights(m), random_input(m, batch, 40))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak <= estimate_bytes(m.report, batch, 40, 4)

@@ -315,3 +315,112 @@ def test_random_specs_verify_clean(framework: str) -> None:
         steps = spec.input.timesteps or default_steps(spec)
         result = verify_model(model, batch=3, steps=steps, seed=1, dtype="float64", max_memory=2**31)
         assert result.ok, spec
+
+
+VERIFY_TOP = {
+    "schema_version",
+    "framework",
+    "batch",
+    "timesteps",
+    "dtype",
+    "weights_source",
+    "estimated_bytes",
+    "ok",
+    "ran",
+    "weights",
+    "layers",
+    "counted",
+    "allocated",
+    "states",
+    "sharing",
+}
+VERIFY_LAYER = {"name", "class_name", "expected_shape", "shape", "counted", "allocated", "ok"}
+VERIFY_STATE = {"layer", "names", "expected_shapes", "shapes", "ok"}
+VERIFY_SHARING = {"layer", "steps", "steps_run", "same_arrays_every_step", "arrays", "tensors_read", "tensors", "ok"}
+VERIFY_WEIGHTS = {
+    "ok",
+    "matched",
+    "expected",
+    "missing",
+    "unexpected",
+    "wrong_shape",
+    "removed_prefix",
+    "added_layer_prefix",
+}
+
+
+def verify_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
+    """`lstmcount verify ARGS --format json`: exit code and the parsed document (nothing on stderr)."""
+    import json
+
+    code, out, err = verify(capsys, *args, "--format", "json")
+    assert err == ""
+    doc: dict[str, object] = json.loads(out)
+    return code, doc
+
+
+@pytest.mark.parametrize(
+    ("args", "framework"),
+    [
+        (("100", "128", "--dense", "1"), "keras"),
+        (("10", "8", "--cell", "gru", "--bidirectional", "--framework", "pytorch", "--num-layers", "2"), "pytorch"),
+        (("6", "5", "--proj-size", "3", "--framework", "pytorch", "--timesteps", "4", "--batch", "3"), "pytorch"),
+    ],
+)
+def test_json_document_keys_and_values(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], framework: str
+) -> None:
+    """Keys are pinned (schema_version 1); counts equal count's JSON; states and sharing name the report's tensors."""
+    import json
+
+    code, doc = verify_json(capsys, *args)
+    assert code == 0 and set(doc) == VERIFY_TOP
+    assert doc["schema_version"] == 1 and doc["ok"] is True and doc["ran"] is True and doc["weights"] is None
+    assert doc["framework"] == framework and doc["dtype"] == "float32"
+    assert run([*args, "--format", "json"]) == 0
+    counted = json.loads(capsys.readouterr().out)
+    assert doc["counted"] == doc["allocated"] == counted["total"]
+    layers = doc["layers"]
+    assert isinstance(layers, list)
+    assert [layer["name"] for layer in layers] == [layer["name"] for layer in counted["layers"]]
+    for mine, theirs in zip(layers, counted["layers"], strict=True):
+        assert set(mine) == VERIFY_LAYER and mine["ok"] is True
+        assert mine["counted"] == mine["allocated"] == theirs["params"]
+        assert mine["shape"] == [doc["batch"], *theirs["output_shape"][1:]] or None in theirs["output_shape"][1:]
+    recurrent = {layer["name"]: layer for layer in counted["layers"] if "gates" in layer}
+    states, sharing = doc["states"], doc["sharing"]
+    assert isinstance(states, list) and isinstance(sharing, list)
+    assert [s["layer"] for s in states] == [s["layer"] for s in sharing] == list(recurrent)
+    for state in states:
+        assert set(state) == VERIFY_STATE and state["ok"] is True and state["shapes"] == state["expected_shapes"]
+    for share in sharing:
+        assert set(share) == VERIFY_SHARING and share["ok"] is True and share["same_arrays_every_step"] is True
+        paths = sorted(t["path"] for t in recurrent[share["layer"]]["tensors"])
+        assert share["tensors"] == share["tensors_read"] == paths
+        assert set(share["steps_run"]) == {doc["timesteps"]}
+
+
+def test_json_document_for_weights_that_do_not_fit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A weight file that does not fit: exit 1, every problem listed with its shapes, no pass run."""
+    weights = seed_weights()
+    weights["lstm/lstm_cell/bias"] = np.zeros(3)
+    del weights["dense/kernel"]
+    weights["stray"] = np.zeros((2, 2))
+    path = tmp_path / "w.npz"
+    write_weights(path, weights)
+    code, doc = verify_json(capsys, "100", "128", "--dense", "1", "--weights", str(path))
+    assert code == 1 and doc["ok"] is False and doc["ran"] is False
+    assert doc["layers"] == doc["states"] == doc["sharing"] == []
+    check = doc["weights"]
+    assert isinstance(check, dict) and set(check) == VERIFY_WEIGHTS
+    assert check["ok"] is False and check["expected"] == 5 and check["matched"] == 3
+    assert check["missing"] == [{"path": "dense/kernel", "expected_shape": [128, 1]}]
+    assert check["unexpected"] == [{"key": "stray", "shape": [2, 2]}]
+    assert check["wrong_shape"] == [{"path": "lstm/lstm_cell/bias", "expected_shape": [512], "shape": [3]}]
+    assert doc["weights_source"] == str(path)
+
+
+def test_json_bad_input_is_still_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad input with --format json: exit 2 and one line on stderr, nothing on stdout."""
+    code, out, err = verify(capsys, "100", "128", "--format", "json", "--max-memory", "1KiB")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1

@@ -817,7 +817,9 @@ STEPS: Mapping[LayerType, tuple[Callable[..., Any], Callable[..., None]]] = {
 #: own contiguous block, while the input is narrow next to the batch: ``I <= STACKED_WIDTH · B``.
 #: Each of those products reads U again, which costs more than it saves once I is wide; then
 #: it is one ``(G·H, I) x (I, T·B)`` product, and each step reads its slice as ``G·H`` short
-#: rows spread over the whole result (measured on ``benchmarks/forward.py``).
+#: rows spread over the whole result. Measured for an LSTM (H=512, B=64, T=100, float32, two
+#: threads) as a ratio to ``torch.nn.LSTM``: at I=256 stacked 1.20-1.28 against one product
+#: 1.30-1.39; at I=512 a tie (1.27 and 1.23); at I=1024 stacked 1.18 against one product 1.10.
 STACKED_WIDTH = 4
 
 

@@ -383,10 +383,6 @@ def render_verify(result: VerifyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _shape_list(shape: tuple[int | None, ...]) -> list[int | None]:
-    return list(shape)
-
-
 def verify_document(result: VerifyResult) -> dict[str, Any]:
     """The result as the ``--format json`` document (keys pinned by ``tests/test_verify_cli.py``)."""
     report = result.report
@@ -418,7 +414,7 @@ def verify_document(result: VerifyResult) -> dict[str, Any]:
             {
                 "name": c.name,
                 "class_name": c.class_name,
-                "expected_shape": _shape_list(c.expected_shape),
+                "expected_shape": list(c.expected_shape),
                 "shape": list(c.actual_shape),
                 "counted": c.counted,
                 "allocated": c.allocated,

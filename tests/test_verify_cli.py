@@ -365,6 +365,7 @@ def verify_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, di
         (("100", "128", "--dense", "1"), "keras"),
         (("10", "8", "--cell", "gru", "--bidirectional", "--framework", "pytorch", "--num-layers", "2"), "pytorch"),
         (("6", "5", "--proj-size", "3", "--framework", "pytorch", "--timesteps", "4", "--batch", "3"), "pytorch"),
+        (("7", "4", "--return-sequences", "--dense", "2"), "keras"),  # the time axis is None in the count
     ],
 )
 def test_json_document_keys_and_values(
@@ -386,7 +387,8 @@ def test_json_document_keys_and_values(
     for mine, theirs in zip(layers, counted["layers"], strict=True):
         assert set(mine) == VERIFY_LAYER and mine["ok"] is True
         assert mine["counted"] == mine["allocated"] == theirs["params"]
-        assert mine["shape"] == [doc["batch"], *theirs["output_shape"][1:]] or None in theirs["output_shape"][1:]
+        rest = [doc["timesteps"] if n is None else n for n in theirs["output_shape"][1:]]
+        assert mine["shape"] == mine["expected_shape"] == [doc["batch"], *rest]
     recurrent = {layer["name"]: layer for layer in counted["layers"] if "gates" in layer}
     states, sharing = doc["states"], doc["sharing"]
     assert isinstance(states, list) and isinstance(sharing, list)

@@ -21,7 +21,6 @@ from numpy.typing import NDArray
 from lstmcount.conventions import Convention, Role, convention
 from lstmcount.counter import count
 from lstmcount.errors import UsageError
-from lstmcount.explain import gate_role
 from lstmcount.report import LayerReport, Report, TensorReport
 from lstmcount.spec import GRUSpec, LayerType, LSTMSpec, ModelSpec, RecurrentSpec, SimpleRNNSpec
 
@@ -227,7 +226,7 @@ def finite_differences(cell: Cell, x: Array, eps: float = FD_EPS) -> dict[str, A
 def _order(conv: Convention, kind: LayerType) -> list[int]:
     """For each block of the framework's fused tensors, the index of its canonical gate."""
     canonical = CANONICAL[kind]
-    return [canonical.index(gate_role(g)) for g in conv.gates[kind]]
+    return [canonical.index(g.role) for g in conv.gates[kind]]
 
 
 def _reorder(array: Array, order: list[int], h_: int) -> Array:

@@ -85,11 +85,17 @@ class TensorRule:
 
 @dataclass(frozen=True)
 class Gate:
-    """One gate of a cell: its symbol in the framework's docs, its meaning and activation."""
+    """One gate of a cell: its symbol in the framework's docs, its meaning, activation and role.
+
+    ``role`` is the gate's part in the cell equations, whatever the framework calls it: ``i``,
+    ``f``, ``g``, ``o`` (LSTM input, forget, candidate, output), ``r``, ``z``, ``n`` (GRU reset,
+    update, candidate) or ``h`` (simple RNN).
+    """
 
     symbol: str
     meaning: str
     activation: str
+    role: str
 
 
 @dataclass(frozen=True)
@@ -252,17 +258,17 @@ KERAS = Convention(
     auto_names_avoid_given=False,
     gates={
         LayerType.LSTM: (
-            Gate("i", "input", "sigmoid"),
-            Gate("f", "forget", "sigmoid"),
-            Gate("c", "cell candidate", "tanh"),
-            Gate("o", "output", "sigmoid"),
+            Gate("i", "input", "sigmoid", "i"),
+            Gate("f", "forget", "sigmoid", "f"),
+            Gate("c", "cell candidate", "tanh", "g"),
+            Gate("o", "output", "sigmoid", "o"),
         ),
         LayerType.GRU: (
-            Gate("z", "update", "sigmoid"),
-            Gate("r", "reset", "sigmoid"),
-            Gate("h", "candidate", "tanh"),
+            Gate("z", "update", "sigmoid", "z"),
+            Gate("r", "reset", "sigmoid", "r"),
+            Gate("h", "candidate", "tanh", "n"),
         ),
-        LayerType.SIMPLE_RNN: (Gate("h", "hidden", "tanh"),),
+        LayerType.SIMPLE_RNN: (Gate("h", "hidden", "tanh", "h"),),
     },
     recurrent_tensors={
         LayerType.LSTM: _keras_recurrent(_KERAS_NO_TWO_ROWS),
@@ -344,17 +350,17 @@ PYTORCH = Convention(
     auto_names_avoid_given=True,
     gates={
         LayerType.LSTM: (
-            Gate("i", "input", "sigmoid"),
-            Gate("f", "forget", "sigmoid"),
-            Gate("g", "cell candidate", "tanh"),
-            Gate("o", "output", "sigmoid"),
+            Gate("i", "input", "sigmoid", "i"),
+            Gate("f", "forget", "sigmoid", "f"),
+            Gate("g", "cell candidate", "tanh", "g"),
+            Gate("o", "output", "sigmoid", "o"),
         ),
         LayerType.GRU: (
-            Gate("r", "reset", "sigmoid"),
-            Gate("z", "update", "sigmoid"),
-            Gate("n", "new (candidate)", "tanh"),
+            Gate("r", "reset", "sigmoid", "r"),
+            Gate("z", "update", "sigmoid", "z"),
+            Gate("n", "new (candidate)", "tanh", "n"),
         ),
-        LayerType.SIMPLE_RNN: (Gate("h", "hidden", "tanh"),),
+        LayerType.SIMPLE_RNN: (Gate("h", "hidden", "tanh", "h"),),
     },
     recurrent_tensors={t: _pt_recurrent() for t in RECURRENT},
     layer_tensors={

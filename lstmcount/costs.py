@@ -648,52 +648,6 @@ def parse_lengths(text: str | None) -> list[int] | None:
     return values
 
 
-def with_costs(
-    text: str,
-    fmt_name: str,
-    reports: Sequence[Report],
-    batch: int | None,
-    lengths: str | None,
-    compat: str | None,
-) -> str:
-    """The count command's output with the costs added: a ``costs`` key in JSON, a section otherwise."""
-    import json
-
-    from lstmcount.compat import compat_counts, tool
-
-    sizes = parse_lengths(lengths)
-    if batch is None and sizes is None and compat is None:
-        return text
-    if fmt_name not in ("table", "markdown", "json"):
-        raise UsageError(f"--batch, --lengths and --compat need --format table, markdown or json, not {fmt_name}")
-    batch = batch or (len(sizes) if sizes else 1)
-    estimates = [estimate(report, batch, None, sizes) for report in reports]
-    if compat is not None and any(c.timesteps is None for c in estimates):
-        raise UsageError("--compat needs the sequence length: give --timesteps T (or --lengths)")
-    rows = [
-        compat_counts(report, batch, c.timesteps) if c.timesteps else []
-        for report, c in zip(reports, estimates, strict=True)
-    ]
-    if compat is not None:
-        rows = [[row for row in found if row[0] == tool(compat).name] for found in rows]
-    if fmt_name == "json":
-        doc = json.loads(text)
-        for target, costs, found in zip(doc.get("reports", [doc]), estimates, rows, strict=True):
-            target["costs"] = costs_to_dict(costs)
-            target["costs"]["compat"] = [{"tool": name, "macs": number, "reason": why} for name, number, why in found]
-        return json.dumps(doc, indent=2) + "\n"
-    render = render_costs_markdown if fmt_name == "markdown" else render_costs_text
-    out = text.rstrip("\n") + "\n"
-    for costs, found in zip(estimates, rows, strict=True):
-        out += "\n" + render(costs)
-        if found:
-            bullet = "- " if fmt_name == "markdown" else "  "
-            out += "\nMACs other tools print for this model (as PyTorch modules):\n"
-            out += "\n" if fmt_name == "markdown" else ""
-            out += "".join(f"{bullet}{name}: {number:,} ({why})\n" for name, number, why in found)
-    return out
-
-
 __all__ = [
     "CONVENTION",
     "Costs",
@@ -705,5 +659,4 @@ __all__ = [
     "estimate",
     "render_costs_markdown",
     "render_costs_text",
-    "with_costs",
 ]

@@ -15,9 +15,6 @@ from enum import StrEnum
 from math import prod
 from typing import TYPE_CHECKING, Any
 
-import click
-
-from lstmcount.cli import flags_from, framework_option, model_options
 from lstmcount.conventions import Convention, Gate, Role, convention
 from lstmcount.counter import cell_formula, cell_params, fmt
 from lstmcount.errors import UsageError
@@ -36,20 +33,6 @@ class Notation(StrEnum):
     CONCAT = "concat"  # one matrix over the concatenation: W_i [h_{t-1}, x_t] + b_i
 
 
-#: The role of each gate, keyed by the meaning the convention tables give it. Equations are
-#: written per role; the symbols and their order come from the framework's table.
-GATE_ROLES: dict[str, str] = {
-    "input": "i",
-    "forget": "f",
-    "cell candidate": "g",
-    "output": "o",
-    "update": "z",
-    "reset": "r",
-    "candidate": "n",
-    "new (candidate)": "n",
-    "hidden": "h",
-}
-
 #: The transpose mark after a tensor slice, in plain text and in Markdown.
 TRANSPOSE = {False: "ᵀ", True: r"$^\top$"}
 
@@ -58,11 +41,6 @@ WRAP = 100
 
 #: Time steps drawn in the unrolled view when the model does not fix them.
 DEFAULT_STEPS = 3
-
-
-def gate_role(gate: Gate) -> str:
-    """The role of ``gate`` (i, f, g, o for LSTM; z, r, n for GRU; h for a simple RNN)."""
-    return GATE_ROLES[gate.meaning]
 
 
 # --------------------------------------------------------------------------- document model
@@ -188,7 +166,7 @@ class Cell:
 
     def gate(self, role: str) -> Gate:
         """The gate with ``role``."""
-        return next(g for g in self.gates if gate_role(g) == role)
+        return next(g for g in self.gates if g.role == role)
 
     @property
     def two_biases(self) -> bool:
@@ -810,83 +788,3 @@ def bptt_lines(result: BPTTResult) -> list[str]:
     from lstmcount.bptt import describe
 
     return describe(result)
-
-
-@click.command("explain")
-@click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
-@model_options
-@framework_option("Weight layout whose tensors are split and counted [default: the spec's, or keras].")
-@click.option(
-    "--notation",
-    type=click.Choice([n.value for n in Notation]),
-    default=None,
-    help="keras: x_t U + h W; pytorch: W_i x_t + W_h h; concat: W [h, x] [default: the framework's own].",
-)
-@click.option(
-    "--format",
-    "fmt_name",
-    type=click.Choice(["text", "markdown"]),
-    default="text",
-    show_default=True,
-    help="Plain text, or Markdown with LaTeX equations.",
-)
-@click.option(
-    "--batch",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="B",
-    help="Batch size, for the costs section and --bptt.",
-)
-@click.option(
-    "--lengths",
-    default=None,
-    metavar="L1,L2,...",
-    help="Lengths of the sequences of a padded batch, for the costs section.",
-)
-@click.option(
-    "--bptt",
-    is_flag=True,
-    default=False,
-    help="Run forward and backward through time in NumPy and show each step's gradient.",
-)
-def explain_command(
-    args: tuple[str, ...],
-    framework: str | None,
-    notation: str | None,
-    fmt_name: str,
-    batch: int | None,
-    lengths: str | None,
-    bptt: bool,
-    **kwargs: Any,
-) -> None:
-    """Explain a recurrent cell: its equations with shapes, fused tensors, count and unrolled view.
-
-    \b
-    Example:
-      lstmcount explain 100 128 --notation concat
-      lstmcount explain 3 2 --bptt
-    """
-    from lstmcount.api import count_located
-    from lstmcount.inputs import resolve
-
-    flags = flags_from(kwargs)
-    resolved = resolve(args, flags, framework)
-    report = count_located(resolved.spec, framework, resolved.document)
-    chosen = Notation(notation or report.framework.value)
-    from lstmcount.costs import parse_lengths
-
-    sizes = parse_lengths(lengths)
-    if sizes and batch is not None and len(sizes) != batch:
-        raise UsageError(f"--lengths gives {len(sizes)} lengths but --batch is {batch}")
-    steps = resolved.spec.input.timesteps or (max(sizes) if sizes else None)
-    sections = build(report, resolved.spec, chosen, tex=fmt_name == "markdown", steps=steps or DEFAULT_STEPS)
-    if batch is not None or sizes is not None or steps is not None:
-        lines = costs_lines(report, batch or (len(sizes) if sizes else 1), steps, sizes, tex=fmt_name == "markdown")
-        sections.append(Section("Costs", [Verbatim(tuple(lines))]))
-    if bptt:
-        from lstmcount.bptt import run_for
-
-        result = run_for(report, resolved.spec, steps=steps, batch=batch)
-        sections.append(Section("Backpropagation through time", [Drawing(tuple(bptt_lines(result)))]))
-    render = render_markdown if fmt_name == "markdown" else render_text
-    click.echo(render(sections), nl=False)

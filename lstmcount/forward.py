@@ -513,16 +513,12 @@ class Cell:
         """Rows of gate ``index`` in the fused (gates-major) tensors."""
         return slice(index * self.units, (index + 1) * self.units)
 
-    def gate(self, meaning: str) -> int:
-        """Index of the gate whose meaning starts with ``meaning`` (input, forget, update, ...)."""
+    def gate(self, role: str) -> int:
+        """Index of the gate with ``role`` (``i``, ``f``, ``g``, ``o``; ``r``, ``z``, ``n``; ``h``)."""
         for i, g in enumerate(self.gates):
-            if g.meaning.startswith(meaning):
+            if g.role == role:
                 return i
-        raise KeyError(meaning)  # pragma: no cover - every cell of the tables has its gates
-
-    def candidate(self) -> int:
-        """Index of the tanh gate: the cell or state candidate."""
-        return next(i for i, g in enumerate(self.gates) if g.activation == "tanh")
+        raise KeyError(role)  # pragma: no cover - every cell of the tables has its gates
 
 
 def _gates_major(t: TensorReport, a: Array) -> Array:
@@ -659,10 +655,10 @@ def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
         tmp=np.empty((h, batch), dtype),  # (H, B)
         b=_bias_block(cell, batch),
         sigmoids=[z[r] for r in _runs([cell.block(i) for i, g in enumerate(cell.gates) if g.activation == "sigmoid"])],
-        i=z[cell.block(cell.gate("input"))],
-        f=z[cell.block(cell.gate("forget"))],
-        g=z[cell.block(cell.candidate())],
-        o=z[cell.block(cell.gate("output"))],
+        i=z[cell.block(cell.gate("i"))],
+        f=z[cell.block(cell.gate("f"))],
+        g=z[cell.block(cell.gate("g"))],
+        o=z[cell.block(cell.gate("o"))],
     )
 
 
@@ -722,7 +718,7 @@ class GRUState:
 def gru_state(cell: Cell, batch: int, dtype: Any) -> GRUState:
     """Buffers for a GRU cell."""
     h = cell.units
-    z, r, n = cell.gate("update"), cell.gate("reset"), cell.candidate()
+    z, r, n = cell.gate("z"), cell.gate("r"), cell.gate("n")
     return GRUState(
         hw=np.empty((3 * h, batch), dtype),  # (3H, B)
         b=_bias_block(cell, batch),

@@ -13,8 +13,6 @@ import dataclasses
 import json
 from typing import Any
 
-import click
-
 from lstmcount.spec import (
     ENUMS,
     LAYER_CLASSES,
@@ -177,20 +175,3 @@ def spec_schema() -> dict[str, Any]:
 def schema_text() -> str:
     """The schema as the ``lstmcount schema`` command prints it."""
     return json.dumps(spec_schema(), indent=2) + "\n"
-
-
-@click.command("schema")
-def schema_command() -> None:
-    """Print the JSON Schema of the spec format, for editors and validators.
-
-    Save it next to your specs and point the YAML language server at it with a
-    first line in each spec:
-
-    \b
-      # yaml-language-server: $schema=lstmcount.schema.json
-
-    \b
-    Example:
-      lstmcount schema > lstmcount.schema.json
-    """
-    click.echo(schema_text(), nl=False)

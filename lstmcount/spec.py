@@ -31,6 +31,15 @@ class Framework(StrEnum):
     PYTORCH = "pytorch"
 
 
+#: Other spellings of framework names that users type, mapped to the framework (lower case).
+FRAMEWORK_ALIASES: Mapping[str, Framework] = {
+    "keras3": Framework.KERAS,
+    "keras_3": Framework.KERAS,
+    "torch": Framework.PYTORCH,
+    "pt": Framework.PYTORCH,
+}
+
+
 class LayerType(StrEnum):
     """The layer types a spec may contain."""
 
@@ -334,6 +343,8 @@ def field_kind(cls: type, f: dataclasses.Field[Any]) -> str:
 
 
 ENUMS: Mapping[str, type[StrEnum]] = {e.__name__: e for e in (MergeMode, Nonlinearity, Padding, Framework)}
+#: other accepted spellings of enum values, by enum name
+ENUM_ALIASES: Mapping[str, Mapping[str, StrEnum]] = {"Framework": FRAMEWORK_ALIASES}
 
 
 def field_nullable(f: dataclasses.Field[Any]) -> bool:
@@ -358,8 +369,10 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
     if kind.startswith("enum:"):
         enum_cls = ENUMS[kind[5:]]
         choices = [m.value for m in enum_cls]
-        if isinstance(value, str) and value.lower() in choices:
-            return enum_cls(value.lower())
+        if isinstance(value, str) and value.strip().lower() in choices:
+            return enum_cls(value.strip().lower())
+        if isinstance(value, str) and value.strip().lower() in ENUM_ALIASES.get(enum_cls.__name__, {}):
+            return ENUM_ALIASES[enum_cls.__name__][value.strip().lower()]
         hint = suggest(value, choices) if isinstance(value, str) else None
         raise SpecError("invalid value", path=path, expected=" | ".join(choices), received=_describe(value), hint=hint)
     if kind == "int_map":

@@ -1,0 +1,109 @@
+"""``lstmcount count`` (the default command): a model's parameters per layer, gate and tensor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from lstmcount.commands.options import (
+    FORMATS,
+    flags_from,
+    framework_option,
+    model_options,
+    terminal_width,
+    use_color,
+    width_option,
+)
+from lstmcount.commands.output import echo
+from lstmcount.errors import UsageError
+from lstmcount.report import Report
+
+COMPAT_TOOLS = ("torchinfo", "thop", "ptflops", "calflops", "torchprofile")
+
+
+@click.command("count")
+@click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
+@model_options
+@framework_option("Weight layout to count in; 'all' compares them [default: the spec's, or keras].", allow_all=True)
+@click.option(
+    "--format", "fmt_name", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+)
+@width_option
+@click.option(
+    "--batch", type=click.IntRange(min=1), default=None, metavar="B", help="Add MACs, FLOPs and memory for B sequences."
+)
+@click.option("--lengths", default=None, metavar="L1,L2,...", help="Costs for packed sequences of these lengths.")
+@click.option(
+    "--compat", type=click.Choice(COMPAT_TOOLS), default=None, help="Also show the number this tool would print."
+)
+def count_command(
+    args: tuple[str, ...],
+    framework: str | None,
+    fmt_name: str,
+    width: int | None,
+    batch: int | None,
+    lengths: str | None,
+    compat: str | None,
+    **kwargs: Any,
+) -> None:
+    """Count the parameters of a recurrent model, per layer, per gate and per tensor.
+
+    INPUT is the number of input features, each UNITS one recurrent layer (earlier layers
+    return sequences). Or give one SPEC file.
+
+    \b
+    Example:
+      lstmcount 100 128 --dense 1 --framework all
+    """
+    from lstmcount.api import compare
+    from lstmcount.inputs import resolve
+    from lstmcount.render import render
+
+    resolved = resolve(args, flags_from(kwargs), framework)
+    comparison = compare(resolved.spec, framework, document=resolved.document)
+    text = render(comparison, fmt_name, width=terminal_width(width), color=use_color())
+    if batch or lengths or compat:
+        text = with_costs(text, fmt_name, comparison.reports, batch, lengths, compat)
+    echo(text, nl=False)
+
+
+def with_costs(
+    text: str, fmt_name: str, reports: Sequence[Report], batch: int | None, lengths: str | None, compat: str | None
+) -> str:
+    """The count command's output with the costs added: a ``costs`` key in JSON, a section otherwise."""
+    import json
+
+    from lstmcount.compat import compat_counts, tool
+    from lstmcount.costs import costs_to_dict, estimate, parse_lengths, render_costs_markdown, render_costs_text
+
+    sizes = parse_lengths(lengths)
+    if fmt_name not in ("table", "markdown", "json"):
+        raise UsageError(f"--batch, --lengths and --compat need --format table, markdown or json, not {fmt_name}")
+    batch = batch or (len(sizes) if sizes else 1)
+    estimates = [estimate(report, batch, None, sizes) for report in reports]
+    if compat is not None and any(c.timesteps is None for c in estimates):
+        raise UsageError("--compat needs the sequence length: give --timesteps T (or --lengths)")
+    rows = [
+        compat_counts(report, batch, c.timesteps) if c.timesteps else []
+        for report, c in zip(reports, estimates, strict=True)
+    ]
+    if compat is not None:
+        rows = [[row for row in found if row[0] == tool(compat).name] for found in rows]
+    if fmt_name == "json":
+        doc = json.loads(text)
+        for target, costs, found in zip(doc.get("reports", [doc]), estimates, rows, strict=True):
+            target["costs"] = costs_to_dict(costs)
+            target["costs"]["compat"] = [{"tool": name, "macs": number, "reason": why} for name, number, why in found]
+        return json.dumps(doc, indent=2) + "\n"
+    render = render_costs_markdown if fmt_name == "markdown" else render_costs_text
+    out = text.rstrip("\n") + "\n"
+    for costs, found in zip(estimates, rows, strict=True):
+        out += "\n" + render(costs)
+        if found:
+            bullet = "- " if fmt_name == "markdown" else "  "
+            out += "\nMACs other tools print for this model (as PyTorch modules):\n"
+            out += "\n" if fmt_name == "markdown" else ""
+            out += "".join(f"{bullet}{name}: {number:,} ({why})\n" for name, number, why in found)
+    return out

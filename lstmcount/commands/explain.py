@@ -1,0 +1,103 @@
+"""``lstmcount explain``: a recurrent cell's equations with shapes, fused tensors, count and unrolled view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from lstmcount.commands.options import flags_from, framework_option, model_options
+from lstmcount.commands.output import echo
+from lstmcount.errors import UsageError
+from lstmcount.explain import (
+    DEFAULT_STEPS,
+    Drawing,
+    Notation,
+    Section,
+    Verbatim,
+    bptt_lines,
+    build,
+    costs_lines,
+    render_markdown,
+    render_text,
+)
+
+
+@click.command("explain")
+@click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
+@model_options
+@framework_option("Weight layout whose tensors are split and counted [default: the spec's, or keras].")
+@click.option(
+    "--notation",
+    type=click.Choice([n.value for n in Notation]),
+    default=None,
+    help="keras: x_t U + h W; pytorch: W_i x_t + W_h h; concat: W [h, x] [default: the framework's own].",
+)
+@click.option(
+    "--format",
+    "fmt_name",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Plain text, or Markdown with LaTeX equations.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="B",
+    help="Batch size, for the costs section and --bptt.",
+)
+@click.option(
+    "--lengths",
+    default=None,
+    metavar="L1,L2,...",
+    help="Lengths of the sequences of a padded batch, for the costs section.",
+)
+@click.option(
+    "--bptt",
+    is_flag=True,
+    default=False,
+    help="Run forward and backward through time in NumPy and show each step's gradient.",
+)
+def explain_command(
+    args: tuple[str, ...],
+    framework: str | None,
+    notation: str | None,
+    fmt_name: str,
+    batch: int | None,
+    lengths: str | None,
+    bptt: bool,
+    **kwargs: Any,
+) -> None:
+    """Explain a recurrent cell: its equations with shapes, fused tensors, count and unrolled view.
+
+    \b
+    Example:
+      lstmcount explain 100 128 --notation concat
+      lstmcount explain 3 2 --bptt
+    """
+    from lstmcount.api import count_located
+    from lstmcount.inputs import resolve
+
+    flags = flags_from(kwargs)
+    resolved = resolve(args, flags, framework)
+    report = count_located(resolved.spec, framework, resolved.document)
+    chosen = Notation(notation or report.framework.value)
+    from lstmcount.costs import parse_lengths
+
+    sizes = parse_lengths(lengths)
+    if sizes and batch is not None and len(sizes) != batch:
+        raise UsageError(f"--lengths gives {len(sizes)} lengths but --batch is {batch}")
+    steps = resolved.spec.input.timesteps or (max(sizes) if sizes else None)
+    sections = build(report, resolved.spec, chosen, tex=fmt_name == "markdown", steps=steps or DEFAULT_STEPS)
+    if batch is not None or sizes is not None or steps is not None:
+        lines = costs_lines(report, batch or (len(sizes) if sizes else 1), steps, sizes, tex=fmt_name == "markdown")
+        sections.append(Section("Costs", [Verbatim(tuple(lines))]))
+    if bptt:
+        from lstmcount.bptt import run_for
+
+        result = run_for(report, resolved.spec, steps=steps, batch=batch)
+        sections.append(Section("Backpropagation through time", [Drawing(tuple(bptt_lines(result)))]))
+    render = render_markdown if fmt_name == "markdown" else render_text
+    echo(render(sections), nl=False)

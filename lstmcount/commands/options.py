@@ -1,0 +1,186 @@
+"""Options shared by several commands, and the parameter types that read them as specs are read."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import click
+
+from lstmcount.inputs import CELLS, ModelFlags
+from lstmcount.spec import FRAMEWORK_ALIASES, Framework, suggest
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: output formats of ``count``
+FORMATS = ("table", "json", "markdown", "csv", "keras")
+
+
+class Spelling(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click stubs
+    """A choice read as a spec reads it: any letter case, the spec's aliases, a "did you mean" when wrong.
+
+    ``choices`` maps every accepted spelling (lower case) to the value the command receives;
+    ``shown`` are the spellings listed in help and completion.
+    """
+
+    def __init__(self, name: str, choices: Mapping[str, str], shown: tuple[str, ...], hints: Mapping[str, str]) -> None:
+        self.name = name
+        self.choices = dict(choices)
+        self.shown = shown
+        self.hints = dict(hints)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(self.shown) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        key = str(value).strip().lower().replace("-", "_")
+        if key in self.choices:
+            return self.choices[key]
+        hint = self.hints.get(key) or suggest(key, list(self.choices))
+        message = f"{value!r} is not one of {', '.join(self.shown)}"
+        self.fail(message + (f"; {hint}" if hint else ""), param, ctx)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(c) for c in self.shown if c.startswith(incomplete.lower())]
+
+
+def _cell_type() -> Spelling:
+    """``--cell``: lstm, gru, rnn, and every spelling a spec accepts for them (simple_rnn, LSTM, ...)."""
+    from lstmcount.spec import TYPE_ALIASES, LayerType
+
+    wanted = {"lstm": "lstm", "gru": "gru", "simple_rnn": "rnn"}
+    choices = {t: c for t, c in wanted.items()} | {
+        alias: wanted[t.value] for alias, t in TYPE_ALIASES.items() if t.value in wanted
+    }
+    choices.update({c: c for c in CELLS})
+    others = {t.value: f"--cell names a recurrent cell; {t.value} is a layer of its own" for t in LayerType}
+    return Spelling("cell", choices, tuple(CELLS), {k: v for k, v in others.items() if k not in choices})
+
+
+def _framework_type(allow_all: bool) -> Spelling:
+    choices = {f.value: f.value for f in Framework} | {a: f.value for a, f in FRAMEWORK_ALIASES.items()}
+    shown = tuple(f.value for f in Framework)
+    if allow_all:
+        choices["all"] = "all"
+        shown = (*shown, "all")
+    hints = {
+        "tensorflow": "did you mean keras? (Keras 3 layout; tf.keras in TensorFlow 2.16 and later)",
+        "tf": "did you mean keras?",
+    }
+    return Spelling("framework", choices, shown, hints)
+
+
+def model_options(func: F) -> F:
+    """The options that shape a model from ``INPUT UNITS...`` (shared by count, verify, explain)."""
+    options = [
+        click.option(
+            "--cell", type=_cell_type(), default=None, help="Recurrent cell of every UNITS layer [default: lstm]."
+        ),
+        click.option("--bidirectional", is_flag=True, default=None, help="Make every recurrent layer bidirectional."),
+        click.option(
+            "--merge-mode",
+            type=Spelling(
+                "merge_mode", {m: m for m in ("concat", "sum", "ave", "mul")}, ("concat", "sum", "ave", "mul"), {}
+            ),
+            default=None,
+            help="How the two directions of --bidirectional layers combine (Keras) [default: concat].",
+        ),
+        click.option(
+            "--num-layers",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="N",
+            help="Stack N layers in each recurrent layer (PyTorch num_layers).",
+        ),
+        click.option(
+            "--proj-size",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="P",
+            help="LSTM projection size (PyTorch proj_size).",
+        ),
+        click.option("--no-bias", is_flag=True, default=None, help="Recurrent layers without bias."),
+        click.option("--reset-after/--no-reset-after", default=None, help="Keras GRU reset_after [default: true]."),
+        click.option(
+            "--nonlinearity",
+            type=Spelling("nonlinearity", {"tanh": "tanh", "relu": "relu"}, ("tanh", "relu"), {}),
+            default=None,
+            help="Activation of --cell rnn [default: tanh].",
+        ),
+        click.option(
+            "--return-sequences", is_flag=True, default=None, help="The last recurrent layer returns every time step."
+        ),
+        click.option(
+            "--embedding",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="VOCAB",
+            help="Start with an embedding of VOCAB tokens; INPUT is then its width.",
+        ),
+        click.option(
+            "--dropout",
+            type=click.FloatRange(0, 1, max_open=True),
+            default=None,
+            metavar="RATE",
+            help="A dropout layer after the recurrent layers.",
+        ),
+        click.option(
+            "--dense",
+            type=click.IntRange(min=1),
+            multiple=True,
+            metavar="N",
+            help="A dense head of N units (repeat for more layers).",
+        ),
+        click.option(
+            "--timesteps",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="T",
+            help="Sequence length (the count does not depend on it).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def framework_option(help_text: str, *, allow_all: bool = False) -> Callable[[F], F]:
+    """``--framework``: a framework with a convention table (and ``all`` if allowed), in any spelling a spec takes."""
+    return click.option("--framework", type=_framework_type(allow_all), default=None, help=help_text)
+
+
+def width_option(func: F) -> F:
+    """``--width``: the columns text output fits in (default: the terminal's, else 100)."""
+    return click.option(
+        "--width",
+        type=click.IntRange(min=40, max=1000),
+        default=None,
+        metavar="N",
+        help="Columns to fit the output in [default: terminal].",
+    )(func)
+
+
+def terminal_width(width: int | None) -> int | None:
+    """The width to render at: the one given, else the terminal's (at most 140), else None."""
+    if width is not None:
+        return width
+    if sys.stdout.isatty():
+        return max(40, min(shutil.get_terminal_size().columns, 140))
+    return None
+
+
+def flags_from(kwargs: dict[str, Any]) -> ModelFlags:
+    """Pop the model options out of a command's keyword arguments."""
+    import dataclasses
+
+    return ModelFlags(**{f.name: kwargs.pop(f.name) for f in dataclasses.fields(ModelFlags)})
+
+
+def use_color() -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")

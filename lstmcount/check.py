@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 #: File suffixes read when a directory is given.
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+#: Files passed over when a directory is searched: the spec format's JSON Schema saved next to the specs.
+NOT_SPECS = (".schema.json",)
 #: Version of the ``--format json`` document.
 CHECK_SCHEMA_VERSION = 1
 
@@ -90,20 +92,18 @@ class FileResult:
     document: Document | None = None
     report: Report | None = None
 
-    def line(self) -> str:
-        """The one line printed for this file."""
+    def lines(self) -> list[str]:
+        """The lines printed for this file: one per problem, each at its own position, or one line of counts."""
         label = f"{self.status.value:<8}"
         if self.status is Status.INVALID or self.status is Status.FAILED:
-            first, *rest = self.problems
-            text = first.text() + "".join(f"; {p.field + ': ' if p.field else ''}{p.message}" for p in rest)
-            return label + " ".join(text.split())
+            return [label + " ".join(p.text().split()) for p in self.problems]
         assert self.counts is not None
         counted = f"{self.counts.total:,} params ({self.counts.framework_display})"
         if self.updated:
-            return f"{label}{self.path}: {counted}, expect block updated"
+            return [f"{label}{self.path}: {counted}, expect block updated"]
         if self.counts.has_expect:
-            return f"{label}{self.path}: {counted}, as expected"
-        return f"{label}{self.path}: {counted}"
+            return [f"{label}{self.path}: {counted}, as expected"]
+        return [f"{label}{self.path}: {counted}"]
 
     def to_dict(self) -> dict[str, Any]:
         """This result in the ``--format json`` document."""
@@ -139,15 +139,27 @@ def _display(path: Path | str) -> str:
     return text[2:] if text.startswith(("./", ".\\")) else text
 
 
-def spec_files(directory: str) -> list[str]:
-    """The spec files under ``directory``, sorted, without descending into hidden directories."""
+def excluded(name: str, patterns: Sequence[str]) -> bool:
+    """Whether ``name`` or one of the directories it lies in matches a pattern (``d1``, ``*.tmp.yaml``, ``old/*``)."""
+    if not patterns:
+        return False
+    path = Path(name)
+    candidates = [path, *(parent for parent in path.parents if parent.name)]
+    return any(candidate.match(pattern) for candidate in candidates for pattern in patterns)
+
+
+def spec_files(directory: str, exclude: Sequence[str] = ()) -> list[str]:
+    """The spec files under ``directory``, sorted, without hidden or excluded directories and files."""
     found: list[str] = []
     for root, dirs, files in os.walk(directory):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not excluded(os.path.join(root, d), exclude)]
         found.extend(
             os.path.join(root, f)
             for f in files
-            if not f.startswith(".") and os.path.splitext(f)[1].lower() in SPEC_SUFFIXES
+            if not f.startswith(".")
+            and os.path.splitext(f)[1].lower() in SPEC_SUFFIXES
+            and not f.lower().endswith(NOT_SPECS)
+            and not excluded(os.path.join(root, f), exclude)
         )
     return sorted(found, key=lambda p: p.split(os.sep))
 
@@ -156,13 +168,11 @@ def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> Iterator[
     """Each spec file named by ``paths`` (files, directories, globs), or the error for a bad path.
 
     Directories are searched recursively for ``*.yaml``, ``*.yml`` and ``*.json``, skipping
-    hidden files and directories; ``exclude`` holds glob patterns matched against file paths.
+    hidden files and directories and ``*.schema.json``; ``exclude`` holds glob patterns matched
+    against each file and each directory it lies in (``--exclude old`` skips ``specs/old/``).
+    ``-`` is standard input, named ``<stdin>``.
     """
     seen: set[str] = set()
-
-    def excluded(name: str) -> bool:
-        return bool(exclude) and any(Path(name).match(pattern) for pattern in exclude)
-
     for raw in paths:
         found: list[str]
         path = Path(raw)
@@ -176,7 +186,7 @@ def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> Iterator[
         for name in found:
             item = Path(name)
             if name != "-" and item.is_dir():
-                files = [p for p in spec_files(name) if not excluded(p)]
+                files = spec_files(name, exclude)
                 if not files:
                     yield (
                         name,
@@ -191,8 +201,12 @@ def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> Iterator[
                     if key not in seen:
                         seen.add(key)
                         yield _display(p), None
-            elif name == "-" or not excluded(name):
-                key = name if name == "-" else os.path.normpath(name)
+            elif name == "-":
+                if name not in seen:
+                    seen.add(name)
+                    yield name, None
+            elif not excluded(name, exclude):
+                key = os.path.normpath(name)
                 if key not in seen:
                     seen.add(key)
                     yield _display(name), None
@@ -263,10 +277,11 @@ def compare(spec: ModelSpec, report: Report, document: Document, budget: Budget,
 def check_file(path: str, budget: Budget = Budget(), *, keep_text: bool = False) -> FileResult:
     """Load, validate and count one spec file, and compare it with its expectations."""
     from lstmcount.api import count_located
-    from lstmcount.loader import load_document, spec_from_document
+    from lstmcount.loader import STDIN, load_document, spec_from_document
 
+    source, path = path, STDIN if path == "-" else path
     try:
-        document = load_document(path, spans=keep_text)
+        document = load_document(source, spans=keep_text)
         spec = spec_from_document(document)
         report = count_located(spec, None, document)
     except LstmcountError as exc:

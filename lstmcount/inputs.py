@@ -139,9 +139,7 @@ def resolve(args: Sequence[str], flags: ModelFlags, framework: str | None) -> Re
         from lstmcount.loader import load_document, spec_from_document
 
         doc = load_document(args[0])
-        spec = spec_from_document(doc)
-        if fw:
-            spec = spec.with_framework(fw)
+        spec = spec_from_document(doc)  # in its own framework: the command counts it in --framework
         if flags.timesteps:
             spec = dataclasses.replace(spec, input=dataclasses.replace(spec.input, timesteps=flags.timesteps))
         return Resolved(spec, doc)

@@ -21,12 +21,14 @@ import yaml
 from lstmcount.errors import Location, SpecError
 from lstmcount.spec import ModelSpec, spec_from_dict
 
-#: Largest number of values a document may expand to through aliases.
-MAX_NODES = 20_000
+#: Largest number of values aliases may add to a document (each use of an anchor repeats its values).
+MAX_EXPANSION = 20_000
 #: Deepest nesting of mappings and lists accepted.
 MAX_DEPTH = 32
 #: Largest spec file read, in bytes.
 MAX_BYTES = 4 * 1024 * 1024
+#: How standard input is named in messages.
+STDIN = "<stdin>"
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STANDARD = {
@@ -51,8 +53,8 @@ _RESOLVED: dict[str, str] = {}
 _RESOLVED_MAX = 4096
 
 
-class _Composer(_Loader):  # type: ignore[misc]  # a base chosen at import time (C or pure Python)
-    """The safe loader, with the implicit tags of plain scalars remembered across documents.
+class _Resolving:
+    """The safe loader's resolver, with the implicit tags of plain scalars remembered across documents.
 
     Keys and values repeat from file to file (``type``, ``units``, ``true``, ``64``), and the
     resolver tries a list of regular expressions on each; the tag depends only on the text.
@@ -64,18 +66,26 @@ class _Composer(_Loader):  # type: ignore[misc]  # a base chosen at import time 
     ascend_resolver = staticmethod(tuple)  # called with no arguments; ignored
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if self.yaml_path_resolvers:  # none in this loader (they would need the two above)
+        if self.yaml_path_resolvers:  # type: ignore[attr-defined]  # none here (they would need the two above)
             raise TypeError("lstmcount's spec loader takes no path resolvers")
         if kind is _SCALAR_NODE:
             if not implicit[0]:  # quoted, or a plain scalar with the non-specific tag '!'
                 return _STR
             tag = _RESOLVED.get(value)
             if tag is None:
-                tag = str(super().resolve(kind, value, implicit))
+                tag = str(super().resolve(kind, value, implicit))  # type: ignore[misc]
                 if len(_RESOLVED) < _RESOLVED_MAX and len(value) <= 64:
                     _RESOLVED[value] = tag
             return tag
         return _SEQ if kind is _SEQUENCE_NODE else _MAP
+
+
+class _Composer(_Resolving, _Loader):  # type: ignore[misc, valid-type]  # a base chosen at import time
+    """The safe composer, libyaml's when PyYAML has it."""
+
+
+class _PurePythonComposer(_Resolving, yaml.SafeLoader):
+    """The safe composer in pure Python: slower, with no nesting limit of its own (some libyaml builds have one)."""
 
 
 class Document:
@@ -144,7 +154,9 @@ class _Builder:
     def __init__(self, file: str, spans: bool = False) -> None:
         self.file = file
         self.positions: dict[str, tuple[int, int]] = {}
-        self.nodes = 0
+        #: nodes built so far, and how many of them were reached again through an alias
+        self.seen: set[int] = set()
+        self.expanded = 0
         self.keep_spans = spans
         self.spans: dict[str, tuple[int, int, int, int]] = {}
         self.flow: set[str] = set()
@@ -170,14 +182,17 @@ class _Builder:
         )
 
     def build(self, node: yaml.Node, path: str, depth: int) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise self.fail(
-                node,
-                f"the document expands to more than {MAX_NODES:,} values (aliases nested too deep?)",
-                path or "<document>",
-                "write the values out instead of nesting aliases",
-            )
+        if id(node) in self.seen:  # the composer shares one node among an anchor and its aliases
+            self.expanded += 1
+            if self.expanded > MAX_EXPANSION:
+                raise self.fail(
+                    node,
+                    f"aliases expand the document by more than {MAX_EXPANSION:,} values",
+                    path or "<document>",
+                    "write the values out instead of nesting aliases",
+                )
+        else:
+            self.seen.add(id(node))
         if depth > MAX_DEPTH:
             raise self.fail(node, f"nested more than {MAX_DEPTH} levels deep", path or "<document>")
         if node.tag not in _STANDARD:
@@ -303,16 +318,18 @@ class _UnusualError(Exception):
     """Raised by :func:`_plain_data` on anything off the common path; the full builder takes over."""
 
 
-def _plain_data(root: yaml.Node) -> Any:
+def _plain_data(root: yaml.Node, text: str) -> Any:
     """The plain data of a composed document, or :class:`_UnusualError`.
 
     The happy path of :class:`_Builder` without field paths or positions: standard tags, string
     keys given once, the common spellings of numbers, booleans and null, within the size and
     depth limits. Anything else (an error, an odd tag, an alias bomb, a number PyYAML's
     constructor must read) raises :class:`_UnusualError`, and :class:`_Builder` builds the document
-    again, so the data and the errors are the builder's own.
+    again, so the data and the errors are the builder's own. Every value of a document written
+    out takes at least one character, so more values than ``limit`` characters mean aliases.
     """
     nodes = 0
+    limit = len(text)
     scalar_node, sequence_node = yaml.ScalarNode, yaml.SequenceNode
     standard, bools, float_chars = _STANDARD, _BOOLS, _FLOAT_CHARS
 
@@ -320,7 +337,7 @@ def _plain_data(root: yaml.Node) -> Any:
         nonlocal nodes
         nodes += 1
         tag = node.tag
-        if nodes > MAX_NODES or depth > MAX_DEPTH or tag not in standard:
+        if nodes > limit or depth > MAX_DEPTH or tag not in standard:
             raise _UnusualError
         kind = node.__class__
         if kind is scalar_node:
@@ -357,13 +374,10 @@ def _plain_data(root: yaml.Node) -> Any:
 
 
 def _json_shape_ok(data: Any) -> bool:
-    """Whether parsed JSON is within the limits the builder holds a document to (values, depth)."""
-    nodes = 0
+    """Whether parsed JSON is within the depth the builder holds a document to (JSON has no aliases)."""
 
     def walk(value: Any, depth: int) -> bool:
-        nonlocal nodes
-        nodes += 1
-        if nodes > MAX_NODES or depth > MAX_DEPTH:
+        if depth > MAX_DEPTH:
             return False
         if isinstance(value, dict):
             return all(walk(item, depth + 1) for item in value.values())
@@ -453,10 +467,13 @@ def _yaml_error(exc: yaml.YAMLError, file: str, text: str) -> SpecError:
 _SCAN_ABOVE = 10_000
 
 
-def _check_depth(text: str, file: str) -> None:
-    """Refuse a document nested deeper than MAX_DEPTH, reading its events without recursion."""
+def _check_depth(text: str, file: str, loader: type = _Loader) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH, reading its events without recursion.
+
+    The events are read only up to the first one too deep, so a hostile document costs little.
+    """
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -468,6 +485,29 @@ def _check_depth(text: str, file: str) -> None:
                 )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+
+
+def _nesting_limit(exc: yaml.YAMLError) -> bool:
+    """Whether libyaml refused the document for its own nesting limit (newer PyYAML wheels bundle one)."""
+    return "maximum nesting depth" in str(exc)
+
+
+def compose(text: str, file: str) -> yaml.Node | None:
+    """The document's node tree, or the error of a document nested deeper than MAX_DEPTH.
+
+    The same answer whatever libyaml PyYAML bundles: when libyaml stops at a nesting limit of
+    its own, the depth is found by the pure-Python parser and, if the document is within
+    MAX_DEPTH after all, the pure-Python composer reads it.
+    """
+    try:
+        if len(text) > _SCAN_ABOVE and sum(text.count(c) for c in "[{-?:") > _SCAN_ABOVE:
+            _check_depth(text, file)
+        return yaml.compose(text, Loader=_Composer)
+    except yaml.YAMLError as exc:
+        if not _nesting_limit(exc):
+            raise
+    _check_depth(text, file, yaml.SafeLoader)
+    return yaml.compose(text, Loader=_PurePythonComposer)
 
 
 def parse_text(text: str, file: str = "<input>", *, json_only: bool = False, spans: bool = False) -> Document:
@@ -484,9 +524,7 @@ def parse_text(text: str, file: str = "<input>", *, json_only: bool = False, spa
         # the builder could refuse nothing here: YAML is asked for positions only if an error needs one
         return Document(data=json_data, file=file, positions=lambda: _json_positions(text, file))
     try:
-        if len(text) > _SCAN_ABOVE and sum(text.count(c) for c in "[{-?:") > _SCAN_ABOVE:
-            _check_depth(text, file)
-        node = yaml.compose(text, Loader=_Composer)
+        node = compose(text, file)
     except yaml.YAMLError as exc:
         if json_only:  # valid JSON that YAML cannot read: no positions, but the data is good
             return Document(data=json_data, file=file, positions={}, text=text if spans else "")
@@ -502,7 +540,7 @@ def parse_text(text: str, file: str = "<input>", *, json_only: bool = False, spa
         )
     if not spans:
         try:
-            data = _plain_data(node)
+            data = _plain_data(node, text)
         except _UnusualError:
             pass  # the builder below refuses it with its position, or reads it the long way
         else:
@@ -532,14 +570,14 @@ def _positions_of(node: yaml.Node, file: str) -> dict[str, tuple[int, int]]:
 
 def _yaml_positions(text: str, file: str) -> dict[str, tuple[int, int]]:
     """Positions in a document that has been read once already (composing it again gives the same nodes)."""
-    node = yaml.compose(text, Loader=_Composer)
+    node = compose(text, file)
     return _positions_of(node, file) if node is not None else {}
 
 
 def _json_positions(text: str, file: str) -> dict[str, tuple[int, int]]:
     """Positions in a JSON file, read by YAML; none when YAML cannot read it."""
     try:
-        node = yaml.compose(text, Loader=_Composer)
+        node = compose(text, file)
         return _positions_of(node, file) if node is not None else {}
     except (yaml.YAMLError, SpecError, RecursionError):
         return {}
@@ -588,36 +626,57 @@ def _parse_json(text: str, file: str) -> Any:
         raise SpecError(f"invalid number: {exc}", location=Location(file)) from None
 
 
+def _not_a_spec(name: str, raw: bytes, path: str | None) -> SpecError | None:
+    """The error for a file that is plainly something else (a model, an archive, a binary), or None."""
+    from lstmcount.sniff import MODEL_KINDS, Kind, sniff, sniff_bytes
+
+    kind = sniff(path, raw[:4096]) if path is not None else sniff_bytes(raw[:4096])
+    if kind not in MODEL_KINDS and kind not in (Kind.ZIP, Kind.GZIP):
+        return None  # text, or bytes that decoding names better (UTF-16, Latin-1, binary)
+    return SpecError(f"this is {kind.value}, not a spec", location=Location(name), hint="a spec is a YAML or JSON file")
+
+
 def read_source(source: str | os.PathLike[str], stdin: Callable[[], bytes] | None = None) -> tuple[str, str]:
-    """Read a spec file (or ``-`` for standard input): returns (display name, text)."""
+    """Read a spec file (or ``-`` for standard input): returns (display name, text).
+
+    At most :data:`MAX_BYTES` are read from anything, standard input and devices included.
+    """
     name = str(source)
     if name == "-":
-        raw = stdin() if stdin else sys.stdin.buffer.read()
-        return "<stdin>", _decode(raw[: MAX_BYTES + 1], "<stdin>")
-    try:
-        with open(name, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_BYTES:
-                raw = handle.read()
-            else:  # too large, or a device or pipe with no size (/dev/zero): read at most the limit
-                raw = handle.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
-            size = max(info.st_size, len(raw))
-            raise SpecError(f"file too large for a spec ({size:,} bytes; limit {MAX_BYTES:,})", location=Location(name))
-    except IsADirectoryError:
-        raise SpecError(
-            "is a directory, not a spec file",
-            location=Location(name),
-            hint="name a .yaml, .yml or .json file (lstmcount check takes directories)",
-        ) from None
-    except FileNotFoundError:
-        raise SpecError("no such file", location=Location(name)) from None
-    except PermissionError:
-        if os.path.isdir(name):  # Windows refuses to open a directory this way
-            raise SpecError("is a directory, not a spec file", location=Location(name)) from None
-        raise SpecError("permission denied", location=Location(name)) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror or exc}", location=Location(name)) from None
+        name = STDIN
+        raw = stdin() if stdin else sys.stdin.buffer.read(MAX_BYTES + 1)
+        path = None
+    else:
+        path = name
+        try:
+            with open(name, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_BYTES:
+                    raw = handle.read()
+                else:  # too large, or a device or pipe with no size (/dev/zero): read at most the limit
+                    raw = handle.read(MAX_BYTES + 1)
+        except IsADirectoryError:
+            raise SpecError(
+                "is a directory, not a spec file",
+                location=Location(name),
+                hint="name a .yaml, .yml or .json file (lstmcount check takes directories)",
+            ) from None
+        except FileNotFoundError:
+            raise SpecError("no such file", location=Location(name)) from None
+        except PermissionError:
+            if os.path.isdir(name):  # Windows refuses to open a directory this way
+                raise SpecError("is a directory, not a spec file", location=Location(name)) from None
+            raise SpecError("permission denied", location=Location(name)) from None
+        except OSError as exc:
+            raise SpecError(f"cannot read: {exc.strerror or exc}", location=Location(name)) from None
+        if not stat.S_ISREG(info.st_mode):
+            path = None  # a device or a pipe: its head is all there is to sniff
+    problem = _not_a_spec(name, raw, path)
+    if problem is not None:
+        raise problem
+    if len(raw) > MAX_BYTES:
+        size = f"{len(raw):,}+" if path is None else f"{max(len(raw), os.path.getsize(name)):,}"
+        raise SpecError(f"too large for a spec ({size} bytes; limit {MAX_BYTES:,})", location=Location(name))
     return name, _decode(raw, name)
 
 

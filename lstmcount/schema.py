@@ -17,6 +17,7 @@ from lstmcount.spec import (
     ENUMS,
     LAYER_CLASSES,
     MAX_DIM,
+    SCHEMA_KEY,
     TYPE_ALIASES,
     ExpectSpec,
     Framework,
@@ -131,6 +132,7 @@ def spec_schema() -> dict[str, Any]:
     input_schema = object_schema(InputSpec)
     expect_schema = object_schema(ExpectSpec)
     properties: dict[str, Any] = {
+        SCHEMA_KEY: {"type": "string", "description": "The schema of this file, for editors (ignored by lstmcount)."},
         "framework": {
             **_choice([m.value for m in Framework]),
             "default": Framework.KERAS.value,

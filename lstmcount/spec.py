@@ -397,7 +397,8 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
             raise SpecError("wrong type", path=path, expected=_expected(kind, f), received=_describe(value), hint=hint)
     elif kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SpecError("wrong type", path=path, expected=_expected(kind, f), received=_describe(value))
+            hint = _float_text_hint(value) if isinstance(value, str) else None
+            raise SpecError("wrong type", path=path, expected=_expected(kind, f), received=_describe(value), hint=hint)
         try:
             value = float(value)
         except OverflowError:
@@ -471,6 +472,21 @@ def field_hint(key: str, path: str) -> str | None:
     if path.startswith("layers["):
         return _FIELD_HINTS.get(key)
     return None
+
+
+def _float_text_hint(value: str) -> str | None:
+    """Why a fraction arrived as text (YAML 1.1 reads ``5e-1`` as a string), and how to write it."""
+    text = value.strip()
+    try:
+        number = float(text.replace("_", ""))
+    except ValueError:
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    if "e" in text.lower() and "." not in text.lower().split("e")[0]:
+        mantissa, exponent = text.lower().split("e", 1)
+        return f"YAML reads {text!r} as text; write {number!r} or {mantissa}.0e{exponent}"
+    return "remove the quotes"
 
 
 def _number_text_hint(value: str) -> str | None:
@@ -680,7 +696,9 @@ def layer_from_dict(data: Any, path: str) -> LayerSpec:
 _PLAIN: dataclasses.Field[Any] = dataclasses.field(metadata={})
 
 TOP_LEVEL = ("framework", "input", "layers", "expect", "name", "description")
-_TOP_LEVEL = frozenset(TOP_LEVEL)
+#: a key editors read to find a JSON file's schema (``"$schema": "lstmcount.schema.json"``); ignored here
+SCHEMA_KEY = "$schema"
+_TOP_LEVEL = frozenset((*TOP_LEVEL, SCHEMA_KEY))
 _FRAMEWORK_CHECK: _Check = ("enum:Framework", None, None, False, False, {m.value: m for m in Framework})
 _NAME_CHECK: _Check = ("str", None, None, False, False, None)
 
@@ -693,6 +711,17 @@ def spec_from_dict(data: Any) -> ModelSpec:
     if data.__class__ is not dict and not isinstance(data, Mapping):  # a dict, nearly always
         raise SpecError(
             "a spec must be a mapping", path="<document>", expected="a mapping with 'layers'", received=_describe(data)
+        )
+    schema = data.get(SCHEMA_KEY)
+    if isinstance(schema, str) and "json-schema.org" in schema:
+        raise SpecError(
+            "this is a JSON Schema, not a spec",
+            path=SCHEMA_KEY,
+            hint="name it *.schema.json, which lstmcount check passes over in directories",
+        )
+    if schema is not None and not isinstance(schema, str):
+        raise SpecError(
+            "wrong type", path=SCHEMA_KEY, expected="the schema's file name or URL", received=_describe(schema)
         )
     for key in data:
         if key not in _TOP_LEVEL:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from lstmcount.loader import Document
     from lstmcount.report import Report
 
-#: Keys written into a new expect block, in this order.
+#: Keys every expect block gets (in this order in a new one); per-layer counts are updated where listed.
 NEW_BLOCK_KEYS = ("total", "trainable", "non_trainable")
 
 
@@ -40,13 +40,10 @@ class Edit:
 
 
 def wanted_counts(document: Document, report: Report) -> dict[str, Any]:
-    """The expect values to write: every key already present, plus ``total``."""
+    """The expect values to write: total, trainable and non_trainable, and each layer already listed."""
     expect = document.data.get("expect") if isinstance(document.data, dict) else None
-    values: dict[str, Any] = {}
     present = expect if isinstance(expect, dict) else {}
-    for key in NEW_BLOCK_KEYS:
-        if key in present or key == "total" or not present:
-            values[key] = getattr(report, key)
+    values: dict[str, Any] = {key: getattr(report, key) for key in NEW_BLOCK_KEYS}
     layers = present.get("layers")
     if isinstance(layers, dict) and layers:
         values["layers"] = {name: report.layer(name).params for name in layers}

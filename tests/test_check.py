@@ -225,7 +225,7 @@ def test_json_format_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_examples_all_pass() -> None:
     """Every shipped example is valid and meets its own expectations."""
     results = check_paths([str(ROOT / "examples")], Budget())
-    assert results and all(r.status is Status.OK for r in results), [r.line() for r in results]
+    assert results and all(r.status is Status.OK for r in results), [r.lines() for r in results]
 
 
 def test_check_does_not_import_numpy(tmp_path: Path) -> None:
@@ -271,3 +271,103 @@ def test_github_paths_are_relative_to_the_workspace(tmp_path: Path, monkeypatch:
     assert github_annotation(problem, "").startswith("::error file=specs/m.yaml,line=2,col=3,")
     outside = Problem("bad", Location("/elsewhere/m.yaml", 2, 3))
     assert github_annotation(outside, "").startswith("::error file=/elsewhere/m.yaml,")
+
+
+def test_the_readme_flow_with_the_schema_next_to_the_specs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`lstmcount schema > specs/lstmcount.schema.json`, then `check specs/`: the schema is passed over."""
+    specs = tmp_path / "specs"
+    sentiment(specs / "model.yaml")
+    assert run(["schema"]) == 0
+    (specs / "lstmcount.schema.json").write_text(capsys.readouterr().out, encoding="utf-8")
+    (specs / "edit.json").write_text(
+        json.dumps(
+            {"$schema": "lstmcount.schema.json", "input": {"features": 4}, "layers": [{"type": "gru", "units": 2}]}
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = cli(["check", str(specs)], capsys)
+    assert code == 0 and err == [], err
+    assert [line.split()[1] for line in out[:-1]] == [f"{specs / 'edit.json'}:", f"{specs / 'model.yaml'}:"]
+
+
+def test_a_json_schema_named_as_a_spec_is_told_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The schema given (or found) under another name is invalid with a fix, not a list of unknown fields."""
+    assert run(["schema"]) == 0
+    schema = tmp_path / "schema.json"
+    schema.write_text(capsys.readouterr().out, encoding="utf-8")
+    code, _, err = cli(["check", str(schema)], capsys)
+    assert code == 2
+    assert err == [
+        f"invalid {schema}:2:14: $schema: this is a JSON Schema, not a spec; "
+        "name it *.schema.json, which lstmcount check passes over in directories"
+    ]
+
+
+def test_exclude_skips_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--exclude d1 skips everything under d1 (and d1/sub), and a pattern still skips single files."""
+    sentiment(tmp_path / "d1" / "a.yaml")
+    sentiment(tmp_path / "d1" / "sub" / "b.yaml")
+    keep = sentiment(tmp_path / "d2" / "c.yaml")
+    sentiment(tmp_path / "d2" / "c.draft.yaml")
+    code, out, _ = cli(["check", str(tmp_path), "--exclude", "d1", "--exclude", "*.draft.yaml"], capsys)
+    assert code == 0
+    assert out == [f"ok      {keep}: 117,377 params (Keras 3), as expected"]
+
+
+def test_each_problem_of_a_file_is_a_line_at_its_own_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two wrong expectations in one file give two lines, each at its own line and column."""
+    spec = write(
+        tmp_path / "m.yaml",
+        "input: {features: 100}\nlayers:\n  - {type: lstm, units: 128}\nexpect:\n  total: 5\n  trainable: 6\n",
+    )
+    code, out, _ = cli(["check", str(spec)], capsys)
+    assert code == 1
+    assert [line.split(": ")[0] for line in out] == [f"failed  {spec}:5:10", f"failed  {spec}:6:14"]
+    assert "expect.total: expected 5" in out[0] and "expect.trainable: expected 6" in out[1]
+
+
+def test_standard_input_is_named_alike_everywhere(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check -` names standard input <stdin> in its ok line and in its errors, as `lstmcount -` does."""
+    import io
+
+    good = "input: {features: 3}\nlayers: [{type: gru, units: 2}]\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(good.encode())))
+    assert cli(["check", "-"], capsys)[1] == ["ok      <stdin>: 42 params (Keras 3)"]
+    bad = "input: {features: 3}\nlayers: [{type: gru, units: 0}]\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(bad.encode())))
+    assert cli(["check", "-"], capsys)[2][0].startswith("invalid <stdin>:2:29: layers[0].units: out of range")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(bad.encode())))
+    assert cli(["-"], capsys)[2][0].startswith("lstmcount: error: <stdin>:2:29: layers[0].units: out of range")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(good.encode())))
+    code, _, err = cli(["check", "--update", "-"], capsys)
+    assert code == 2 and err == ["invalid <stdin>: expect: standard input cannot be updated"]
+
+
+def test_counting_a_spec_says_when_its_expect_block_disagrees(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`lstmcount spec.yaml` prints the count, then each disagreeing expectation on stderr, and exits 1."""
+    spec = sentiment(tmp_path / "model.yaml", total=117_000)
+    code, out, err = cli([str(spec)], capsys)
+    assert code == 1 and "117,377" in "\n".join(out)
+    assert err == [
+        f"lstmcount: {spec}:8:10: expect.total: expected 117,000, counted 117,377 (Keras 3); "
+        "fix the spec or run lstmcount check --update"
+    ]
+    assert cli([str(sentiment(tmp_path / "ok.yaml"))], capsys)[0] == 0
+    assert cli([str(spec), "--framework", "pytorch"], capsys)[0] == 0  # the block is about the spec's own framework
+
+
+def test_a_fraction_yaml_reads_as_text_gets_its_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """YAML 1.1 reads `rate: 5e-1` as a string; the error says to write 0.5 or 5.0e-1."""
+    spec = write(
+        tmp_path / "m.yaml",
+        "input: {features: 3}\nlayers:\n  - {type: gru, units: 2}\n  - {type: dropout, rate: 5e-1}\n",
+    )
+    code, _, err = cli(["check", str(spec)], capsys)
+    assert code == 2
+    assert err[0].endswith("received string '5e-1'); YAML reads '5e-1' as text; write 0.5 or 5.0e-1")

@@ -31,15 +31,17 @@ def test_flow_block_values_replaced_in_place(tmp_path: Path, capsys: pytest.Capt
     spec.write_text("# model\n" + HEAD + "expect: {total: 1,  trainable: 2}  # stale\n# end\n", encoding="utf-8")
     code, out, text = update(spec, capsys)
     assert code == 0
-    assert text == "# model\n" + HEAD + "expect: {total: 117377,  trainable: 117377}  # stale\n# end\n"
+    assert (
+        text == "# model\n" + HEAD + "expect: {total: 117377,  trainable: 117377, non_trainable: 0}  # stale\n# end\n"
+    )
     assert f"--- a/{spec}" in out and "-expect: {total: 1,  trainable: 2}  # stale" in out
     assert out.splitlines()[-1] == f"ok      {spec}: 117,377 params (Keras 3), expect block updated"
 
 
-def test_block_style_keeps_comments_and_inserts_missing_total(
+def test_block_style_keeps_comments_and_inserts_missing_keys(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A block-style expect keeps its comments and key order; a missing total joins at its indentation."""
+    """A block-style expect keeps its comments and key order; the missing totals join at its indentation."""
     spec = tmp_path / "m.yaml"
     spec.write_text(
         HEAD + "expect:\n    # from model.summary()\n    trainable: 3   # old\n    layers:\n        lstm: 7\n# tail\n",
@@ -49,7 +51,7 @@ def test_block_style_keeps_comments_and_inserts_missing_total(
     assert code == 0
     assert text == HEAD + (
         "expect:\n    # from model.summary()\n    trainable: 117377   # old\n    layers:\n        lstm: 117248\n"
-        "    total: 117377\n# tail\n"
+        "    total: 117377\n    non_trainable: 0\n# tail\n"
     )
 
 
@@ -99,7 +101,10 @@ def test_multiline_flow_block_and_document_end(tmp_path: Path, capsys: pytest.Ca
         encoding="utf-8",
     )
     _, _, text = update(spec, capsys)
-    assert text.endswith("expect: {layers: {enc: 117248},\n         trainable: 117248,\n         total: 117248}\n...\n")
+    assert text.endswith(
+        "expect: {layers: {enc: 117248},\n         trainable: 117248,\n         total: 117248,\n"
+        "         non_trainable: 0}\n...\n"
+    )
 
 
 def test_json_keeps_order_and_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -119,13 +124,13 @@ def test_json_keeps_order_and_layout(tmp_path: Path, capsys: pytest.CaptureFixtu
         encoding="utf-8",
     )
     _, _, text = update(spec, capsys)
-    assert text.endswith('"expect": {\n   "total": 117248\n }}\n')
+    assert text.endswith('"expect": {\n   "total": 117248,\n   "trainable": 117248,\n   "non_trainable": 0\n }}\n')
 
 
 def test_up_to_date_file_is_not_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """When the counts already match, nothing is written and no diff is shown."""
+    """When every count is there and matches, nothing is written and no diff is shown."""
     spec = tmp_path / "m.yaml"
-    spec.write_text(HEAD + "expect: {total: 117377}\n", encoding="utf-8")
+    spec.write_text(HEAD + "expect: {total: 117377, trainable: 117377, non_trainable: 0}\n", encoding="utf-8")
     before = spec.stat().st_mtime_ns
     code, out, _ = update(spec, capsys)
     assert code == 0 and "---" not in out and spec.stat().st_mtime_ns == before
@@ -158,7 +163,7 @@ def test_budget_still_fails_after_update(tmp_path: Path, capsys: pytest.CaptureF
     code = run(["check", "--update", "--max-params", "1000", str(spec)])
     out = capsys.readouterr().out
     assert code == 1
-    assert "expect: {total: 117377}" in spec.read_text(encoding="utf-8")
+    assert "expect: {total: 117377, trainable: 117377, non_trainable: 0}" in spec.read_text(encoding="utf-8")
     assert "exceed --max-params 1,000" in out
 
 
@@ -172,7 +177,7 @@ def test_windows_line_endings_are_kept(tmp_path: Path, capsys: pytest.CaptureFix
     capsys.readouterr()
     assert spec.read_bytes() == (
         b"input: {features: 100}\r\nlayers:\r\n  - {type: lstm, units: 128}\r\nexpect:\r\n  trainable: 117248\r\n"
-        b"  total: 117248\r\n"
+        b"  total: 117248\r\n  non_trainable: 0\r\n"
     )
 
 
@@ -189,7 +194,7 @@ def test_diff_is_shown_before_the_file_is_written(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     diff = update_file(document, report, lambda d: seen.append((d, spec.read_text(encoding="utf-8"))))
     assert seen == [(diff, HEAD + "expect: {total: 1}\n")]
-    assert spec.read_text(encoding="utf-8") == HEAD + "expect: {total: 117377}\n"
+    assert spec.read_text(encoding="utf-8") == HEAD + "expect: {total: 117377, trainable: 117377, non_trainable: 0}\n"
 
 
 def test_json_format_keeps_stdout_a_json_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -200,7 +205,7 @@ def test_json_format_keeps_stdout_a_json_document(tmp_path: Path, capsys: pytest
     out, err = capsys.readouterr()
     doc = json.loads(out)
     assert doc["summary"]["updated"] == 1 and doc["files"][0]["updated"] is True
-    assert "+expect: {total: 117377}" in err
+    assert "+expect: {total: 117377, trainable: 117377, non_trainable: 0}" in err
 
 
 def test_expect_sharing_an_anchor_is_not_rewritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

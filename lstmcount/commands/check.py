@@ -7,6 +7,7 @@ import click
 from lstmcount.check import (
     Budget,
     FileResult,
+    Problem,
     Status,
     _located,
     check_file,
@@ -17,7 +18,7 @@ from lstmcount.check import (
     summary,
 )
 from lstmcount.commands.output import echo
-from lstmcount.errors import LstmcountError, UsageError
+from lstmcount.errors import Location, LstmcountError, UsageError
 
 
 def emit(result: FileResult, fmt: str) -> None:
@@ -26,7 +27,8 @@ def emit(result: FileResult, fmt: str) -> None:
         for problem in result.problems:
             echo(github_annotation(problem, result.path))
         return
-    echo(result.line(), err=result.status is Status.INVALID)
+    for line in result.lines():
+        echo(line, err=result.status is Status.INVALID)
 
 
 @click.command("check")
@@ -56,9 +58,7 @@ def emit(result: FileResult, fmt: str) -> None:
 @click.option(
     "--update", is_flag=True, help="Write the current counts into each spec's expect: block (shows the diff first)."
 )
-@click.option(
-    "--exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB when searching directories (repeatable)."
-)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files and directories matching GLOB (repeatable).")
 def check_command(
     paths: tuple[str, ...],
     expect_total: int | None,
@@ -87,7 +87,10 @@ def check_command(
             result = FileResult(name, Status.INVALID, [_located(error, name)])
         else:
             result = check_file(name, budget, keep_text=update)
-            if update and result.status is not Status.INVALID:
+            if update and name == "-":
+                problem = Problem("standard input cannot be updated", Location(result.path), "expect")
+                result = FileResult(result.path, Status.INVALID, [problem])
+            elif update and result.status is not Status.INVALID:
                 result = _update(result, budget, diff_to_stderr=fmt == "json")
         results.append(result)
         if fmt != "json":

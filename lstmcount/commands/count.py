@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,10 @@ from lstmcount.commands.options import (
 from lstmcount.commands.output import echo
 from lstmcount.errors import UsageError
 from lstmcount.report import Report
+from lstmcount.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from lstmcount.loader import Document
 
 COMPAT_TOOLS = ("torchinfo", "thop", "ptflops", "calflops", "torchprofile")
 
@@ -67,6 +71,21 @@ def count_command(
     if batch or lengths or compat:
         text = with_costs(text, fmt_name, comparison.reports, batch, lengths, compat)
     echo(text, nl=False)
+    if expectations_fail(resolved.spec, comparison.reports, resolved.document):
+        raise click.exceptions.Exit(1)
+
+
+def expectations_fail(spec: ModelSpec, reports: Sequence[Report], document: Document | None) -> bool:
+    """Say on standard error where a spec's own ``expect`` block disagrees with its count; whether it does."""
+    from lstmcount.check import Budget, compare
+
+    own = [r for r in reports if r.framework is spec.framework]
+    if spec.expect is None or document is None or not own:
+        return False
+    problems = compare(spec, own[0], document, Budget())
+    for problem in problems:
+        echo(f"lstmcount: {problem.text()}", err=True)
+    return bool(problems)
 
 
 def with_costs(

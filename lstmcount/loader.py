@@ -80,11 +80,11 @@ class _Resolving:
         return _SEQ if kind is _SEQUENCE_NODE else _MAP
 
 
-class _Composer(_Resolving, _Loader):  # type: ignore[misc, valid-type]  # a base chosen at import time
+class _Composer(_Resolving, _Loader):  # type: ignore[misc]  # a base chosen at import time
     """The safe composer, libyaml's when PyYAML has it."""
 
 
-class _PurePythonComposer(_Resolving, yaml.SafeLoader):
+class _PurePythonComposer(_Resolving, yaml.SafeLoader):  # type: ignore[misc]  # its resolver hooks are C-speed no-ops
     """The safe composer in pure Python: slower, with no nesting limit of its own (some libyaml builds have one)."""
 
 

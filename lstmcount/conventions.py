@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from lstmcount.spec import (
+    ACTIVATIONS,
     Conv1DSpec,
     Framework,
     GRUSpec,
@@ -171,6 +172,12 @@ class Convention:
     restrictions: tuple[Restriction, ...]
     #: how the counts of a recurrent cell are spelt out, with symbols I, H, P, R, G
     note: str
+    #: the activations a dense or conv layer may name (see :data:`lstmcount.spec.ACTIVATIONS`), each
+    #: with the constant the framework gives it when named alone (leaky_relu's negative slope)
+    activations: Mapping[str, float | None]
+    #: characters a layer name may not contain, and why
+    name_forbids: str
+    name_rule: str
 
     def class_name(self, layer: LayerSpec) -> str:
         """The framework class that builds ``layer`` (the wrapper for bidirectional Keras layers)."""
@@ -306,10 +313,15 @@ KERAS = Convention(
             "proj_size",
             _proj,
             "Keras LSTM has no projection (proj_size is a PyTorch LSTM option)",
-            "remove proj_size or use framework: pytorch",
+            "remove {field:proj_size} or use {framework:pytorch}",
         ),
     ),
     note="Keras keeps one fused kernel (I, G·U), one recurrent_kernel (U, G·U) and one bias per cell.",
+    # keras/src/activations/__init__.py ALL_OBJECTS (threshold needs arguments, so no name alone
+    # builds it); leaky_relu's negative_slope defaults to 0.2
+    activations={a: (0.2 if a == "leaky_relu" else None) for a in ACTIVATIONS if a != "softmin"},
+    name_forbids="/",
+    name_rule="Keras 3 layer names cannot contain '/' (it separates the parts of a weight's path)",
 )
 
 
@@ -395,7 +407,7 @@ PYTORCH = Convention(
             lambda layer: isinstance(layer, GRUSpec) and layer.reset_after is not None,
             "reset_after is a Keras GRU option; PyTorch's GRU always applies the reset gate "
             "after the recurrent product (Keras reset_after: true)",
-            "remove reset_after or use framework: keras",
+            "remove {field:reset_after} or use {framework:keras}",
         ),
         Restriction(
             RECURRENT,
@@ -404,25 +416,33 @@ PYTORCH = Convention(
                 isinstance(layer, RecurrentSpec) and layer.bidirectional and layer.merge_mode is not MergeMode.CONCAT
             ),
             "PyTorch always concatenates the two directions of a bidirectional layer",
-            "use merge_mode: concat or framework: keras",
+            "use {value:merge_mode=concat} or {framework:keras}",
         ),
         Restriction(
             frozenset({LayerType.LAYER_NORMALIZATION}),
             "scale",
             lambda layer: _center(layer) and not _scale(layer),
             "PyTorch LayerNorm cannot learn an offset without a scale",
-            "set scale: true, or center: false, or use framework: keras",
+            "set {value:scale=true}, or {value:center=false}, or use {framework:keras}",
         ),
         Restriction(
             frozenset({LayerType.CONV1D}),
             "padding",
             lambda layer: isinstance(layer, Conv1DSpec) and layer.padding is Padding.SAME and layer.strides > 1,
             "PyTorch Conv1d does not support padding 'same' with strides > 1",
-            "use padding: valid, strides: 1, or framework: keras",
+            "use {value:padding=valid}, {value:strides=1}, or {framework:keras}",
         ),
     ),
     note="PyTorch keeps weight_ih (G·H, I), weight_hh (G·H, H) and two bias vectors, "
     "bias_ih and bias_hh, per layer and direction.",
+    # torch.nn.functional; leaky_relu's negative_slope defaults to 0.01
+    activations={
+        a: (0.01 if a == "leaky_relu" else None)
+        for a in ACTIVATIONS
+        if a not in ("exponential", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus")
+    },
+    name_forbids=".",
+    name_rule="nn.Module.add_module refuses a name with '.' (it separates the parts of a state-dict key)",
 )
 
 CONVENTIONS: Mapping[Framework, Convention] = {c.framework: c for c in (KERAS, PYTORCH)}

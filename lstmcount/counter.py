@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from lstmcount.conventions import Convention, Dims, convention
+from lstmcount.conventions import CONVENTIONS, Convention, Dims, convention
 from lstmcount.errors import SpecError
 from lstmcount.report import CellInfo, LayerReport, OutShape, Report, TensorReport, cell_formula, cell_params, fmt
 from lstmcount.spec import (
@@ -201,6 +201,36 @@ def _check_restrictions(conv: Convention, layer: LayerSpec, i: int) -> None:
             raise SpecError(
                 f"not valid for {conv.display}: {rule.message}", path=f"layers[{i}].{rule.field}", hint=rule.hint
             )
+    activation = getattr(layer, "activation", None)
+    if activation is not None and activation not in conv.activations:
+        others = [c.framework.value for c in CONVENTIONS.values() if activation in c.activations]
+        raise SpecError(
+            f"not valid for {conv.display}: it has no activation {activation!r}",
+            path=f"layers[{i}].activation",
+            hint=f"choose another activation or use {{framework:{others[0]}}}" if others else None,
+        )
+    if layer.name is not None and any(c in layer.name for c in conv.name_forbids):
+        raise SpecError(
+            f"not valid for {conv.display}: {conv.name_rule}",
+            path=f"layers[{i}].name",
+            received=repr(layer.name),
+            expected=f"a name without {' or '.join(repr(c) for c in conv.name_forbids)}",
+            hint="rename the layer",
+        )
+
+
+def _activated_width(layer: DenseSpec | Conv1DSpec, width: int, i: int) -> int:
+    """Output features after the layer's activation: glu halves them (it gates one half with the other)."""
+    if layer.activation != "glu":
+        return width
+    if width % 2:
+        raise SpecError(
+            "glu needs an even number of features to halve",
+            path=f"layers[{i}].activation",
+            expected="an even number of units or filters",
+            received=f"integer {width}",
+        )
+    return width // 2
 
 
 def _next_flow(last: LayerReport, flow: Flow, conv: Convention) -> Flow:
@@ -259,7 +289,7 @@ def _layer_reports(
         in_shape: OutShape = (None, flow.steps)
     elif isinstance(layer, DenseSpec):
         dims = Dims(I=flow.features, F=layer.units)
-        out = _out(flow, layer.units)
+        out = _out(flow, _activated_width(layer, layer.units, i))
         p = flow.features * layer.units + (layer.units if layer.use_bias else 0)
         formula = f"{flow.features}×{layer.units}" + (f" + {layer.units}" if layer.use_bias else "")
         formula += f" = {fmt(p)}"
@@ -268,7 +298,8 @@ def _layer_reports(
         _need_sequence(layer, i, flow, prev)
         steps = _conv_steps(layer, flow.steps, i)
         dims = Dims(I=flow.features, F=layer.filters, K=layer.kernel_size)
-        out = (None, layer.filters, steps) if conv.conv_channels_first else (None, steps, layer.filters)
+        filters = _activated_width(layer, layer.filters, i)
+        out = (None, filters, steps) if conv.conv_channels_first else (None, steps, filters)
         p = layer.kernel_size * flow.features * layer.filters + (layer.filters if layer.use_bias else 0)
         formula = f"{layer.kernel_size}×{flow.features}×{layer.filters}"
         formula += (f" + {layer.filters}" if layer.use_bias else "") + f" = {fmt(p)}"

@@ -2,7 +2,43 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+#: How a message or hint names what the user wrote, so that one text serves specs and flags alike:
+#: ``{field:proj_size}``, ``{value:padding=valid}``, ``{framework:pytorch}``.
+_MARK = re.compile(r"\{(field|value|framework):([^{}]+)\}")
+
+
+def in_spec_terms(text: str) -> str:
+    """``text`` with its marks written as a spec file writes them (``framework: pytorch``)."""
+
+    def word(match: re.Match[str]) -> str:
+        kind, body = match.groups()
+        if kind == "framework":
+            return f"framework: {body}"
+        if kind == "value":
+            name, value = body.split("=", 1)
+            return f"{name}: {value}"
+        return body
+
+    return _MARK.sub(word, text)
+
+
+def in_flag_terms(text: str, flag: Callable[[str], str]) -> str:
+    """``text`` with its marks written as flags (``--framework pytorch``); ``flag`` names a field's flag."""
+
+    def word(match: re.Match[str]) -> str:
+        kind, body = match.groups()
+        if kind == "framework":
+            return f"--framework {body}"
+        if kind == "value":
+            name, value = body.split("=", 1)
+            return f"{flag(name)} {value}"
+        return flag(body)
+
+    return _MARK.sub(word, text)
 
 
 class LstmcountError(Exception):
@@ -68,13 +104,19 @@ class SpecError(LstmcountError):
             location=location,
         )
 
-    def __str__(self) -> str:
-        head = str(self.location)
-        text = f"{head}: {self.path}: {self.message}" if self.path else f"{head}: {self.message}"
+    def body(self) -> str:
+        """The message with what was expected and received and the hint, without place or field."""
+        text = self.message
         if self.expected is not None or self.received is not None:
             text += f" (expected {self.expected}, received {self.received})"
         if self.hint:
             text += f"; {self.hint}"
+        return text
+
+    def __str__(self) -> str:
+        head = str(self.location)
+        body = in_spec_terms(self.body())
+        text = f"{head}: {self.path}: {body}" if self.path else f"{head}: {body}"
         return " ".join(text.split())
 
 

@@ -54,7 +54,7 @@ class WeightsError(LstmcountError):
 
 
 # ---------------------------------------------------------------------------------------------
-# activations, in place
+# activations
 
 
 def _sigmoid_(a: Array) -> None:
@@ -73,79 +73,104 @@ def _relu_(a: Array) -> None:
     np.maximum(a, 0, out=a)
 
 
-def _linear_(a: Array) -> None:
-    return None
+#: the activation of a simple RNN cell, applied in place to its (H, B) state
+CELL_ACTIVATIONS: Mapping[str, Callable[[Array], None]] = {"tanh": _tanh_, "relu": _relu_}
 
 
-def _softmax_(a: Array) -> None:
-    a -= a.max(axis=-1, keepdims=True)
-    np.exp(a, out=a)
-    a /= a.sum(axis=-1, keepdims=True)
+def _sigmoid(x: Array) -> Array:
+    y = x.copy()
+    _sigmoid_(y)
+    return y
 
 
-def _elu_(a: Array) -> None:
-    neg = a < 0
-    a[neg] = np.expm1(a[neg])
+def _softplus(x: Array) -> Array:
+    y: Array = np.logaddexp(x, 0)
+    return y
 
 
-def _selu_(a: Array) -> None:
-    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
-    neg = a < 0
-    a[neg] = alpha * np.expm1(a[neg])
-    a *= scale
+def _softmax(x: Array) -> Array:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    y: Array = e / e.sum(axis=-1, keepdims=True)
+    return y
 
 
-def _softplus_(a: Array) -> None:
-    np.logaddexp(a, 0, out=a)
+def _log_softmax(x: Array) -> Array:
+    shifted = x - x.max(axis=-1, keepdims=True)
+    y: Array = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return y
 
 
-def _softsign_(a: Array) -> None:
-    a /= 1 + np.abs(a)
-
-
-def _silu_(a: Array) -> None:
-    s = a.copy()
-    _sigmoid_(s)
-    a *= s
-
-
-def _gelu_(a: Array) -> None:
+def _gelu(x: Array) -> Array:
     from math import erf, sqrt
 
-    verf = np.vectorize(erf, otypes=[a.dtype])
-    a *= 0.5 * (1 + verf(a / sqrt(2)))
+    y: Array = x * 0.5 * (1 + np.vectorize(erf, otypes=[x.dtype])(x / sqrt(2)))
+    return y
 
 
-def _exp_(a: Array) -> None:
-    np.exp(a, out=a)
+def _sparsemax(x: Array) -> Array:
+    """Keras 3's sparsemax over the last axis, as every Keras backend computes it.
+
+    The support is Martins and Astudillo's; the threshold is ``(sum over the support of the
+    cumulative sums of the sorted values - 1) / k``, as in keras/src/backend/*/nn.py (where the
+    paper takes the k-th cumulative sum alone, so Keras's rows need not sum to 1).
+    """
+    z = -np.sort(-x, axis=-1)  # descending
+    k = np.arange(1, x.shape[-1] + 1, dtype=x.dtype)
+    cumulative = np.cumsum(z, axis=-1)
+    support = z - (cumulative - 1) / k > 0
+    size = support.sum(axis=-1, keepdims=True)
+    tau = (np.where(support, cumulative, 0).sum(axis=-1, keepdims=True) - 1) / size
+    y: Array = np.maximum(x - tau, 0)
+    return y
 
 
-#: activations that both frameworks define the same way (Keras names; PyTorch modules alike)
-ACTIVATIONS: Mapping[str, Callable[[Array], None]] = {
-    "linear": _linear_,
-    "sigmoid": _sigmoid_,
-    "tanh": _tanh_,
-    "relu": _relu_,
-    "softmax": _softmax_,
-    "elu": _elu_,
-    "selu": _selu_,
-    "softplus": _softplus_,
-    "softsign": _softsign_,
-    "silu": _silu_,
-    "swish": _silu_,
-    "gelu": _gelu_,
-    "exponential": _exp_,
+def _hard_sigmoid(x: Array) -> Array:
+    return np.clip(x / 6 + 0.5, 0, 1)
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+#: every activation of :data:`lstmcount.spec.ACTIVATIONS`: (x, the framework's constant) -> y
+FUNCTIONS: Mapping[str, Callable[[Array, Any], Array]] = {
+    "linear": lambda x, c: x,
+    "relu": lambda x, c: np.maximum(x, 0),
+    "relu6": lambda x, c: np.clip(x, 0, 6),
+    "leaky_relu": lambda x, c: np.where(x >= 0, x, c * x),
+    "elu": lambda x, c: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+    "celu": lambda x, c: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),  # alpha 1: the same as elu
+    "selu": lambda x, c: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0))),
+    "gelu": lambda x, c: _gelu(x),
+    "silu": lambda x, c: x * _sigmoid(x),
+    "mish": lambda x, c: x * np.tanh(_softplus(x)),
+    "sigmoid": lambda x, c: _sigmoid(x),
+    "hard_sigmoid": lambda x, c: _hard_sigmoid(x),
+    "hard_silu": lambda x, c: x * _hard_sigmoid(x),
+    "log_sigmoid": lambda x, c: -_softplus(-x),
+    "tanh": lambda x, c: np.tanh(x),
+    "hard_tanh": lambda x, c: np.clip(x, -1, 1),
+    "tanh_shrink": lambda x, c: x - np.tanh(x),
+    "softplus": lambda x, c: _softplus(x),
+    "softsign": lambda x, c: x / (1 + np.abs(x)),
+    "softmax": lambda x, c: _softmax(x),
+    "log_softmax": lambda x, c: _log_softmax(x),
+    "softmin": lambda x, c: _softmax(-x),
+    "sparsemax": lambda x, c: _sparsemax(x),
+    "exponential": lambda x, c: np.exp(x),
+    "hard_shrink": lambda x, c: np.where(np.abs(x) > 0.5, x, 0),
+    "soft_shrink": lambda x, c: np.where(x > 0.5, x - 0.5, np.where(x < -0.5, x + 0.5, 0)),
+    "sparse_plus": lambda x, c: np.where(x <= -1, 0, np.where(x < 1, (x + 1) ** 2 / 4, x)),
+    "sparse_sigmoid": lambda x, c: np.where(x <= -1, 0, np.where(x >= 1, 1, (x + 1) / 2)),
+    "squareplus": lambda x, c: (x + np.sqrt(x * x + 4)) / 2,
+    "glu": lambda x, c: np.split(x, 2, axis=-1)[0] * _sigmoid(np.split(x, 2, axis=-1)[1]),
 }
 
 
-def activation(name: str | None) -> Callable[[Array], None]:
-    """The in-place activation called ``name`` (``None`` is linear)."""
-    key = (name or "linear").lower()
-    if key not in ACTIVATIONS:
-        raise UsageError(
-            f"the forward pass has no activation {name!r} (expected one of {', '.join(sorted(ACTIVATIONS))})"
-        )
-    return ACTIVATIONS[key]
+def activate(conv: Convention, name: str | None, x: Array) -> Array:
+    """``x`` through the activation ``name`` as the framework defines it (``None`` is linear)."""
+    if name is None:
+        return x
+    y = FUNCTIONS[name](x, conv.activations[name])
+    return np.asarray(y, dtype=x.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,8 +447,7 @@ def _dense(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str
     y = x @ (kernel.T if conv.out_features_first else kernel)  # (B, T, F) or (B, F)
     if Role.BIAS in roles:
         y += roles[Role.BIAS]  # (F,)
-    activation(spec.activation)(y)
-    return y
+    return activate(conv, spec.activation, y)  # (B, T, F) or (B, F); glu halves F
 
 
 def _dropout(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
@@ -447,8 +471,7 @@ def _conv1d(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[st
     y = np.einsum("btik,kif->btf", windows, kernel, optimize=True)  # (B, T', F)
     if Role.BIAS in roles:
         y += roles[Role.BIAS]  # (F,)
-    activation(spec.activation)(y)
-    return np.ascontiguousarray(y)
+    return np.ascontiguousarray(activate(conv, spec.activation, y))  # (B, T', F); glu halves F
 
 
 def _layer_norm(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
@@ -586,7 +609,7 @@ def make_cell(
         b_rec=_column(b_rec),
         proj=proj,
         reset_after=reset_after,
-        act=activation(nonlinearity),
+        act=CELL_ACTIVATIONS[nonlinearity],
         origins={},
     )
     cell.origins = {id(a): cell_origins[name] for name, a in _cell_arrays(cell).items() if a is not None}

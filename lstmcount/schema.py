@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from lstmcount.spec import (
+    ACTIVATION_SPELLINGS,
     ENUMS,
     LAYER_CLASSES,
     MAX_DIM,
@@ -64,6 +65,8 @@ def _value_schema(cls: type, f: dataclasses.Field[Any]) -> dict[str, Any]:
         out = {"type": "string", "pattern": r"\S"}
     elif kind.startswith("enum:"):
         out = _choice([m.value for m in ENUMS[kind[5:]]])
+    elif kind == "activation":
+        out = _choice(list(ACTIVATION_SPELLINGS), strip=True)
     elif kind == "int_map":
         out = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
     else:
@@ -118,8 +121,13 @@ def _layer_schema(layer_type: LayerType) -> dict[str, Any]:
         **_choice(spellings, strip=True),
         "description": "Layer type" + (f" (also {', '.join(spellings[1:])})" if spellings[1:] else "") + ".",
     }
-    schema = object_schema(LAYER_CLASSES[layer_type], {"type": type_field})
+    cls = LAYER_CLASSES[layer_type]
+    schema = object_schema(cls, {"type": type_field})
     schema["title"] = layer_type.value
+    if "merge_mode" in fields_of(cls):  # how two directions combine needs two directions
+        schema["dependentSchemas"] = {
+            "merge_mode": {"required": ["bidirectional"], "properties": {"bidirectional": {"const": True}}}
+        }
     return schema
 
 

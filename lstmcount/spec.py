@@ -81,6 +81,34 @@ class Nonlinearity(StrEnum):
     RELU = "relu"
 
 
+#: Every activation a layer may name: Keras 3's (``keras.activations``) and PyTorch's
+#: (``torch.nn.functional``), by their Keras names. Which framework has which, and with what
+#: constant (leaky_relu's slope), is in each framework's convention table.
+ACTIVATIONS: tuple[str, ...] = (
+    "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish",
+    "sigmoid", "hard_sigmoid", "hard_silu", "log_sigmoid", "tanh", "hard_tanh", "tanh_shrink",
+    "softplus", "softsign", "softmax", "log_softmax", "softmin", "sparsemax", "exponential",
+    "hard_shrink", "soft_shrink", "sparse_plus", "sparse_sigmoid", "squareplus", "glu",
+)  # fmt: skip
+#: Other spellings (PyTorch's, and Keras's own aliases), mapped to the names above.
+ACTIVATION_ALIASES: Mapping[str, str] = {
+    "identity": "linear",
+    "swish": "silu",
+    "hardsigmoid": "hard_sigmoid",
+    "hardswish": "hard_silu",
+    "hard_swish": "hard_silu",
+    "hardtanh": "hard_tanh",
+    "hardshrink": "hard_shrink",
+    "softshrink": "soft_shrink",
+    "tanhshrink": "tanh_shrink",
+    "logsigmoid": "log_sigmoid",
+    "leakyrelu": "leaky_relu",
+    "logsoftmax": "log_softmax",
+}
+#: every accepted spelling of an activation (lower case, ``_`` for ``-``) -> its name
+ACTIVATION_SPELLINGS: Mapping[str, str] = {**{a: a for a in ACTIVATIONS}, **ACTIVATION_ALIASES}
+
+
 class Padding(StrEnum):
     """Padding of a 1-D convolution."""
 
@@ -207,7 +235,9 @@ class DenseSpec(LayerSpec):
     TYPE: ClassVar[LayerType] = LayerType.DENSE
     units: int = _dim("Output features.", aliases=("out_features",))
     use_bias: bool = spec_field(True, doc="Whether the layer has a bias vector.", aliases=("bias",))
-    activation: str | None = spec_field(None, doc="Activation name; adds no parameters.")
+    activation: str | None = spec_field(
+        None, doc="Activation: a Keras 3 or PyTorch name (relu, gelu, ...); adds no parameters.", kind="activation"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -234,7 +264,9 @@ class Conv1DSpec(LayerSpec):
     strides: int = _dim("Step between windows.", aliases=("stride",), default=1)
     padding: Padding = spec_field(Padding.VALID, doc="valid (no padding) or same.")
     use_bias: bool = spec_field(True, doc="Whether the layer has a bias vector.", aliases=("bias",))
-    activation: str | None = spec_field(None, doc="Activation name; adds no parameters.")
+    activation: str | None = spec_field(
+        None, doc="Activation: a Keras 3 or PyTorch name (relu, gelu, ...); adds no parameters.", kind="activation"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -375,6 +407,19 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
             return ENUM_ALIASES[enum_cls.__name__][value.strip().lower()]
         hint = suggest(value, choices) if isinstance(value, str) else None
         raise SpecError("invalid value", path=path, expected=" | ".join(choices), received=_describe(value), hint=hint)
+    if kind == "activation":
+        if isinstance(value, str):
+            key = value.strip().lower().replace("-", "_")
+            if key in ACTIVATION_SPELLINGS:
+                return ACTIVATION_SPELLINGS[key]
+            raise SpecError(
+                f"unknown activation {value!r}",
+                path=path,
+                expected="a Keras 3 or PyTorch activation (" + ", ".join(ACTIVATIONS[:8]) + ", ...)",
+                received=_describe(value),
+                hint=suggest(key, list(ACTIVATION_SPELLINGS)),
+            )
+        raise SpecError("wrong type", path=path, expected="an activation name", received=_describe(value))
     if kind == "int_map":
         if not isinstance(value, Mapping):
             raise SpecError(
@@ -516,7 +561,7 @@ def _in_range(value: float, lo: float | None, hi: float | None, exclusive_max: b
 _UNSURE: Any = object()
 
 #: per field: kind, minimum, maximum, exclusive maximum, nullable, and an enum's members by value
-_Check = tuple[str, Any, Any, bool, bool, "Mapping[str, StrEnum] | None"]
+_Check = tuple[str, Any, Any, bool, bool, "Mapping[str, Any] | None"]
 
 
 def _quick(value: Any, check: _Check) -> Any:
@@ -560,7 +605,11 @@ def _checks(cls: type) -> tuple[dict[str, _Check], tuple[str, ...]]:
     checks: dict[str, _Check] = {}
     for name, f in declared.items():
         kind = kinds[name]
-        members = {m.value: m for m in ENUMS[kind[5:]]} if kind.startswith("enum:") else None
+        members: Mapping[str, Any] | None = None
+        if kind.startswith("enum:"):
+            members = {m.value: m for m in ENUMS[kind[5:]]}
+        elif kind == "activation":
+            members = ACTIVATION_SPELLINGS
         meta = f.metadata
         checks[name] = (kind, meta.get("minimum"), meta.get("maximum"), bool(meta.get("exclusive_maximum")),
                         field_nullable(f), members)  # fmt: skip
@@ -654,6 +703,54 @@ def _build(cls: type, data: Any, path: str, skip: str | None = None) -> Any:
 _TYPES: Mapping[str, LayerType] = {**{t.value: t for t in LayerType}, **TYPE_ALIASES}
 
 
+#: Layers of Keras and PyTorch that lstmcount does not model, by the spellings users give them:
+#: no "did you mean" may turn one into a layer with other weights (conv2d is not conv1d).
+OTHER_LAYERS = frozenset(
+    (
+        "batch_normalization", "batchnormalization", "batchnorm", "batch_norm", "batchnorm1d", "group_normalization",
+        "groupnorm", "instance_normalization", "instancenorm", "rms_normalization", "rmsnorm", "unit_normalization",
+        "conv2d", "conv3d", "conv1d_transpose", "conv2d_transpose", "conv3d_transpose", "convtranspose1d",
+        "separable_conv1d", "separableconv1d", "depthwise_conv1d", "depthwiseconv1d", "conv_lstm1d", "convlstm1d",
+        "conv_lstm2d", "convlstm2d", "max_pooling1d", "maxpooling1d", "maxpool1d", "average_pooling1d",
+        "averagepooling1d", "avgpool1d", "global_max_pooling1d", "globalmaxpooling1d", "global_average_pooling1d",
+        "globalaveragepooling1d", "adaptiveavgpool1d", "adaptivemaxpool1d", "flatten", "reshape", "permute",
+        "attention",
+        "additive_attention", "multi_head_attention", "multiheadattention", "transformer", "transformer_encoder",
+        "transformerencoder", "transformer_decoder", "time_distributed", "timedistributed", "repeat_vector",
+        "repeatvector", "masking", "spatial_dropout1d", "spatialdropout1d", "gaussian_noise", "gaussiannoise",
+        "gaussian_dropout", "alpha_dropout", "activation", "prelu", "concatenate", "add", "subtract", "multiply",
+        "average", "maximum", "minimum", "dot", "lambda", "lstm_cell", "lstmcell", "gru_cell", "grucell", "rnn_cell",
+        "rnncell", "simple_rnn_cell", "simplernncell", "stacked_rnn_cells", "embedding_bag", "embeddingbag",
+    )
+)  # fmt: skip
+
+
+def _typo_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) between two words: their typo distance."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, prev2[j - 2] + 1)
+            row.append(cost)
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+def suggest_type(word: str) -> str | None:
+    """A "did you mean" for a misspelt layer type: only a typo of one (a few edits), never another layer."""
+    word = word.strip().lower()
+    if word in OTHER_LAYERS or word.replace("_", "") in OTHER_LAYERS:
+        return None
+    limit = max(1, len(word) // 4)
+    scored = sorted((_typo_distance(word, name), name) for name in _TYPES)
+    distance, name = scored[0]
+    return f"did you mean {name!r}?" if distance <= limit else None
+
+
 def layer_type(value: Any, path: str) -> LayerType:
     """The canonical layer type for a spec's ``type`` value."""
     if isinstance(value, str):
@@ -664,9 +761,16 @@ def layer_type(value: Any, path: str) -> LayerType:
     if isinstance(value, str):
         key = value.strip().lower()
         inner = key.removeprefix("bidirectional").removeprefix("bi").strip("_- ")
-        hint = suggest(key, valid + list(TYPE_ALIASES))
+        hint = suggest_type(key)
         if inner != key and inner in _TYPES:
             hint = f"write type: {_TYPES[inner].value} with bidirectional: true"
+        elif key in OTHER_LAYERS or key.replace("_", "") in OTHER_LAYERS:
+            raise SpecError(
+                f"lstmcount does not model {value!r} layers",
+                path=path,
+                expected=" | ".join(valid),
+                received=_describe(value),
+            )
         raise SpecError(
             f"unknown layer type {value!r}", path=path, expected=" | ".join(valid), received=_describe(value), hint=hint
         )
@@ -690,6 +794,12 @@ def layer_from_dict(data: Any, path: str) -> LayerSpec:
         )
     kind = layer_type(data["type"], f"{path}.type")
     layer: LayerSpec = _build(LAYER_CLASSES[kind], data, path, skip="type")
+    if isinstance(layer, RecurrentSpec) and not layer.bidirectional and "merge_mode" in data:
+        raise SpecError(
+            "merge_mode applies only to a bidirectional layer",
+            path=f"{path}.merge_mode",
+            hint="add {value:bidirectional=true}, or remove {field:merge_mode}",
+        )
     return layer
 
 

@@ -247,20 +247,36 @@ def keras_facts(model: Any) -> list[Facts]:
 
 # --------------------------------------------------------------------------- PyTorch
 
-#: Keras activation names as torch.nn.functional calls, so forward passes agree.
-_ACTIVATIONS: dict[str, Callable[[Any, Any], Any]] = {
+#: Every torch.nn.functional activation a layer can name alone, by its Keras name (so forward passes
+#: agree); PyTorch's own constants apply (leaky_relu's negative_slope 0.01).
+TORCH_ACTIVATIONS: dict[str, Callable[[Any, Any], Any]] = {
     "linear": lambda fn, x: x,
     "relu": lambda fn, x: fn.relu(x),
-    "sigmoid": lambda fn, x: fn.sigmoid(x),
-    "tanh": lambda fn, x: fn.tanh(x),
-    "softmax": lambda fn, x: fn.softmax(x, dim=-1),
-    "gelu": lambda fn, x: fn.gelu(x),
+    "relu6": lambda fn, x: fn.relu6(x),
+    "leaky_relu": lambda fn, x: fn.leaky_relu(x),
     "elu": lambda fn, x: fn.elu(x),
     "selu": lambda fn, x: fn.selu(x),
-    "softplus": lambda fn, x: fn.softplus(x),
-    "swish": lambda fn, x: fn.silu(x),
+    "celu": lambda fn, x: fn.celu(x),
+    "gelu": lambda fn, x: fn.gelu(x),
     "silu": lambda fn, x: fn.silu(x),
+    "mish": lambda fn, x: fn.mish(x),
+    "sigmoid": lambda fn, x: fn.sigmoid(x),
+    "hard_sigmoid": lambda fn, x: fn.hardsigmoid(x),
+    "hard_silu": lambda fn, x: fn.hardswish(x),
+    "log_sigmoid": lambda fn, x: fn.logsigmoid(x),
+    "tanh": lambda fn, x: fn.tanh(x),
+    "hard_tanh": lambda fn, x: fn.hardtanh(x),
+    "tanh_shrink": lambda fn, x: fn.tanhshrink(x),
+    "softplus": lambda fn, x: fn.softplus(x),
+    "softsign": lambda fn, x: fn.softsign(x),
+    "softmax": lambda fn, x: fn.softmax(x, dim=-1),
+    "log_softmax": lambda fn, x: fn.log_softmax(x, dim=-1),
+    "softmin": lambda fn, x: fn.softmin(x, dim=-1),
+    "hard_shrink": lambda fn, x: fn.hardshrink(x),
+    "soft_shrink": lambda fn, x: fn.softshrink(x),
+    "glu": lambda fn, x: fn.glu(x, dim=-1),
 }
+_ACTIVATIONS = TORCH_ACTIVATIONS
 
 
 def _torch_step(torch: Any, layer_spec: LayerSpec, module: Any, x: Any) -> tuple[Any, Any]:

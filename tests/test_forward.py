@@ -386,7 +386,7 @@ def test_missing_and_misshaped_weights_raise() -> None:
 
 
 def test_bad_inputs_are_usage_errors() -> None:
-    """Wrong feature count, float token ids and out-of-range ids are one-line usage errors."""
+    """Wrong feature count, float token ids, out-of-range ids and unknown activations are one-line errors."""
     spec = model("keras", [{"type": "simple_rnn", "units": 2}], features=3)
     m = build(spec)
     with pytest.raises(UsageError, match=r"\(B, T, 3\)"):
@@ -399,7 +399,7 @@ def test_bad_inputs_are_usage_errors() -> None:
         forward(emb, weights, np.array([[4]]))
     with pytest.raises(LstmcountError):
         forward(
-            model("keras", [{"type": "dense", "units": 1, "activation": "hard_sigmoid"}]),
+            model("keras", [{"type": "dense", "units": 1, "activation": "hard_sigmoidal"}]),
             {"dense/kernel": np.zeros((1, 1)), "dense/bias": np.zeros(1)},
             x_batch(),
         )
@@ -489,7 +489,7 @@ def test_input_product_both_forms(steps: int, width: int, batch: int, rows: int,
         b_rec=None,
         proj=None,
         reset_after=False,
-        act=fw.activation("tanh"),
+        act=fw.CELL_ACTIVATIONS["tanh"],
         origins={},
     )
     buffer = np.full(steps * rows * batch, np.nan)

@@ -273,7 +273,8 @@ def test_random_strategy_reaches_both_verdicts() -> None:
 
 def test_case_aliases_and_whole_floats() -> None:
     """Both accept any letter case and aliases, refuse a field given twice, and refuse 4.0 for an integer."""
-    valid = {"input": {"features": 8}, "layers": [{"type": " LSTM ", "hidden_size": 4, "merge_mode": "SUM"}]}
+    layer = {"type": " LSTM ", "hidden_size": 4, "bidirectional": True, "merge_mode": "SUM"}
+    valid = {"input": {"features": 8}, "layers": [layer]}
     assert VALIDATOR.is_valid(valid) and loader_accepts(valid)
     both = {"input": {"features": 8}, "layers": [{"type": "lstm", "units": 4, "hidden_size": 4}]}
     assert not VALIDATOR.is_valid(both) and not loader_accepts(both)

@@ -213,3 +213,33 @@ def test_api_takes_keras_variables(keras: ModuleType) -> None:
     expected = keras.ops.convert_to_numpy(model(x))
     result = forward(spec, {w.path: w for w in model.weights}, x)
     np.testing.assert_allclose(result.output, expected, atol=1e-5)
+
+
+def test_every_keras_activation_is_known_and_gives_keras_output(keras: ModuleType) -> None:
+    """Each activation Keras 3 names (keras.activations) is accepted in a Keras spec, with Keras's output."""
+    from keras.src.activations import ALL_OBJECTS_DICT
+
+    from lstmcount.spec import ACTIVATION_SPELLINGS
+
+    named = {a for a in ALL_OBJECTS_DICT if a != "threshold"}  # threshold cannot be called with x alone
+    assert {ACTIVATION_SPELLINGS[a] for a in named} == set(convention_activations("keras"))
+    rng = np.random.default_rng(3)
+    # (B, T, I): values on both sides of every kink, exact in float32 (the model's Input is float32)
+    x = (3 * rng.standard_normal((2, 6, 5))).astype(np.float32).astype(np.float64)
+    for name in sorted(named):
+        data = _spec({"features": 5, "timesteps": 6}, {"type": "dense", "units": 6, "activation": name})
+        spec = spec_from_dict(data)
+        with floatx(keras, "float64"):
+            model = build_keras(spec, count(spec, "keras"))
+            expected = keras.ops.convert_to_numpy(model(keras.ops.convert_to_tensor(x)))
+            weights = {w.path: keras.ops.convert_to_numpy(w) for w in model.weights}
+        mine = forward(spec, weights, x, dtype="float64")
+        assert mine.output.shape == expected.shape, name
+        np.testing.assert_allclose(mine.output, expected, atol=1e-9, rtol=0, err_msg=name)
+
+
+def convention_activations(framework: str) -> list[str]:
+    """The activations lstmcount's table gives a framework."""
+    from lstmcount.conventions import convention
+
+    return list(convention(framework).activations)

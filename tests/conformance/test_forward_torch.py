@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from frameworks import build_torch, dummy_steps, random_spec, spec_dict
+from frameworks import TORCH_ACTIVATIONS, build_torch, dummy_steps, random_spec, spec_dict
 
 from lstmcount.counter import count
 from lstmcount.forward import forward
@@ -191,3 +191,22 @@ def test_api_takes_torch_tensors(torch: ModuleType) -> None:
     result = forward(spec, dict(gru.named_parameters()), x)
     np.testing.assert_allclose(result.output, out.detach().numpy(), atol=1e-5)
     np.testing.assert_allclose(result.states["gru"][0], h_n.detach().numpy(), atol=1e-5)
+
+
+def test_every_torch_activation_is_known_and_gives_torchs_output(torch: ModuleType) -> None:
+    """Each activation torch.nn.functional has (by its Keras name) passes in a PyTorch spec, with its output."""
+    from lstmcount.conventions import convention
+
+    assert set(convention("pytorch").activations) == set(TORCH_ACTIVATIONS)
+    rng = np.random.default_rng(3)
+    x = 3 * rng.standard_normal((2, 6, 5))  # (B, T, I): values on both sides of every kink
+    for name in TORCH_ACTIVATIONS:
+        data = _spec({"features": 5, "timesteps": 6}, {"type": "dense", "units": 6, "activation": name})
+        spec = spec_from_dict(data)
+        model = build_torch(spec, count(spec, "pytorch")).double()
+        with torch.no_grad():
+            expected = model(torch.from_numpy(x)).numpy()
+        weights = {k: v.numpy() for k, v in model.state_dict().items()}
+        mine = forward(spec, weights, x, dtype="float64")
+        assert mine.output.shape == expected.shape, name
+        np.testing.assert_allclose(mine.output, expected, atol=1e-9, rtol=0, err_msg=name)

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lstmcount.counter import count as _count
-from lstmcount.errors import SpecError
+from lstmcount.errors import LstmcountError, SpecError
 from lstmcount.report import Report
 from lstmcount.spec import Framework, ModelSpec, spec_from_dict, suggest
 
 if TYPE_CHECKING:
-    from lstmcount.loader import Document
     from lstmcount.render import Comparison
 
 
@@ -50,8 +49,15 @@ def count_dict(data: Mapping[str, Any], framework: Framework | str | None = None
     return _count(spec_from_dict(data), framework)
 
 
-def count_located(spec: ModelSpec, framework: Framework | str | None, document: Document | None) -> Report:
-    """Count, placing any error at its line in ``document`` when the spec came from a file."""
+class Origin(Protocol):
+    """Where a spec came from (a file's positions, or the flags that built it): puts an error in its terms."""
+
+    def locate(self, error: SpecError) -> LstmcountError:
+        """``error`` with its place in the user's input."""
+
+
+def count_located(spec: ModelSpec, framework: Framework | str | None, document: Origin | None) -> Report:
+    """Count, placing any error where the user wrote the field (a file's line, or a flag)."""
     try:
         report = _count(spec, framework)
         if report.framework is spec.framework:
@@ -77,7 +83,7 @@ def check_expect_names(spec: ModelSpec, report: Report) -> None:
             )
 
 
-def compare(spec: ModelSpec, framework: str | None = None, *, document: Document | None = None) -> Comparison:
+def compare(spec: ModelSpec, framework: str | None = None, *, document: Origin | None = None) -> Comparison:
     """Count ``spec`` in one framework, or in every framework when ``framework`` is ``"all"``."""
     from lstmcount.render import Comparison
 

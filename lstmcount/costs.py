@@ -329,6 +329,8 @@ def estimate(report: Report, batch: int, timesteps: int | None, lengths: list[in
     """
     if batch < 1:
         raise UsageError(f"--batch must be a positive integer, received {batch}")
+    if timesteps is None:
+        timesteps = _report_steps(report)  # the model's own length bounds --lengths
     lens: tuple[int, ...] | None = None
     if lengths is not None:
         lens = tuple(lengths)
@@ -640,7 +642,7 @@ def parse_lengths(text: str | None) -> list[int] | None:
     if text is None:
         return None
     try:
-        values = [int(v) for v in text.replace(" ", "").split(",") if v]
+        values = [int(v) for v in text.replace(" ", "").split(",")]  # an empty item is an error, not skipped
     except ValueError:
         raise UsageError(f"--lengths must be comma-separated positive integers, received {text!r}") from None
     if not values or min(values) < 1:

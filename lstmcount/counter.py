@@ -362,9 +362,9 @@ def _recurrent(conv: Convention, layer: RecurrentSpec, i: int, flow: Flow, namer
     proj = layer.proj_size if isinstance(layer, LSTMSpec) else 0
     if proj and proj >= layer.units:
         raise SpecError(
-            "proj_size must be smaller than units",
+            "{field:proj_size} must be smaller than {field:units}",
             path=f"layers[{i}].proj_size",
-            expected=f"0 < proj_size < {layer.units}",
+            expected=f"0 < {{field:proj_size}} < {layer.units}",
             received=f"integer {proj}",
         )
     if layer.input_size is not None and layer.input_size != flow.features:

@@ -26,8 +26,11 @@ def in_spec_terms(text: str) -> str:
     return _MARK.sub(word, text)
 
 
-def in_flag_terms(text: str, flag: Callable[[str], str]) -> str:
-    """``text`` with its marks written as flags (``--framework pytorch``); ``flag`` names a field's flag."""
+def in_flag_terms(text: str, flag: Callable[[str, str | None], str]) -> str:
+    """``text`` with its marks written as flags (``--framework pytorch``).
+
+    ``flag(field, value)`` writes the flag that sets ``field`` (to ``value``, when one is given).
+    """
 
     def word(match: re.Match[str]) -> str:
         kind, body = match.groups()
@@ -35,8 +38,8 @@ def in_flag_terms(text: str, flag: Callable[[str], str]) -> str:
             return f"--framework {body}"
         if kind == "value":
             name, value = body.split("=", 1)
-            return f"{flag(name)} {value}"
-        return flag(body)
+            return flag(name, value)
+        return flag(body, None)
 
     return _MARK.sub(word, text)
 

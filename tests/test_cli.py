@@ -93,7 +93,7 @@ def test_every_format_renders_the_examples(fmt: str) -> None:
         (["100"], "give UNITS after INPUT"),
         (["count"], "give INPUT UNITS"),
         (["100", "128", "--cell", "lstn"], "--cell"),
-        (["100", "128", "--proj-size", "200", "--framework", "pytorch"], "proj_size must be smaller than units"),
+        (["100", "128", "--proj-size", "200", "--framework", "pytorch"], "--proj-size must be smaller than UNITS"),
         (["100", "128", "--proj-size", "20"], "Keras LSTM has no projection"),
         (["no-such-file.yaml"], "no-such-file.yaml: no such file"),
         (["examples/keras_sentiment.yaml", "--bidirectional"], "--bidirectional"),
@@ -162,3 +162,136 @@ def test_help_of_every_command_has_an_example() -> None:
         assert result.exit_code == 0, name
         assert "lstmcount " in result.output.split("Options:")[0], f"{name} help has no example"
         assert f"lstmcount {name}" in readme or name == "count", f"{name} is not in the README"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["100", "128", "--dropout", "nan"],
+            "--dropout: out of range (expected a number with 0 <= value < 1, received nan)",
+        ),
+        (
+            ["100", "128", "--cell", "gru", "--nonlinearity", "relu"],
+            "--nonlinearity is an option of --cell rnn; this model's cell is gru",
+        ),
+        (["100", "128", "--reset-after"], "--reset-after is an option of --cell gru; this model's cell is lstm"),
+        (
+            ["100", "128", "--cell", "rnn", "--proj-size", "4"],
+            "--proj-size is an option of --cell lstm; this model's cell is rnn",
+        ),
+        (
+            ["100", "128", "--proj-size", "64"],
+            "--proj-size: not valid for Keras 3: Keras LSTM has no projection (proj_size is a PyTorch LSTM option); "
+            "remove --proj-size or use --framework pytorch",
+        ),
+        (
+            ["100", "128", "--bidirectional", "--merge-mode", "sum", "--framework", "pytorch"],
+            "--merge-mode: not valid for PyTorch: PyTorch always concatenates the two directions of a bidirectional "
+            "layer; use --merge-mode concat or --framework keras",
+        ),
+        (
+            ["100", "128", "--merge-mode", "sum"],
+            "--merge-mode says how the two directions of --bidirectional layers combine; add --bidirectional",
+        ),
+        (
+            ["100", "128", "--num-layers", "5000"],
+            "--num-layers: out of range (expected an integer with 1 <= value <= 1,024, received integer 5000)",
+        ),
+        (["a.yaml", "b.yaml"], "give one spec file, received 2 (a.yaml, b.yaml); lstmcount check takes several"),
+        (["halp"], "halp: no such command or file; did you mean 'help'?"),
+        (["100", "128", "--lengths", "3,,2"], "--lengths must be comma-separated positive integers, received '3,,2'"),
+        (
+            ["100", "128", "--timesteps", "5", "--lengths", "7,3"],
+            "--lengths has a sequence of 7 steps, longer than --timesteps 5",
+        ),
+    ],
+)
+def test_flag_errors_are_in_the_flags_terms(args: list[str], line: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """An error about a model built from flags names the flags the user typed, and their fix."""
+    assert run(args) == 2
+    assert capsys.readouterr().err.splitlines() == [f"lstmcount: error: {line}"]
+
+
+@pytest.mark.parametrize(
+    ("args", "same_as"),
+    [
+        (["100", "128", "--cell", "LSTM"], ["100", "128"]),
+        (["100", "128", "--cell", "simple_rnn"], ["100", "128", "--cell", "rnn"]),
+        (["100", "128", "--cell", "SimpleRNN"], ["100", "128", "--cell", "rnn"]),
+        (["100", "128", "--framework", "torch"], ["100", "128", "--framework", "pytorch"]),
+        (["100", "128", "--framework", "Keras"], ["100", "128", "--framework", "keras"]),
+        (
+            ["100", "128", "--bidirectional", "--merge-mode", "SUM"],
+            ["100", "128", "--bidirectional", "--merge-mode", "sum"],
+        ),
+    ],
+)
+def test_choices_take_the_spellings_specs_take(args: list[str], same_as: list[str]) -> None:
+    """--cell, --framework and other choices read any letter case and the spec aliases."""
+    code, out, _ = invoke(*args, "--format", "json")
+    assert code == 0 and out == invoke(*same_as, "--format", "json")[1]
+
+
+def test_a_framework_choice_that_is_no_framework_gets_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    """--framework tensorflow is refused with the framework it most likely means."""
+    assert run(["100", "128", "--framework", "tensorflow"]) == 2
+    assert "did you mean keras?" in capsys.readouterr().err
+
+
+def test_no_arguments_prints_help_and_succeeds(capsys: pytest.CaptureFixture[str]) -> None:
+    """`lstmcount` alone shows the help with every command's whole summary, and exits 0."""
+    from lstmcount.cli import COMMANDS
+
+    assert run([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Usage: lstmcount")
+    for name, entry in COMMANDS.items():
+        assert f"{name} " in out and entry.summary in " ".join(out.split()), name
+    assert "..." not in out.split("Commands:")[1]
+
+
+def test_help_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """`lstmcount help` is the group's help, `help check` the command's, a typo gets a suggestion."""
+    assert run(["help"]) == 0
+    assert capsys.readouterr().out.startswith("Usage: lstmcount [OPTIONS] COMMAND")
+    assert run(["help", "check"]) == 0
+    assert "Usage: lstmcount check [OPTIONS] PATH..." in capsys.readouterr().out
+    assert run(["help", "chek"]) == 2
+    assert "did you mean 'check'?" in capsys.readouterr().err
+
+
+def test_each_command_summary_is_its_help_first_line() -> None:
+    """The summary the group lists without importing a command is the first line of that command's help."""
+    from lstmcount.cli import COMMANDS
+
+    for name, entry in COMMANDS.items():
+        command = main.get_command(None, name)  # type: ignore[arg-type]
+        assert command is not None and command.help is not None
+        assert command.help.strip().splitlines()[0] == entry.summary, name
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts(shell: str) -> None:
+    """`lstmcount completion SHELL` prints the script click completes lstmcount with in that shell."""
+    code, out, _ = invoke("completion", shell)
+    assert code == 0
+    assert "_LSTMCOUNT_COMPLETE" in out and f"{shell}_complete" in out
+
+
+@pytest.mark.parametrize(
+    ("words", "wanted"),
+    [
+        ("lstmcount ch", {"check"}),
+        ("lstmcount 100 128 --fr", {"--framework"}),
+        ("lstmcount 100 128 --framework ", {"keras", "pytorch", "all"}),
+        ("lstmcount check --for", {"--format"}),
+        ("lstmcount 100 128 --cell ", {"lstm", "gru", "rnn"}),
+    ],
+)
+def test_completion_answers(words: str, wanted: set[str]) -> None:
+    """Completion, as bash asks for it, offers commands, options and their values (default command included)."""
+    env = {"_LSTMCOUNT_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1)}
+    result = CliRunner().invoke(main, [], env=env, prog_name="lstmcount")
+    offered = {line.split(",", 1)[1] for line in result.output.splitlines() if "," in line}
+    assert wanted <= offered, result.output

@@ -22,6 +22,7 @@ from lstmcount.report import Report
 from lstmcount.spec import ModelSpec
 
 if TYPE_CHECKING:
+    from lstmcount.inputs import FlagOrigin, ModelFlags, Resolved
     from lstmcount.loader import Document
 
 COMPAT_TOOLS = ("torchinfo", "thop", "ptflops", "calflops", "torchprofile")
@@ -62,10 +63,9 @@ def count_command(
       lstmcount 100 128 --dense 1 --framework all
     """
     from lstmcount.api import compare
-    from lstmcount.inputs import resolve
     from lstmcount.render import render
 
-    resolved = resolve(args, flags_from(kwargs), framework)
+    resolved = resolve_or_hint(args, flags_from(kwargs), framework)
     comparison = compare(resolved.spec, framework, document=resolved.document)
     text = render(comparison, fmt_name, width=terminal_width(width), color=use_color())
     if batch or lengths or compat:
@@ -75,17 +75,37 @@ def count_command(
         raise click.exceptions.Exit(1)
 
 
-def expectations_fail(spec: ModelSpec, reports: Sequence[Report], document: Document | None) -> bool:
-    """Say on standard error where a spec's own ``expect`` block disagrees with its count; whether it does."""
+def expectations_fail(spec: ModelSpec, reports: Sequence[Report], document: Document | FlagOrigin | None) -> bool:
+    """Say on standard error where a spec file's own ``expect`` block disagrees with its count; whether it does."""
+    if spec.expect is None:  # also every spec built from flags: the loader (and yaml) stay unloaded
+        return False
     from lstmcount.check import Budget, compare
+    from lstmcount.loader import Document
 
     own = [r for r in reports if r.framework is spec.framework]
-    if spec.expect is None or document is None or not own:
+    if not isinstance(document, Document) or not own:
         return False
     problems = compare(spec, own[0], document, Budget())
     for problem in problems:
         echo(f"lstmcount: {problem.text()}", err=True)
     return bool(problems)
+
+
+def resolve_or_hint(args: tuple[str, ...], flags: ModelFlags, framework: str | None) -> Resolved:
+    """The model the arguments name; a first word that is no file but looks like a misspelt command says so."""
+    import os
+
+    from lstmcount.inputs import resolve
+
+    first = args[0] if args else ""
+    if first and first != "-" and not first.lstrip("+-").isdigit() and not os.path.exists(first):
+        from lstmcount.cli import COMMANDS
+        from lstmcount.spec import suggest
+
+        close = suggest(first, list(COMMANDS))
+        if close:
+            raise UsageError(f"{first}: no such command or file; {close}")
+    return resolve(args, flags, framework)
 
 
 def with_costs(

@@ -411,6 +411,11 @@ def _model_input(model: Model, x: Array, dtype: Any) -> Array:
     features = model.report.input_shape[-1]
     if x.ndim != 3 or x.shape[2] != features:
         raise UsageError(f"the input must have shape (B, T, {features}), received {tuple(x.shape)}")
+    from lstmcount.weights import value_problem
+
+    problem = value_problem(x)
+    if problem is not None:
+        raise UsageError(f"the input has {problem}; the model takes real features")
     return np.ascontiguousarray(x, dtype=dtype)  # (B, T, I)
 
 

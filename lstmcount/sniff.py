@@ -72,8 +72,12 @@ def _looks_like_safetensors(head: bytes) -> bool:
     return 2 <= size <= 100_000_000 and head[8:9] == b"{"
 
 
+#: control characters that text files hold (tab, line breaks, form feed, escape)
+_TEXT_CONTROLS = frozenset(b"\t\n\r\x0b\x0c\x1b")
+
+
 def _looks_like_text(head: bytes) -> bool:
-    if b"\x00" in head:
+    if any(b < 0x20 and b not in _TEXT_CONTROLS for b in head[:512]):
         return False
     try:
         head.decode("utf-8")

@@ -92,11 +92,12 @@ class LayerCheck:
     actual_shape: tuple[int, ...]
     counted: int
     allocated: int
+    finite: bool = True  # every output value is a number (no NaN or infinity)
 
     @property
     def ok(self) -> bool:
-        """Shapes and counts agree."""
-        return self.expected_shape == self.actual_shape and self.counted == self.allocated
+        """Shapes and counts agree, and the output is finite."""
+        return self.expected_shape == self.actual_shape and self.counted == self.allocated and self.finite
 
 
 @dataclass(frozen=True)
@@ -192,14 +193,19 @@ def verify_model(
     import numpy as np
 
     from lstmcount import forward as fw
-    from lstmcount.weights import check_weights, read_weights
+    from lstmcount.weights import check_weights, fit_hints, read_weights
 
+    out_path = output_path(save_output) if save_output else None
     x = None
     if input_file:
-        x = _read_input(input_file)
+        _fits_in_memory(input_file, "--input", max_memory)
+        x = _read_input(input_file, model)
         batch, steps = int(x.shape[0]), int(x.shape[1])
         if steps != (model.spec.input.timesteps or steps):
-            raise UsageError(f"--input: {input_file} has {steps} steps, the model takes {model.spec.input.timesteps}")
+            raise UsageError(
+                f"--input: {input_file} has {steps} steps, the model takes {model.spec.input.timesteps} "
+                f"(its input.timesteps); give --timesteps {steps} to run it on these"
+            )
     model = fw.build(model, timesteps=steps)
     report = model.report
     itemsize = np.dtype(fw.DTYPES[dtype]).itemsize
@@ -226,8 +232,10 @@ def verify_model(
                 f"{human_bytes(estimate)}) that is above --max-memory {human_bytes(max_memory)}"
             )
         result.source = weights_file
-        result.weights = check_weights(report, read_weights(weights_file))
+        arrays = read_weights(weights_file)
+        result.weights = check_weights(report, arrays)
         if not result.weights.ok:
+            result.weights.hints = fit_hints(model.spec, report, arrays)
             return result
         weights = {k: np.ascontiguousarray(v, dtype=fw.DTYPES[dtype]) for k, v in result.weights.weights.items()}
     else:
@@ -236,25 +244,79 @@ def verify_model(
         x = fw.random_input(model, batch, steps, seed, fw.DTYPES[dtype])
     trace = fw.Trace()
     out = fw.run(model, weights, x, dtype=fw.DTYPES[dtype], trace=trace)
-    if save_output:
-        np.save(save_output, out.output)
+    if out_path is not None:
+        save_array(out_path, out.output)
     _compare(result, model, weights, out, trace)
     return result
 
 
-def _read_input(path: str) -> Any:
+def _fits_in_memory(path: str, flag: str, max_memory: int) -> None:
+    size = Path(path).stat().st_size if Path(path).is_file() else 0
+    if size > max_memory:
+        raise UsageError(f"{flag}: {path} holds {human_bytes(size)}, above --max-memory {human_bytes(max_memory)}")
+
+
+def _read_input(path: str, model: Model) -> Any:
+    """The ``--input`` batch: (B, T, I) real features, or (B, T) integer token ids before an embedding."""
+    import numpy as np
+
+    from lstmcount.weights import read_array, value_problem
+
+    x = read_array(path, "--input")
+    if x.ndim not in (2, 3) or 0 in x.shape:
+        raise UsageError(f"--input: expected (B, T, I) features or (B, T) token ids, received shape {x.shape}")
+    ids = model.report.layers[0].type is LayerType.EMBEDDING
+    if ids:
+        if x.dtype.kind not in "iu":
+            raise UsageError(f"--input: an embedding takes integer token ids, received {x.dtype} values")
+        return x
+    if x.dtype.kind in "iu":
+        raise UsageError(
+            f"--input: {x.dtype} values for a model that takes features; token ids need an embedding layer first, "
+            "and features are floating point (save them as float32 or float64)"
+        )
+    problem = value_problem(x)
+    if problem is not None:
+        raise UsageError(f"--input: {path} has {problem}")
+    return np.asarray(x)
+
+
+def output_path(path: str) -> Path:
+    """Where ``--save-output`` writes: exactly the path given, a ``.npy`` file in an existing directory."""
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"--save-output: {path} is a directory; name a .npy file in it")
+    if p.suffix.lower() != ".npy":
+        raise UsageError(f"--save-output: {path}: the file name must end in .npy")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"--save-output: {path}: no such directory {str(parent)!r}")
+    return p
+
+
+def save_array(path: Path, array: Any) -> None:
+    """Write ``array`` as ``.npy`` at ``path``, atomically (a reader never sees half a file)."""
+    import os
+    import tempfile
+
     import numpy as np
 
     try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"--input: cannot read {path!r} as a .npy file ({exc})") from None
-    if x.ndim not in (2, 3) or 0 in x.shape:
-        raise UsageError(f"--input: expected (B, T, I) features or (B, T) token ids, received shape {x.shape}")
-    return x
+        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.save(handle, array)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise UsageError(f"--save-output: cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def _compare(result: VerifyResult, model: Model, weights: dict[str, Any], out: ForwardResult, trace: Any) -> None:
+    import numpy as np
+
     from lstmcount.forward import expected_shape
 
     conv = model.conv
@@ -268,6 +330,7 @@ def _compare(result: VerifyResult, model: Model, weights: dict[str, Any], out: F
                 actual_shape=lo.shape,
                 counted=layer.params,
                 allocated=allocated,
+                finite=bool(np.isfinite(lo.output).all()),
             )
         )
         if not layer.recurrent:
@@ -328,7 +391,8 @@ def render_verify(result: VerifyResult) -> str:
         check = result.weights
         lines.append(
             f"Weights: {len(check.weights)} of "
-            f"{sum(len(layer.tensors) for layer in report.layers)} tensors match by name and shape " + _mark(check.ok)
+            f"{sum(len(layer.tensors) for layer in report.layers)} tensors match by name, shape and values "
+            + _mark(check.ok)
         )
         lines += [f"  {text}" for text in check.lines()]
         if not check.ok:
@@ -342,7 +406,7 @@ def render_verify(result: VerifyResult) -> str:
             _fmt_shape(c.actual_shape),
             f"{c.counted:,}",
             f"{c.allocated:,}",
-            _mark(c.ok),
+            _mark(c.ok) + ("" if c.finite else " output not finite"),
         ]
         for c in result.layers
     ]
@@ -393,8 +457,10 @@ def verify_document(result: VerifyResult) -> dict[str, Any]:
             "missing": [{"path": p, "expected_shape": list(s)} for p, s in check.missing],
             "unexpected": [{"key": k, "shape": list(s)} for k, s in check.unexpected],
             "wrong_shape": [{"path": p, "expected_shape": list(e), "shape": list(r)} for p, e, r in check.mis_shaped],
+            "wrong_values": [{"path": p, "problem": why} for p, why in check.bad_values],
             "removed_prefix": check.prefix,
             "added_layer_prefix": check.layer_prefix,
+            "hints": list(check.hints),
         }
     return {
         "schema_version": VERIFY_SCHEMA_VERSION,
@@ -415,6 +481,7 @@ def verify_document(result: VerifyResult) -> dict[str, Any]:
                 "shape": list(c.actual_shape),
                 "counted": c.counted,
                 "allocated": c.allocated,
+                "finite": c.finite,
                 "ok": c.ok,
             }
             for c in result.layers

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from lstmcount.conventions import convention
 from lstmcount.errors import UsageError
 from lstmcount.report import Report
+from lstmcount.sniff import Kind, sniff
+from lstmcount.spec import ModelSpec
 
 Array = NDArray[Any]
 
@@ -52,13 +56,17 @@ class WeightCheck:
     missing: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)  # path, expected shape
     unexpected: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)  # key, its shape
     mis_shaped: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    #: tensors of the right name and shape whose values cannot be weights: path, what is wrong
+    bad_values: list[tuple[str, str]] = field(default_factory=list)
     prefix: str | None = None  # a common prefix that was removed from every key
     layer_prefix: str | None = None  # the one layer's name, put before keys that lacked it
+    #: what would make the file fit (another framework's layout, the file's own layer names)
+    hints: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """Whether every tensor is there with its shape, and nothing else."""
-        return not (self.missing or self.unexpected or self.mis_shaped)
+        """Whether every tensor is there with its shape and real, finite values, and nothing else."""
+        return not (self.missing or self.unexpected or self.mis_shaped or self.bad_values)
 
     def lines(self) -> list[str]:
         """One line per problem, and one for a removed prefix."""
@@ -70,11 +78,13 @@ class WeightCheck:
         out += [f"missing: {p} (expected shape {_shape(s)})" for p, s in self.missing]
         out += [f"unexpected: {k} (shape {_shape(s)})" for k, s in self.unexpected]
         out += [f"wrong shape: {p}: expected {_shape(e)}, received {_shape(r)}" for p, e, r in self.mis_shaped]
+        out += [f"wrong values: {p}: {why}" for p, why in self.bad_values]
+        out += [f"hint: {h}" for h in self.hints]
         return out
 
     def summary(self) -> str:
         """The problems in one line."""
-        return "; ".join(line for line in self.lines() if not line.startswith(("removed", "put")))
+        return "; ".join(line for line in self.lines() if not line.startswith(("removed", "put", "hint")))
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -104,10 +114,24 @@ def check_weights(report: Report, weights: Mapping[str, Any]) -> WeightCheck:
             check.missing.append((path, shape))
         elif tuple(arrays[path].shape) != shape:
             check.mis_shaped.append((path, shape, tuple(arrays[path].shape)))
+        elif (why := value_problem(arrays[path])) is not None:
+            check.bad_values.append((path, why))
         else:
             check.weights[path] = arrays[path]
     check.unexpected = [(k, tuple(v.shape)) for k, v in arrays.items() if k not in expected]
     return check
+
+
+def value_problem(array: Array) -> str | None:
+    """Why ``array`` cannot hold weights or features (not real floating point, NaN, infinite), or None."""
+    if not np.issubdtype(array.dtype, np.floating):
+        return f"{array.dtype} values, not floating point"
+    if array.size and not np.isfinite(array).all():
+        nan = int(np.isnan(array).sum())
+        inf = int(np.isinf(array).sum())
+        parts = [f"{nan:,} NaN"] * bool(nan) + [f"{inf:,} infinite"] * bool(inf)
+        return " and ".join(parts) + " of " + f"{array.size:,} values"
+    return None
 
 
 def _layer_prefix(report: Report, arrays: Mapping[str, Array], expected: Mapping[str, tuple[int, ...]]) -> str | None:
@@ -139,21 +163,54 @@ def _common_prefix(arrays: Mapping[str, Array], expected: Mapping[str, tuple[int
 # files
 
 
-def read_weights(path: str | os.PathLike[str]) -> dict[str, Array]:
-    """Read a .npz or .safetensors file into path -> array."""
+def _checked_file(path: str | os.PathLike[str], flag: str) -> Path:
+    """``path`` as an existing regular file, or the one-line error naming ``flag``."""
     p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix not in (".npz", ".safetensors"):
-        raise UsageError(f"--weights: expected a .npz or .safetensors file, received {p.name!r}")
+    if p.is_dir():
+        raise UsageError(f"{flag}: {p} is a directory, not a file")
     if not p.is_file():
-        raise UsageError(f"--weights: no such file {str(p)!r}")
-    if suffix == ".npz":
-        try:
-            with np.load(p, allow_pickle=False) as data:
-                return {k: data[k] for k in data.files}
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--weights: {p.name} is not a readable .npz file ({exc})") from None
-    return read_safetensors(p)
+        raise UsageError(f"{flag}: no such file {str(p)!r}")
+    return p
+
+
+def _wrong_kind(p: Path, flag: str, kind: Kind, wanted: str) -> UsageError:
+    what = "a text file" if kind is Kind.TEXT else kind.value
+    return UsageError(f"{flag}: {p.name} is {what}, not {wanted}")
+
+
+def read_weights(path: str | os.PathLike[str], flag: str = "--weights") -> dict[str, Array]:
+    """Read a NumPy ``.npz`` or a ``.safetensors`` file (told apart by content) into path -> array."""
+    p = _checked_file(path, flag)
+    kind = sniff(p)
+    named = p.suffix.lower()
+    # the content decides; a broken file (too short to tell) gets its format's own diagnosis by its name
+    if kind is Kind.SAFETENSORS or (named == ".safetensors" and kind is Kind.BINARY):
+        return read_safetensors(p)
+    if kind is not Kind.NPZ and not (named == ".npz" and kind in (Kind.ZIP, Kind.BINARY)):
+        raise _wrong_kind(p, flag, kind, "a NumPy .npz or a safetensors file")
+    try:
+        with np.load(p, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise UsageError(f"{flag}: {p.name} is not a readable .npz archive ({_reason(exc)})") from None
+
+
+def read_array(path: str | os.PathLike[str], flag: str = "--input") -> Array:
+    """Read one NumPy ``.npy`` array (told apart by content, never unpickled)."""
+    p = _checked_file(path, flag)
+    kind = sniff(p)
+    if kind is not Kind.NPY:
+        raise _wrong_kind(p, flag, kind, "a NumPy .npy array")
+    try:
+        array: Array = np.load(p, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise UsageError(f"{flag}: {p.name} is not a readable .npy array ({_reason(exc)})") from None
+    return array
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Array]:
@@ -234,3 +291,60 @@ def write_safetensors(path: str | os.PathLike[str], weights: Mapping[str, Array]
         fh.write(text)
         for blob in blobs:
             fh.write(blob)
+
+
+def fit_hints(spec: ModelSpec, report: Report, weights: Mapping[str, Any]) -> list[str]:
+    """What would make weights that do not fit the model fit: another framework, or the file's layer names.
+
+    Tried in turn: the same model in another framework's layout (the file holds PyTorch tensors
+    but the model is counted in Keras's), and the model with its layers renamed as the file
+    names them (automatic names such as ``lstm_1`` count up in a notebook session).
+    """
+    from lstmcount.conventions import CONVENTIONS
+    from lstmcount.counter import count
+    from lstmcount.errors import SpecError
+
+    hints = []
+    for framework, conv in CONVENTIONS.items():
+        if framework is report.framework:
+            continue
+        try:
+            other = count(spec, framework)
+        except SpecError:
+            continue
+        if _names_fit(check_weights(other, weights)):
+            hints.append(f"these are {conv.display} tensor names: use --framework {framework.value}")
+    renamed = _renamed_layers(report, check_weights(report, weights))
+    if renamed:
+        pairs = ", ".join(f"{mine!r} is {theirs!r}" for mine, theirs in renamed)
+        hints.append(
+            f"the file names its layers otherwise ({pairs}; automatic names count up in a notebook session): "
+            "set each layer's name: in a spec to the file's"
+        )
+    return hints
+
+
+def _names_fit(check: WeightCheck) -> bool:
+    return not (check.missing or check.unexpected or check.mis_shaped)
+
+
+def _renamed_layers(report: Report, check: WeightCheck) -> list[tuple[str, str]]:
+    """(model's name, file's name) for each layer whose every tensor the file holds under another layer name."""
+    sep = convention(report.framework).path_sep
+    missing = {p for p, _ in check.missing}
+    unexpected = {k: shape for k, shape in check.unexpected}
+    theirs: dict[str, set[tuple[str, tuple[int, ...]]]] = {}
+    for key, shape in unexpected.items():
+        head, _, rest = key.partition(sep)
+        if rest:
+            theirs.setdefault(head, set()).add((rest, shape))
+    pairs = []
+    for layer in report.layers:
+        mine = {(t.path[len(layer.name) + 1 :], t.shape) for t in layer.tensors}
+        if not mine or not all(t.path in missing for t in layer.tensors):
+            continue
+        match = [name for name, tensors in theirs.items() if tensors == mine and name != layer.name]
+        if len(match) == 1:
+            pairs.append((layer.name, match[0]))
+            del theirs[match[0]]
+    return pairs

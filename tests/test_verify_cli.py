@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -127,7 +128,7 @@ def test_weights_file_that_fits(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     write_weights(path, seed_weights())
     code, out, _ = verify(capsys, "100", "128", "--dense", "1", "--weights", str(path))
     assert code == 0
-    assert "Weights: 5 of 5 tensors match by name and shape ✓" in out
+    assert "Weights: 5 of 5 tensors match by name, shape and values ✓" in out
 
 
 def test_weights_file_larger_than_the_limit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -209,7 +210,7 @@ def test_bad_input_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     assert code == 2 and "(B, T, 100)" in err
     (tmp_path / "junk.npy").write_text("no")
     code, _, err = verify(capsys, "100", "128", "--input", str(tmp_path / "junk.npy"))
-    assert code == 2 and "cannot read" in err
+    assert code == 2 and err == "lstmcount: error: --input: junk.npy is a text file, not a NumPy .npy array\n"
 
 
 def test_spec_file_with_embedding_and_float64(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -334,7 +335,7 @@ VERIFY_TOP = {
     "states",
     "sharing",
 }
-VERIFY_LAYER = {"name", "class_name", "expected_shape", "shape", "counted", "allocated", "ok"}
+VERIFY_LAYER = {"name", "class_name", "expected_shape", "shape", "counted", "allocated", "finite", "ok"}
 VERIFY_STATE = {"layer", "names", "expected_shapes", "shapes", "ok"}
 VERIFY_SHARING = {"layer", "steps", "steps_run", "same_arrays_every_step", "arrays", "tensors_read", "tensors", "ok"}
 VERIFY_WEIGHTS = {
@@ -344,8 +345,10 @@ VERIFY_WEIGHTS = {
     "missing",
     "unexpected",
     "wrong_shape",
+    "wrong_values",
     "removed_prefix",
     "added_layer_prefix",
+    "hints",
 }
 
 
@@ -426,3 +429,90 @@ def test_json_bad_input_is_still_a_one_line_error(capsys: pytest.CaptureFixture[
     """Bad input with --format json: exit 2 and one line on stderr, nothing on stdout."""
     code, out, err = verify(capsys, "100", "128", "--format", "json", "--max-memory", "1KiB")
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda a: a.astype(np.complex128), "complex128 values, not floating point"),
+        (lambda a: a > 0, "bool values, not floating point"),
+        (lambda a: (a * 100).astype(np.int64), "int64 values, not floating point"),
+        (lambda a: np.where(a > 0.09, np.nan, a), r"[\d,]+ NaN of 51,200 values"),
+        (lambda a: np.where(a > 0.09, np.inf, a), r"[\d,]+ infinite of 51,200 values"),
+    ],
+    ids=["complex", "bool", "int", "nan", "inf"],
+)
+def test_weights_that_cannot_be_weights_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, change: object, problem: str
+) -> None:
+    """Complex, boolean, integer, NaN or infinite weights fail (exit 1) naming the tensor, and nothing runs."""
+    weights = seed_weights()
+    weights["lstm/lstm_cell/kernel"] = change(weights["lstm/lstm_cell/kernel"])  # type: ignore[operator]
+    path = tmp_path / "w.npz"
+    np.savez(path, **weights)  # type: ignore[arg-type]
+    code, out, _ = verify(capsys, "100", "128", "--dense", "1", "--weights", str(path))
+    assert code == 1
+    assert re.search(f"wrong values: lstm/lstm_cell/kernel: {problem}", out), out
+    assert "no forward pass was run" in out and "All shapes and counts match" not in out
+
+
+@pytest.mark.parametrize(
+    ("array", "message"),
+    [
+        (np.full((2, 3, 100), np.nan), "has 600 NaN of 600 values"),
+        (np.full((2, 3, 100), np.inf), "has 600 infinite of 600 values"),
+        (np.zeros((2, 3, 100), np.complex64), "has complex64 values, not floating point"),
+        (np.zeros((2, 3, 100), bool), "has bool values, not floating point"),
+        (np.zeros((2, 3, 100), np.int32), "int32 values for a model that takes features"),
+    ],
+    ids=["nan", "inf", "complex", "bool", "int"],
+)
+def test_inputs_that_cannot_be_features_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, array: np.ndarray, message: str
+) -> None:
+    """--input with NaN, infinite, complex, boolean or integer features is one line, exit 2."""
+    np.save(tmp_path / "x.npy", array)
+    code, out, err = verify(capsys, "100", "128", "--input", str(tmp_path / "x.npy"))
+    assert code == 2 and out == ""
+    assert err.startswith("lstmcount: error: --input: ") and message in err and err.count("\n") == 1
+
+
+def test_save_output_writes_the_path_given_or_refuses_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--save-output writes exactly FILE.npy; a directory, another suffix or a missing directory is one line."""
+    target = tmp_path / "out.npy"
+    assert verify(capsys, "10", "4", "--save-output", str(target))[0] == 0
+    assert np.load(target).shape == (2, 4) and sorted(p.name for p in tmp_path.iterdir()) == ["out.npy"]
+    for bad, message in (
+        (str(tmp_path), "is a directory; name a .npy file in it"),
+        (str(tmp_path / "o.txt"), "the file name must end in .npy"),
+        ("/nonexistent/dir/o.npy", "no such directory '/nonexistent/dir'"),
+    ):
+        code, out, err = verify(capsys, "10", "4", "--save-output", bad)
+        assert code == 2 and out == "" and message in err and err.count("\n") == 1, bad
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npy"]
+
+
+def test_input_of_another_length_says_how_to_run_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An input of 11 steps for a model of 200 says to give --timesteps 11."""
+    np.save(tmp_path / "x.npy", np.zeros((2, 11, 10), np.float32))
+    code, _, err = verify(capsys, "10", "4", "--timesteps", "200", "--input", str(tmp_path / "x.npy"))
+    assert code == 2 and "has 11 steps, the model takes 200" in err and "give --timesteps 11" in err
+
+
+def test_weights_of_the_other_framework_suggest_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """PyTorch-named weights checked in Keras's layout fail with the hint to use --framework pytorch."""
+    path = tmp_path / "w.safetensors"
+    write_weights(path, seed_weights("pytorch"))
+    code, out, _ = verify(capsys, "100", "128", "--dense", "1", "--weights", str(path))
+    assert code == 1
+    assert "hint: these are PyTorch tensor names: use --framework pytorch" in out
+
+
+def test_weights_from_a_notebook_session_suggest_names(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Weights saved under automatic names that counted up (lstm_1, dense_2) suggest naming the layers so."""
+    renamed = {k.replace("lstm/", "lstm_1/", 1).replace("dense/", "dense_2/", 1): v for k, v in seed_weights().items()}
+    path = tmp_path / "w.npz"
+    np.savez(path, **renamed)  # type: ignore[arg-type]
+    code, out, _ = verify(capsys, "100", "128", "--dense", "1", "--weights", str(path))
+    assert code == 1
+    assert "hint: the file names its layers otherwise ('lstm' is 'lstm_1', 'dense' is 'dense_2';" in out

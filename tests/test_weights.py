@@ -72,7 +72,7 @@ def test_bfloat16_widens_to_float32(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"abc", "too short"),
+        (b"\x01\x02\x03", "too short"),
         (struct.pack("<Q", 10**12) + b"{}", "does not fit"),
         (struct.pack("<Q", 3) + b"{x}", "not JSON"),
         (_safetensors_bytes({"t": {"dtype": "F32", "shape": [2], "data_offsets": [0, 64]}}, b"\0" * 8), "outside"),
@@ -89,15 +89,25 @@ def test_broken_safetensors_are_usage_errors(tmp_path: Path, content: bytes, mes
         read_weights(path)
 
 
-def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
-    """Only .npz and .safetensors are read, and a missing file is named."""
-    with pytest.raises(UsageError, match=r"expected a \.npz or \.safetensors"):
+def test_files_of_other_kinds_and_missing_files(tmp_path: Path) -> None:
+    """Only .npz and .safetensors content is read; other files are named for what they are, by content."""
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "w.pt", "w") as archive:
+        archive.writestr("w/data.pkl", b"\x80\x02}q\x00.")
+    with pytest.raises(UsageError, match=r"w\.pt is a PyTorch checkpoint .*, not a NumPy \.npz or a safetensors file"):
         read_weights(tmp_path / "w.pt")
     with pytest.raises(UsageError, match="no such file"):
         read_weights(tmp_path / "w.npz")
-    (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(UsageError, match="not a readable"):
+    with pytest.raises(UsageError, match="is a directory"):
+        read_weights(tmp_path)
+    (tmp_path / "junk.npz").write_text("not a zip")
+    with pytest.raises(UsageError, match="junk.npz is a text file, not a NumPy .npz or a safetensors file"):
         read_weights(tmp_path / "junk.npz")
+    np.savez(tmp_path / "good.npz", a=np.zeros(3))
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "good.npz").read_bytes()[:-20])
+    with pytest.raises(UsageError, match="cut.npz is not a readable .npz archive"):
+        read_weights(tmp_path / "cut.npz")
 
 
 def test_strict_check_lists_missing_unexpected_and_misshaped() -> None:

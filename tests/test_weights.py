@@ -102,11 +102,11 @@ def test_files_of_other_kinds_and_missing_files(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="is a directory"):
         read_weights(tmp_path)
     (tmp_path / "junk.npz").write_text("not a zip")
-    with pytest.raises(UsageError, match="junk.npz is a text file, not a NumPy .npz or a safetensors file"):
+    with pytest.raises(UsageError, match=r"junk\.npz is a text file, not a NumPy \.npz or a safetensors file"):
         read_weights(tmp_path / "junk.npz")
     np.savez(tmp_path / "good.npz", a=np.zeros(3))
     (tmp_path / "cut.npz").write_bytes((tmp_path / "good.npz").read_bytes()[:-20])
-    with pytest.raises(UsageError, match="cut.npz is not a readable .npz archive"):
+    with pytest.raises(UsageError, match=r"cut\.npz is not a readable \.npz archive"):
         read_weights(tmp_path / "cut.npz")
 
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lstmcount.errors import Location, LstmcountError, SpecError
+from lstmcount.errors import Location, LstmcountError, SpecError, UsageError
 
 if TYPE_CHECKING:
     from lstmcount.loader import Document
@@ -173,9 +173,20 @@ def expand_paths(paths: Iterable[str], exclude: Sequence[str] = ()) -> Iterator[
     ``-`` is standard input, named ``<stdin>``.
     """
     seen: set[str] = set()
+    for pattern in exclude:
+        if not pattern.strip():
+            raise UsageError("--exclude: an empty pattern matches nothing; give a name or a glob such as 'old/*'")
     for raw in paths:
         found: list[str]
+        if not raw.strip():
+            yield raw, SpecError("no such file", location=Location(repr(raw)))
+            continue
         path = Path(raw)
+        try:
+            path.exists()
+        except OSError as exc:  # a name too long for the file system, for one
+            yield raw[:200], SpecError(f"cannot read: {exc.strerror or exc}", location=Location(raw[:200]))
+            continue
         if raw != "-" and not path.exists() and any(c in raw for c in "*?["):
             found = sorted(glob.glob(raw, recursive=True))
             if not found:

@@ -23,7 +23,13 @@ from lstmcount.verify import DEFAULT_BATCH, default_steps, parse_size, render_ve
     metavar="B",
     help="Batch size of the random input.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and input.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of the random weights and input.",
+)
 @click.option(
     "--dtype",
     type=click.Choice(["float32", "float64"]),

@@ -138,12 +138,12 @@ def one_error_line(command: str, err: str) -> bool:
     return len(lines) == 1 and lines[0].startswith("lstmcount: error: ")
 
 
-class Slow(Exception):
+class TooSlowError(Exception):
     """An invocation ran past its time."""
 
 
 def _alarm(signum: int, frame: Any) -> None:
-    raise Slow
+    raise TooSlowError
 
 
 def test_every_option_with_hostile_values(
@@ -160,7 +160,7 @@ def test_every_option_with_hostile_values(
             signal.alarm(LIMIT)
             try:
                 code = run(argv)
-            except Slow:
+            except TooSlowError:
                 failures.append(f"{label}: took more than {LIMIT} s")
                 continue
             finally:

@@ -178,6 +178,11 @@ class Convention:
     #: characters a layer name may not contain, and why
     name_forbids: str
     name_rule: str
+    #: the symbols of a gate's input and recurrent weights in the framework's docs, and a line saying
+    #: what they multiply and in which orientation the framework stores them
+    input_symbol: str
+    recurrent_symbol: str
+    gate_legend: str
 
     def class_name(self, layer: LayerSpec) -> str:
         """The framework class that builds ``layer`` (the wrapper for bidirectional Keras layers)."""
@@ -322,6 +327,10 @@ KERAS = Convention(
     activations={a: (0.2 if a == "leaky_relu" else None) for a in ACTIVATIONS if a != "softmin"},
     name_forbids="/",
     name_rule="Keras 3 layer names cannot contain '/' (it separates the parts of a weight's path)",
+    input_symbol="U",
+    recurrent_symbol="W",
+    gate_legend="U multiplies x_t and W multiplies h_(t-1), as x_t U + h_(t-1) W (shapes as Keras stores "
+    "them, inputs first); each gate has its own U, W and bias.",
 )
 
 
@@ -370,7 +379,7 @@ PYTORCH = Convention(
         LayerType.GRU: (
             Gate("r", "reset", "sigmoid", "r"),
             Gate("z", "update", "sigmoid", "z"),
-            Gate("n", "new (candidate)", "tanh", "n"),
+            Gate("n", "candidate", "tanh", "n"),
         ),
         LayerType.SIMPLE_RNN: (Gate("h", "hidden", "tanh", "h"),),
     },
@@ -443,6 +452,10 @@ PYTORCH = Convention(
     },
     name_forbids=".",
     name_rule="nn.Module.add_module refuses a name with '.' (it separates the parts of a state-dict key)",
+    input_symbol="W_i*",
+    recurrent_symbol="W_h*",
+    gate_legend="W_i* multiplies x_t and W_h* multiplies h_(t-1), as W_ii x_t + W_hi h_(t-1) for gate i "
+    "(shapes as PyTorch stores them, outputs first); each gate has its own weights and two biases, b_i* and b_h*.",
 )
 
 CONVENTIONS: Mapping[Framework, Convention] = {c.framework: c for c in (KERAS, PYTORCH)}

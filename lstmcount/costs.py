@@ -593,28 +593,32 @@ def _memory_lines(mem: Memory) -> list[tuple[str, str, str]]:
     return [(i.label, _n(i.bytes), i.formula) for i in items]
 
 
-def render_costs_text(costs: Costs) -> str:
-    """The costs as plain, stable text (no colour, fixed column alignment)."""
-    rows = [_HEAD, *_rows(costs)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEAD))]
-    lines = [f"Costs ({costs.framework}, {_scope(costs)})"]
-    for k, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])] + [v.rjust(widths[i]) for i, v in enumerate(row) if i]
-        lines.append("  ".join(cells).rstrip())
-        if k == 0:
-            lines.append("─" * len(lines[-1]))
-    lines.append("Per step: " + "; ".join(_split_lines(costs.per_step)))
+def render_costs_text(costs: Costs, width: int | None = None) -> str:
+    """The costs as plain, stable text (no colour), fitted to ``width`` (default 100)."""
+    from lstmcount import text
+
+    width = width or text.DEFAULT_WIDTH
+    columns = [text.Column(_HEAD[0], fit="path")] + [text.Column(h, right=True, fit="keep") for h in _HEAD[1:]]
+    lines = text.wrap(f"Costs ({costs.framework}, {_scope(costs)})", width)
+    lines += text.table(columns, _rows(costs), width=width, gap="  ")
+    lines += text.wrap("Per step: " + "; ".join(_split_lines(costs.per_step)), width, subsequent="  ")
     for c in costs.layers:
         if c.per_step.macs or c.per_step.flops:
-            lines.append(f"  {c.name}: {c.formula}")
+            lines += text.wrap(f"{c.name}: {c.formula}", width, indent="  ", subsequent="    ")
     lines.append("Memory")
     mem = _memory_lines(costs.memory)
     w0 = max(len(m[0]) for m in mem)
     w1 = max(len(m[1]) for m in mem)
     for label, value, formula in mem:
-        lines.append(f"  {label.ljust(w0)}  {value.rjust(w1)} B   {formula}")
-    lines.append(f"Convention: {costs.convention}")
-    lines.extend(costs.notes)
+        head = f"  {label.ljust(w0)}  {value.rjust(w1)} B   "
+        if len(head) + len(formula) <= width:
+            lines.append(head + formula)
+        else:
+            lines.append(head.rstrip())
+            lines += text.wrap(formula, width, indent="      ")
+    lines += text.wrap(f"Convention: {costs.convention}", width, subsequent="  ")
+    for note in costs.notes:
+        lines += text.wrap(note, width)
     return "\n".join(lines) + "\n"
 
 

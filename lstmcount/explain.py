@@ -8,18 +8,19 @@ three notations (``keras`` row vectors, ``pytorch`` column vectors, ``concat`` o
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from math import prod
 from typing import TYPE_CHECKING, Any
 
+from lstmcount import text
 from lstmcount.conventions import Convention, Gate, Role, convention
 from lstmcount.counter import cell_formula, cell_params, fmt
 from lstmcount.errors import UsageError
 from lstmcount.report import CellInfo, LayerReport, Report, TensorReport
 from lstmcount.spec import GRUSpec, LayerType, ModelSpec, SimpleRNNSpec
+from lstmcount.text import Column
 
 if TYPE_CHECKING:
     from lstmcount.bptt import BPTTResult
@@ -35,9 +36,6 @@ class Notation(StrEnum):
 
 #: The transpose mark after a tensor slice, in plain text and in Markdown.
 TRANSPOSE = {False: "ᵀ", True: r"$^\top$"}
-
-#: Width at which plain-text sentences wrap.
-WRAP = 100
 
 #: Time steps drawn in the unrolled view when the model does not fix them.
 DEFAULT_STEPS = 3
@@ -536,36 +534,48 @@ def count_lines(report: Report, cells: dict[str, Cell]) -> list[str]:
     return lines
 
 
-def unrolled(cell: Cell, steps: int) -> tuple[list[str], list[str]]:
-    """The layer drawn over ``steps`` time steps, one box per step, and what the drawing means."""
-    layer, conv = cell.layer, cell.conv
+def unrolled(cell: Cell, steps: int, width: int | None = None) -> tuple[list[str], list[str]]:
+    """The layer drawn over ``steps`` time steps, one box per step, and what the drawing means.
+
+    The boxes name the cell's tensors; where that is wider than ``width``, they say how many.
+    """
+    layer = cell.layer
     own = [t for t in layer.tensors if t.stack_index == layer.cells[0].stack_index and t.direction == 0]
-    weights = ", ".join(t.name for t in own)
     state = "h, c" if layer.type is LayerType.LSTM else "h"
     # five boxes at most, whatever T is: the drawing never costs time or memory in proportion to T
     shown = list(range(1, steps + 1)) if steps <= 5 else [1, 2, 0, steps - 1, steps]
-    box = f"[ {layer.class_name} cell: {weights} ]"
-    width = len(str(steps))
-    drawing = [f"{state} at step 0 = 0"]
-    last_output = layer.output_shape
-    for t in shown:
-        if t == 0:
-            drawing.append(" " * (width + 6) + "⋮")
-            continue
-        out = f"{state} at step {t}"
-        label = f"x_{t}".ljust(width + 2)
-        end = ""
-        if len(layer.cells) > 1 or layer.directions > 1:
+    digits = len(str(steps))
+    names = f"[ {layer.class_name} cell: {', '.join(t.name for t in own)} ]"
+    counted = f"[ {layer.class_name} cell: its {len(own)} tensors ]"
+    bare = f"[ {layer.class_name} cell ]"
+    single = len(layer.cells) == 1 and layer.directions == 1
+    sequence = len(layer.output_shape) == 3
+    # the output marks at the ends of the lines, or, to save width, one line under the last step
+    for box, inline in ((names, True), (names, False), (counted, False), (bare, False)):
+        drawing = [f"{state} at step 0 = 0"]
+        for t in shown:
+            if t == 0:
+                drawing.append(" " * (digits + 6) + "⋮")
+                continue
             end = ""
-        elif t == steps:
-            end = "  → output " + shape_text(last_output)
-        elif len(layer.output_shape) == 3:
-            end = "  → output step"
-        drawing.append(f"step {t:>{width}}: {label} ─▶ {box} ─▶ {out}{end}")
+            if single and inline:
+                end = (
+                    "  → output " + shape_text(layer.output_shape)
+                    if t == steps
+                    else ("  → output step" if sequence else "")
+                )
+            label = f"x_{t}".ljust(digits + 2)
+            drawing.append(f"step {t:>{digits}}: {label} ─▶ {box} ─▶ {state} at step {t}{end}")
+        if single and not inline:
+            every = ", every step's h" if sequence else ", the last step's h"
+            drawing.append(" " * (digits + 6) + f"→ output {shape_text(layer.output_shape)}{every}")
+        if width is None or max(len(line) for line in drawing) <= width:
+            break
     params = sum(t.params for t in own)
     meaning = [
         f"The {steps} boxes are one cell drawn {steps} times, not {steps} cells: every step reads the same "
-        f"{len(own)} tensors ({fmt(params)} parameters), so the count is the same for any T.",
+        f"{len(own)} tensors ({', '.join(t.name for t in own)}: {fmt(params)} parameters), so the count is the "
+        "same for any T.",
         "Each step passes its state to the next; nothing else is copied from step to step.",
         "Training (backpropagation through time) adds up the gradient that each step contributes to "
         "each tensor and then updates the one shared set once per batch, never one copy per step "
@@ -580,7 +590,6 @@ def unrolled(cell: Cell, steps: int) -> tuple[list[str], list[str]]:
         meaning.append(
             f"A bidirectional layer has a second cell with its own weights that runs from step {steps} back to step 1."
         )
-    del conv
     return drawing, meaning
 
 
@@ -610,9 +619,15 @@ def _cell_for(report: Report, layer: LayerReport, spec: ModelSpec, notation: Not
 
 
 def build(
-    report: Report, spec: ModelSpec, notation: Notation, *, tex: bool = False, steps: int = DEFAULT_STEPS
+    report: Report,
+    spec: ModelSpec,
+    notation: Notation,
+    *,
+    tex: bool = False,
+    steps: int = DEFAULT_STEPS,
+    width: int | None = None,
 ) -> list[Section]:
-    """The explanation of every recurrent layer of ``report``, then its count and unrolled view."""
+    """The explanation of every recurrent layer of ``report``, then its count and unrolled view (drawn to ``width``)."""
     w = Writer(tex)
     cells = {layer.name: _cell_for(report, layer, spec, notation, w) for layer in report.layers if layer.recurrent}
     if not cells:
@@ -674,7 +689,7 @@ def build(
         sections.append(Section(f"{layer.name}: fused tensors and notations", items))
     sections.append(Section("Count, step by step", [count_lines(report, cells)]))
     first = next(iter(cells.values()))
-    drawing, meaning = unrolled(first, steps)
+    drawing, meaning = unrolled(first, steps, None if width is None else width - 2)
     sections.append(
         Section(f"{first.layer.name} unrolled over T = {steps} time steps", [Drawing(tuple(drawing)), meaning])
     )
@@ -684,46 +699,34 @@ def build(
 # --------------------------------------------------------------------------- rendering
 
 
-def _table_text(table: Table) -> list[str]:
-    widths = [max(len(r[i]) for r in (table.header, *table.rows)) for i in range(len(table.header))]
-    out = []
-    for row in (table.header, *table.rows):
-        out.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
-    out.insert(1, "  ".join("─" * n for n in widths))
-    return out
+def _table_text(table: Table, width: int) -> list[str]:
+    columns = [Column(h, fit="path" if h.startswith("Tensor") else "wrap") for h in table.header]
+    return text.table(columns, table.rows, width=width, gap="  ", rule_per_column=True)
 
 
-def render_text(sections: Sequence[Section]) -> str:
-    """Plain text: readable on any terminal, stable for golden files."""
+def render_text(sections: Sequence[Section], width: int | None = None) -> str:
+    """Plain text fitted to ``width`` (default 100): readable on any terminal, stable for golden files."""
+    width = width or text.DEFAULT_WIDTH
+    inner = width - 2
     out: list[str] = []
     for section in sections:
         if out:
             out.append("")
-        out.append(section.title)
-        out.append("═" * len(section.title))
+        out += text.wrap(section.title, width)
+        out.append("═" * min(len(section.title), width))
         for item in section.items:
-            if isinstance(item, Verbatim):
+            if isinstance(item, (Verbatim, Drawing)):
                 out.extend(("  " + line).rstrip() for line in item.lines)
             elif isinstance(item, Table):
-                out.extend("  " + line for line in _table_text(item))
-            elif isinstance(item, Drawing):
-                out.extend(("  " + line).rstrip() for line in item.lines)
+                out.extend(("  " + line).rstrip() for line in _table_text(item, inner))
             elif item and isinstance(item[0], Eq):
                 lw = max(len(e.lhs) for e in item)
                 rw = max(len(e.rhs) for e in item)
-                out.extend(f"  {e.lhs.ljust(lw)} = {e.rhs.ljust(rw)}   {e.note}".rstrip() for e in item)
+                for e in item:
+                    out.extend("  " + line for line in text.equation(e.lhs, e.rhs, e.note, lw, rw, inner))
             else:
                 for line in item:
-                    out.extend(
-                        textwrap.wrap(
-                            line,
-                            WRAP,
-                            initial_indent="  ",
-                            subsequent_indent="    ",
-                            break_on_hyphens=False,
-                            break_long_words=False,
-                        )
-                    )
+                    out.extend(text.wrap(line, width, indent="  ", subsequent="    "))
     return "\n".join(out) + "\n"
 
 
@@ -765,15 +768,21 @@ def render_markdown(sections: Sequence[Section]) -> str:
 
 
 def costs_lines(
-    report: Report, batch: int, timesteps: int | None, lengths: list[int] | None, *, tex: bool = False
+    report: Report,
+    batch: int,
+    timesteps: int | None,
+    lengths: list[int] | None,
+    *,
+    tex: bool = False,
+    width: int | None = None,
 ) -> list[str]:
     """The compute and memory costs (:mod:`lstmcount.costs`) and other tools' numbers, as lines."""
     from lstmcount import costs
     from lstmcount.compat import compat_counts
 
     estimate = costs.estimate(report, batch, timesteps, lengths)
-    render = costs.render_costs_markdown if tex else costs.render_costs_text
-    lines = render(estimate).rstrip("\n").splitlines()
+    rendered = costs.render_costs_markdown(estimate) if tex else costs.render_costs_text(estimate, (width or 100) - 2)
+    lines = rendered.rstrip("\n").splitlines()
     rows = compat_counts(report, batch, timesteps or DEFAULT_STEPS)
     if rows:
         lines.append("")

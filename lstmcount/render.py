@@ -1,7 +1,8 @@
 """Renderers: a report (or several) to table, json, markdown, csv or Keras-summary text.
 
-Each renderer is a function from reports to a string, registered in :data:`RENDERERS`.
-rich is imported only by the table and Keras-summary renderers.
+Each renderer is a function from reports to a string, registered in :data:`RENDERERS`. Text is
+laid out by :mod:`lstmcount.text`; rich is imported only by the Keras-summary renderer, which
+draws its tables as Keras does.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lstmcount.conventions import Convention, Role, convention
 from lstmcount.counter import fmt
 from lstmcount.report import SCHEMA_VERSION, LayerReport, OutShape, Report
+from lstmcount.text import BOLD, DEFAULT_WIDTH, ITALIC, RED, Column, grid, styled, table, wrap
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,10 @@ def _markdown(reports: Comparison) -> str:
                 continue
             lines.append(f"### `{layer.name}` per gate")
             lines.append("")
-            lines += _md_table(_gate_header(), [list(r) for r in _gate_rows(layer)], right=[5])
+            conv = convention(report.framework)
+            lines += _md_table(_gate_header(layer, conv), [list(r) for r in _gate_rows(layer)], right=[5])
+            lines.append("")
+            lines.append(_gate_legend(layer, conv))
             lines.append("")
             lines += _md_table(
                 ["Tensor", "Shape", "Params"],
@@ -197,20 +203,40 @@ def _markdown(reports: Comparison) -> str:
     return "\n".join(lines)
 
 
-def _gate_header() -> list[str]:
-    return ["Cell", "Gate", "U (input)", "W (recurrent)", "Bias", "Params"]
+def _gate_header(layer: LayerReport, conv: Convention) -> list[str]:
+    """Cell, gate, the two weights with the framework's own symbols and orientation, bias, params."""
+    by_role = {t.role: t for t in layer.tensors}
+    rows_first = by_role[Role.INPUT].gate_axis == 0  # (G·H, I): each gate's block is (H, I)
+    i_dims, h_dims = ("H×I", "H×R") if rows_first else ("I×H", "R×H")
+    if not any(c.proj_size for c in layer.cells):
+        h_dims = "H×H"
+    return [
+        "Cell",
+        "Gate",
+        f"{conv.input_symbol} ({i_dims})",
+        f"{conv.recurrent_symbol} ({h_dims})",
+        "Bias",
+        "Params",
+    ]
 
 
 def _gate_rows(layer: LayerReport) -> list[tuple[str, ...]]:
+    """One row per gate, per stacked layer and direction, and one per projection: they add up to the layer."""
     rows: list[tuple[str, ...]] = []
     multi = len(layer.cells) > 1 or layer.directions > 1
-    for g in layer.gates:
-        cell = (f"layer {g.stack_index} " if len(layer.cells) > 1 else "") + (
-            ("backward" if g.direction else "forward") if layer.directions > 1 else ""
+    projections = {(t.stack_index, t.direction): t for t in layer.tensors if t.role is Role.PROJECTION}
+
+    def cell_label(k: int, d: int) -> str:
+        label = (f"layer {k} " if len(layer.cells) > 1 else "") + (
+            ("backward" if d else "forward") if layer.directions > 1 else ""
         )
+        return label.strip() if multi else ""
+
+    gates = layer.gates
+    for n, g in enumerate(gates):
         rows.append(
             (
-                cell.strip() if multi else "",
+                cell_label(g.stack_index, g.direction),
                 f"{g.symbol} ({g.meaning})",
                 shape_text(g.input_weights),
                 shape_text(g.recurrent_weights),
@@ -218,7 +244,35 @@ def _gate_rows(layer: LayerReport) -> list[tuple[str, ...]]:
                 fmt(g.params),
             )
         )
+        last_gate = n + 1 == len(gates) or (gates[n + 1].stack_index, gates[n + 1].direction) != (
+            g.stack_index,
+            g.direction,
+        )
+        proj = projections.get((g.stack_index, g.direction))
+        if last_gate and proj is not None:
+            rows.append(
+                (
+                    cell_label(g.stack_index, g.direction),
+                    "projection",
+                    "",
+                    "",
+                    "",
+                    fmt(proj.params),
+                )
+            )
     return rows
+
+
+def _gate_legend(layer: LayerReport, conv: Convention) -> str:
+    """What the gate table's weights multiply, in the framework's own symbols and orientation."""
+    text = conv.gate_legend
+    projection = next((t for t in layer.tensors if t.role is Role.PROJECTION), None)
+    if projection is not None:
+        text += (
+            f" Each projection, {projection.name.split('_l')[0]} {shape_text(projection.shape)}, maps h_t to "
+            f"{layer.cells[0].proj_size} features: R = P = {layer.cells[0].proj_size}."
+        )
+    return text
 
 
 # --------------------------------------------------------------------------- keras summary
@@ -242,7 +296,8 @@ def _keras_size(n_bytes: float) -> str:
 def _keras(reports: Comparison) -> str:
     """Keras 3's ``model.summary()``, drawn with rich as Keras draws it."""
     from rich.console import Console
-    from rich.table import Column, Table
+    from rich.table import Column as RichColumn
+    from rich.table import Table
     from rich.text import Text
 
     widths, current = [], 0
@@ -251,12 +306,15 @@ def _keras(reports: Comparison) -> str:
         current += widths[-1]
     header = (("Layer (type)", "left"), ("Output Shape", "left"), ("Param #", "right"))
     out: list[str] = []
+    several = len(reports.reports) > 1
     for report in reports.reports:
-        columns = [Column(h, justify=j, width=w) for (h, j), w in zip(header, widths, strict=True)]  # type: ignore[arg-type]
+        columns = [RichColumn(h, justify=j, width=w) for (h, j), w in zip(header, widths, strict=True)]  # type: ignore[arg-type]
         table = Table(*columns, width=KERAS_LINE_LENGTH, show_lines=True)
         for layer in report.layers:
             table.add_row(Text(_layer_label(layer)), Text(shape_text(layer.output_shape)), Text(fmt(layer.params)))
         console = Console(file=io.StringIO(), width=80, highlight=False, force_terminal=False, color_system=None)
+        if several:  # the blocks look alike: say whose layout each one is
+            console.print(Text(f"In {report.framework_display} conventions, as Keras's model.summary() lays it out:"))
         console.print(Text(f'Model: "{report.model_name or "sequential"}"'))
         console.print(table)
         for label, n in (
@@ -269,109 +327,103 @@ def _keras(reports: Comparison) -> str:
     return "\n".join(out)
 
 
-# --------------------------------------------------------------------------- rich table
+# --------------------------------------------------------------------------- table
 
 
 def _table(reports: Comparison, *, width: int | None = None, color: bool | None = None) -> str:
-    from rich import box
-    from rich.console import Console, Group
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console(
-        file=io.StringIO(),
-        width=width or 100,
-        record=False,
-        color_system="auto" if color else None,
-        force_terminal=bool(color),
-        highlight=False,
-        soft_wrap=False,
-    )
-    parts: list[Any] = []
+    """The default text: per layer, per gate and per tensor tables and the arithmetic, fitted to ``width``."""
+    width = width or DEFAULT_WIDTH
+    bold = bool(color)
+    out: list[str] = []
     if len(reports.reports) > 1:
-        parts.append(_side_by_side(reports, Table, box))
-        parts.extend(Text(line) for line in differences(reports))
-        parts.append(Text(""))
+        out += _side_by_side(reports, width, bold)
+        for line in differences(reports):
+            out += wrap(line, width)
+        out.append("")
     for fw, why in reports.failures:
-        parts.append(Text(f"{fw}: cannot build this model: {why}", style="bold red"))
-        parts.append(Text(""))
+        out += [styled(line, BOLD + RED, bold) for line in wrap(f"{fw}: cannot build this model: {why}", width)]
+        out.append("")
     for report in reports.reports:
-        parts.append(
-            Text(
-                f"{report.model_name or 'Model'} in {report.framework_display} conventions, "
-                f"input {shape_text(report.input_shape)}",
-                style="bold",
-            )
+        name = report.model_name or "Model"
+        head = f"{name} in {report.framework_display} conventions, input {shape_text(report.input_shape)}"
+        out += [styled(line, BOLD, bold) for line in wrap(head, width)]
+        columns = (
+            Column("Layer", fit="path"),
+            Column("Type"),
+            Column("Output shape"),
+            Column("Params", right=True, fit="keep"),
         )
-        layers = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        for col, justify in (("Layer", "left"), ("Type", "left"), ("Output shape", "left"), ("Params", "right")):
-            layers.add_column(col, justify=justify)  # type: ignore[arg-type]
-        for layer in report.layers:
-            frozen = "" if layer.trainable else " (frozen)"
-            layers.add_row(layer.name, layer.class_name + frozen, shape_text(layer.output_shape), fmt(layer.params))
-        parts.append(layers)
+        rows = [
+            (
+                layer.name,
+                layer.class_name + ("" if layer.trainable else " (frozen)"),
+                shape_text(layer.output_shape),
+                fmt(layer.params),
+            )
+            for layer in report.layers
+        ]
+        out += table(columns, rows, width=width, color=bold)
         for layer in report.layers:
             if layer.recurrent:
-                parts.append(Text(""))
-                parts.extend(_recurrent_parts(layer, Table, Text, box))
-        parts.append(Text(""))
-        totals = Table.grid(padding=(0, 2))
-        totals.add_column()
-        totals.add_column(justify="right")
-        for label, n in (
-            ("Total params", report.total),
-            ("Trainable params", report.trainable),
-            ("Non-trainable params", report.non_trainable),
-        ):
-            totals.add_row(label, fmt(n))
-        parts.append(totals)
+                out.append("")
+                out += _recurrent_lines(layer, convention(report.framework), width, bold)
+        out.append("")
+        out += grid(
+            [
+                ("Total params", fmt(report.total)),
+                ("Trainable params", fmt(report.trainable)),
+                ("Non-trainable params", fmt(report.non_trainable)),
+            ],
+            right=(1,),
+        )
         if len(report.layers) > 1:
-            parts.append(Text(total_arithmetic(report)))
+            out += wrap(total_arithmetic(report), width, subsequent="    ")
         for note in report.notes:
-            parts.append(Text(note, style="italic"))
-        parts.append(Text(""))
-    console.print(Group(*parts))
-    text: str = console.file.getvalue()  # type: ignore[attr-defined]
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+            out += [styled(line, ITALIC, bold) for line in wrap(note, width)]
+        out.append("")
+    return "\n".join(out) + "\n"
 
 
-def _recurrent_parts(layer: LayerReport, table_cls: Any, text_cls: Any, box: Any) -> list[Any]:
+def _recurrent_lines(layer: LayerReport, conv: Convention, width: int, color: bool) -> list[str]:
     cell = layer.cells[0]
     title = (
         f"{layer.name}: {layer.class_name}, {cell.gates} gate{'s' if cell.gates > 1 else ''}, "
         f"{cell.units} units on {cell.input_size} features"
     )
-    gates = table_cls(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    header = _gate_header()
     multi = len(layer.cells) > 1 or layer.directions > 1
-    for i, col in enumerate(header):
-        if i == 0 and not multi:
-            continue
-        gates.add_column(col, justify="right" if i == len(header) - 1 else "left")
-    for row in _gate_rows(layer):
-        gates.add_row(*(row if multi else row[1:]))
-    tensors = table_cls(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    tensors.add_column("Tensor")
-    tensors.add_column("Shape")
-    tensors.add_column("Params", justify="right")
-    for t in layer.tensors:
-        tensors.add_row(t.path, shape_text(t.shape), fmt(t.params))
-    legend = text_cls("U multiplies x_t, W multiplies h_(t-1); each gate has its own U, W and bias.")
-    return [gates, legend, tensors, text_cls(f"  {layer.formula}", style="bold")]
+    header = _gate_header(layer, conv)
+    columns = [
+        Column(h, right=i == len(header) - 1, fit="keep" if i == len(header) - 1 else "wrap")
+        for i, h in enumerate(header)
+    ]
+    rows = _gate_rows(layer)
+    if not multi:
+        columns, rows = columns[1:], [r[1:] for r in rows]
+    out = table(columns, rows, width=width, title=title, color=color)
+    out += wrap(_gate_legend(layer, conv), width)
+    tensors = [(t.path, shape_text(t.shape), fmt(t.params)) for t in layer.tensors]
+    out += table(
+        (Column("Tensor", fit="path"), Column("Shape"), Column("Params", right=True, fit="keep")),
+        tensors,
+        width=width,
+        color=color,
+    )
+    out += [styled(line, BOLD, color) for line in wrap(layer.formula, width, indent="  ", subsequent="    ")]
+    return out
 
 
-def _side_by_side(reports: Comparison, table_cls: Any, box: Any) -> Any:
-    table = table_cls(title="Side by side", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("Spec layer")
-    for report in reports.reports:
-        table.add_column(report.framework_display, justify="right")
+def _side_by_side(reports: Comparison, width: int, color: bool) -> list[str]:
+    """Each spec layer's count in every framework, and the totals."""
     groups = [_by_spec_layer(r) for r in reports.reports]
     first = reports.reports[0]
+    columns = [Column("Spec layer"), *(Column(r.framework_display, right=True, fit="keep") for r in reports.reports)]
+    rows = []
     for index, layers in _by_spec_layer(first).items():
-        label = ", ".join(x.name for x in layers)
-        table.add_row(label, *(fmt(sum(x.params for x in g.get(index, []))) for g in groups))
-    table.add_row("Total", *(fmt(r.total) for r in reports.reports))
-    return table
+        rows.append(
+            (f"layers[{index}] {layers[0].type.value}", *(fmt(sum(x.params for x in g.get(index, []))) for g in groups))
+        )
+    rows.append(("Total", *(fmt(r.total) for r in reports.reports)))
+    return table(columns, rows, width=width, title="Side by side", color=color)
 
 
 Renderer = Callable[[Comparison], str]

@@ -370,31 +370,28 @@ def _mark(ok: bool) -> str:
     return "✓" if ok else "✗"
 
 
-def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+def render_verify(result: VerifyResult, width: int | None = None) -> str:
+    """The result as text, fitted to ``width``: weights check, per-layer table, final states, sharing, verdict."""
+    from lstmcount import text
 
-    def line(cells: list[str]) -> str:
-        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
-        return "  ".join(parts).rstrip()
-
-    return [line(header), "─" * len(line(header)), *(line(r) for r in rows)]
-
-
-def render_verify(result: VerifyResult) -> str:
-    """The result as text: weights check, per-layer table, final states, weight sharing, verdict."""
+    width = width or text.DEFAULT_WIDTH
     report = result.report
-    lines = [
+    lines = text.wrap(
         f"Forward pass in {report.framework_display} conventions: batch {result.batch}, "
         f"{result.steps} steps, {result.dtype}, {result.source}; about {human_bytes(result.estimate)} of memory",
-    ]
+        width,
+        subsequent="  ",
+    )
     if result.weights is not None:
         check = result.weights
-        lines.append(
+        lines += text.wrap(
             f"Weights: {len(check.weights)} of "
             f"{sum(len(layer.tensors) for layer in report.layers)} tensors match by name, shape and values "
-            + _mark(check.ok)
+            + _mark(check.ok),
+            width,
         )
-        lines += [f"  {text}" for text in check.lines()]
+        for line in check.lines():
+            lines += text.wrap(line, width, indent="  ", subsequent="    ")
         if not check.ok:
             lines.append("The weights do not fit this model; no forward pass was run.")
             return "\n".join(lines) + "\n"
@@ -412,7 +409,16 @@ def render_verify(result: VerifyResult) -> str:
     ]
     counted, allocated = sum(c.counted for c in result.layers), sum(c.allocated for c in result.layers)
     rows.append(["Total", "", "", "", f"{counted:,}", f"{allocated:,}", _mark(counted == allocated)])
-    lines += _table(["Layer", "Class", "Expected shape", "Actual shape", "Counted", "Allocated", ""], rows, {4, 5})
+    columns = [
+        text.Column("Layer", fit="path"),
+        text.Column("Class"),
+        text.Column("Expected shape"),
+        text.Column("Actual shape"),
+        text.Column("Counted", right=True, fit="keep"),
+        text.Column("Allocated", right=True, fit="keep"),
+        text.Column(""),
+    ]
+    lines += text.table(columns, rows, width=width, gap="  ")
     if result.states:
         lines.append("Final states")
         for s in result.states:
@@ -425,7 +431,7 @@ def render_verify(result: VerifyResult) -> str:
                 )
             if len(s.actual) != len(s.expected):
                 parts.append(f"{len(s.actual)} states (expected {len(s.expected)})")
-            lines.append(f"  {s.layer}: {', '.join(parts)} {_mark(s.ok)}")
+            lines += text.wrap(f"{s.layer}: {', '.join(parts)} {_mark(s.ok)}", width, indent="  ", subsequent="    ")
     if result.sharing:
         lines.append("Weights shared across time steps")
         for w in result.sharing:
@@ -437,7 +443,7 @@ def render_verify(result: VerifyResult) -> str:
                 f"  {w.layer}: {steps} of {who} read {same} arrays ({w.arrays} in all), made once from "
                 f"{len(w.reached)} tensors; the layer has {len(w.tensors)}, whatever T is {_mark(w.ok)}"
             )
-            lines.append(line)
+            lines += text.wrap(line.strip(), width, indent="  ", subsequent="    ")
             lines += [f"    not read: {p}" for p in sorted(w.tensors - w.reached)]
             lines += [f"    read but not the layer's: {p}" for p in sorted(w.reached - w.tensors)]
     lines.append("All shapes and counts match." if result.ok else "Mismatch: see the lines marked ✗.")

@@ -53,3 +53,77 @@ def test_csv_rows_sum_to_total() -> None:
     comparison = api.compare(load("examples/pytorch_bilstm_proj.yaml"))
     rows = list(csv.DictReader(io.StringIO(render(comparison, "csv"))))
     assert sum(int(r["params"]) for r in rows) == comparison.reports[0].total
+
+
+WIDTHS = (60, 72, 88, 100, 132)
+
+
+def _specs() -> list[dict[str, object]]:
+    import random
+
+    from frameworks import random_spec
+
+    rng = random.Random(11)
+    examples = [load(p) for p in ("examples/pytorch_bilstm_proj.yaml", "examples/gru_text_classifier.yaml")]
+    drawn = [random_spec(rng, fw, max_layers=4) for fw in ("keras", "pytorch") for _ in range(15)]
+    return [*examples, *drawn]  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_text_fits_the_width(width: int) -> None:
+    """The table, explain and verify text fit the width given, breaking no word; tensor paths keep their end."""
+    from lstmcount.cli import run  # noqa: F401  (the commands take --width; the renderers are called directly here)
+    from lstmcount.explain import Notation, build, render_text
+    from lstmcount.spec import ModelSpec
+
+    for spec in _specs():
+        model = spec if isinstance(spec, ModelSpec) else api.as_spec(spec)
+        comparison = api.compare(model, "all")
+        table_text = render(comparison, "table", width=width)
+        assert max(len(line) for line in table_text.splitlines()) <= width
+        words = set(table_text.split())
+        for report in comparison.reports:
+            for layer in report.layers:
+                for tensor in layer.tensors if layer.recurrent else ():  # the tensor tables are the recurrent ones
+                    tail = tensor.path.replace("/", ".").rsplit(".", 1)[-1]
+                    assert any(word.endswith(tail) for word in words), (tensor.path, width)
+            if any(layer.recurrent for layer in report.layers):
+                explained = render_text(build(report, model, Notation(report.framework.value), width=width), width)
+                too_wide = [line for line in explained.splitlines() if len(line) > width and " " in line.strip()]
+                assert too_wide == [], too_wide[:3]
+
+
+def test_per_gate_rows_add_up_to_the_layer(capsys: pytest.CaptureFixture[str]) -> None:
+    """With a projection too, the per-gate table's Params column adds up to the layer's count."""
+    for spec in _specs():
+        comparison = api.compare(spec if not isinstance(spec, dict) else api.as_spec(spec), "all")
+        for report in comparison.reports:
+            for layer in report.layers:
+                if layer.recurrent:
+                    from lstmcount.render import _gate_rows
+
+                    assert sum(int(row[-1].replace(",", "")) for row in _gate_rows(layer)) == layer.params
+
+
+def test_side_by_side_names_spec_layers_not_one_frameworks_layers() -> None:
+    """The side-by-side table labels rows by spec layer, so a PyTorch count never sits under a Keras name."""
+    comparison = api.compare(load("examples/gru_text_classifier.yaml"), "all")
+    text = render(comparison, "table", width=100)
+    side = text.split("\n\n", 1)[0].splitlines()
+    assert side[0] == "Side by side"
+    assert [row.split()[:2] for row in side[3:7]] == [
+        ["layers[0]", "embedding"],
+        ["layers[1]", "gru"],
+        ["layers[2]", "dropout"],
+        ["layers[3]", "dense"],
+    ]
+
+
+def test_keras_layout_of_several_frameworks_says_whose_each_is() -> None:
+    """`--framework all --format keras` heads each model.summary() block with its framework."""
+    text = render(api.compare(load("examples/keras_sentiment.yaml"), "all"), "keras")
+    heads = [line for line in text.splitlines() if line.startswith("In ")]
+    assert heads == [
+        "In Keras 3 conventions, as Keras's model.summary() lays it out:",
+        "In PyTorch conventions, as Keras's model.summary() lays it out:",
+    ]

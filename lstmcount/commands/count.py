@@ -69,7 +69,7 @@ def count_command(
     comparison = compare(resolved.spec, framework, document=resolved.document)
     text = render(comparison, fmt_name, width=terminal_width(width), color=use_color())
     if batch or lengths or compat:
-        text = with_costs(text, fmt_name, comparison.reports, batch, lengths, compat)
+        text = with_costs(text, fmt_name, comparison.reports, batch, lengths, compat, terminal_width(width))
     echo(text, nl=False)
     if expectations_fail(resolved.spec, comparison.reports, resolved.document):
         raise click.exceptions.Exit(1)
@@ -109,7 +109,13 @@ def resolve_or_hint(args: tuple[str, ...], flags: ModelFlags, framework: str | N
 
 
 def with_costs(
-    text: str, fmt_name: str, reports: Sequence[Report], batch: int | None, lengths: str | None, compat: str | None
+    text: str,
+    fmt_name: str,
+    reports: Sequence[Report],
+    batch: int | None,
+    lengths: str | None,
+    compat: str | None,
+    width: int | None = None,
 ) -> str:
     """The count command's output with the costs added: a ``costs`` key in JSON, a section otherwise."""
     import json
@@ -136,10 +142,9 @@ def with_costs(
             target["costs"] = costs_to_dict(costs)
             target["costs"]["compat"] = [{"tool": name, "macs": number, "reason": why} for name, number, why in found]
         return json.dumps(doc, indent=2) + "\n"
-    render = render_costs_markdown if fmt_name == "markdown" else render_costs_text
     out = text.rstrip("\n") + "\n"
     for costs, found in zip(estimates, rows, strict=True):
-        out += "\n" + render(costs)
+        out += "\n" + (render_costs_markdown(costs) if fmt_name == "markdown" else render_costs_text(costs, width))
         if found:
             bullet = "- " if fmt_name == "markdown" else "  "
             out += "\nMACs other tools print for this model (as PyTorch modules):\n"

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from lstmcount.commands.options import flags_from, framework_option, model_options
+from lstmcount.commands.options import flags_from, framework_option, model_options, terminal_width, width_option
 from lstmcount.commands.output import echo
 from lstmcount.errors import UsageError
 from lstmcount.explain import (
@@ -60,6 +60,7 @@ from lstmcount.explain import (
     default=False,
     help="Run forward and backward through time in NumPy and show each step's gradient.",
 )
+@width_option
 def explain_command(
     args: tuple[str, ...],
     framework: str | None,
@@ -68,6 +69,7 @@ def explain_command(
     batch: int | None,
     lengths: str | None,
     bptt: bool,
+    width: int | None,
     **kwargs: Any,
 ) -> None:
     """Explain a recurrent cell: its equations with shapes, fused tensors, count and unrolled view.
@@ -90,14 +92,31 @@ def explain_command(
     if sizes and batch is not None and len(sizes) != batch:
         raise UsageError(f"--lengths gives {len(sizes)} lengths but --batch is {batch}")
     steps = resolved.spec.input.timesteps or (max(sizes) if sizes else None)
-    sections = build(report, resolved.spec, chosen, tex=fmt_name == "markdown", steps=steps or DEFAULT_STEPS)
+    tex = fmt_name == "markdown"
+    sections = build(
+        report,
+        resolved.spec,
+        chosen,
+        tex=tex,
+        steps=steps or DEFAULT_STEPS,
+        width=None if tex else terminal_width(width) or 100,
+    )
     if batch is not None or sizes is not None or steps is not None:
-        lines = costs_lines(report, batch or (len(sizes) if sizes else 1), steps, sizes, tex=fmt_name == "markdown")
+        lines = costs_lines(
+            report,
+            batch or (len(sizes) if sizes else 1),
+            steps,
+            sizes,
+            tex=fmt_name == "markdown",
+            width=terminal_width(width),
+        )
         sections.append(Section("Costs", [Verbatim(tuple(lines))]))
     if bptt:
         from lstmcount.bptt import run_for
 
         result = run_for(report, resolved.spec, steps=steps, batch=batch)
         sections.append(Section("Backpropagation through time", [Drawing(tuple(bptt_lines(result)))]))
-    render = render_markdown if fmt_name == "markdown" else render_text
-    echo(render(sections), nl=False)
+    if fmt_name == "markdown":
+        echo(render_markdown(sections), nl=False)
+    else:
+        echo(render_text(sections, terminal_width(width)), nl=False)

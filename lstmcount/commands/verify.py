@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from lstmcount.commands.options import flags_from, framework_option, model_options
+from lstmcount.commands.options import flags_from, framework_option, model_options, terminal_width, width_option
 from lstmcount.commands.output import echo
 from lstmcount.verify import DEFAULT_BATCH, default_steps, parse_size, render_verify, verify_document, verify_model
 
@@ -67,6 +67,7 @@ from lstmcount.verify import DEFAULT_BATCH, default_steps, parse_size, render_ve
     show_default=True,
     help="Text tables, or one JSON document.",
 )
+@width_option
 def verify_command(
     args: tuple[str, ...],
     framework: str | None,
@@ -78,6 +79,7 @@ def verify_command(
     save_output: str | None,
     max_memory: str,
     fmt: str,
+    width: int | None,
     **kwargs: Any,
 ) -> None:
     """Run a forward pass in NumPy and show that every shape and count holds.
@@ -118,6 +120,6 @@ def verify_command(
 
         echo(json.dumps(verify_document(result), indent=2))
     else:
-        echo(render_verify(result), nl=False)
+        echo(render_verify(result, terminal_width(width)), nl=False)
     if not result.ok:
         raise click.exceptions.Exit(1)

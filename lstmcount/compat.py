@@ -213,14 +213,55 @@ def torchprofile_macs(report: Report, batch: int, timesteps: int | None) -> int:
     return total
 
 
+def _torchinfo_text(n: int) -> str:
+    """``Total mult-adds`` as torchinfo 1.8.0 prints it (model_statistics.py, to_readable and format_output_num)."""
+    name, value = (
+        ("TERABYTES", n / 1e12) if n >= 1e12 else ("GIGABYTES", n / 1e9) if n >= 1e9 else ("MEGABYTES", n / 1e6)
+    )
+    number = f"{int(value):,d}" if value.is_integer() else f"{value:,.2f}"
+    return f"Total mult-adds (Units.{name}): {number}"  # its Units enum formats as its name
+
+
+def _thop_text(n: int) -> str:
+    """thop's ``clever_format(macs, "%.3f")`` (utils.py), as its README prints the result of ``profile``."""
+    for limit, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if n > limit:
+            return f"{n / limit:.3f}{unit}"
+    return f"{n:.3f}B"
+
+
+def _ptflops_text(n: int) -> str:
+    """ptflops' ``flops_to_string`` (utils.py), what ``get_model_complexity_info`` returns as a string."""
+    for limit, unit in ((10**9, "GMac"), (10**6, "MMac"), (10**3, "KMac")):
+        if n // limit > 0:
+            return f"{round(n / limit, 2)} {unit}"
+    return f"{n} Mac"
+
+
+def _calflops_text(n: int) -> str:
+    """calflops' ``flops_to_string`` (utils.py number_to_string), what ``calculate_flops`` prints and returns."""
+    for limit, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if n >= limit:
+            return f"{round(n / limit, 2):g} {unit}FLOPS"
+    return f"{n:g} FLOPS"
+
+
 @dataclass(frozen=True)
 class Tool:
-    """One counting tool: how to reproduce its number, and why it differs from lstmcount's MACs."""
+    """One counting tool: how to reproduce its number, and why it differs from lstmcount's MACs.
+
+    ``headline`` is what the tool leads with (``MACs``, or ``FLOPs`` for calflops, whose MACs of a
+    recurrent layer are 0), ``headline_count`` reproduces that number and ``printed`` writes it as
+    the tool prints it.
+    """
 
     name: str
     version: str
     count: Callable[[Report, int, int | None], int]
     reason: str
+    headline: str
+    headline_count: Callable[[Report, int, int | None], int]
+    printed: Callable[[int], str]
 
 
 TOOLS: tuple[Tool, ...] = (
@@ -230,6 +271,9 @@ TOOLS: tuple[Tool, ...] = (
         torchinfo_macs,
         "multiplies every parameter of a recurrent layer, biases included, by batch × steps, but a "
         "dense layer's by the batch only (not per step) and an embedding's table as V·F multiply-adds",
+        "MACs",
+        torchinfo_macs,
+        _torchinfo_text,
     ),
     Tool(
         "thop",
@@ -237,6 +281,9 @@ TOOLS: tuple[Tool, ...] = (
         thop_macs,
         "adds the biases (2·H per gate) and the gate arithmetic to the matrix products, and sizes "
         "stacked layers from hidden_size, ignoring a projection",
+        "MACs",
+        thop_macs,
+        _thop_text,
     ),
     Tool(
         "ptflops",
@@ -244,12 +291,19 @@ TOOLS: tuple[Tool, ...] = (
         ptflops_macs,
         "adds both bias vectors and 10·H (LSTM), 7·H (GRU) or H (RNN) element-wise operations per step, "
         "and leaves out the projection W_hr",
+        "MACs",
+        ptflops_macs,
+        _ptflops_text,
     ),
     Tool(
         "calflops",
         "0.3.2",
         calflops_macs,
-        "counts recurrent layers in FLOPs only, so their MACs are 0; only linear and conv products are MACs",
+        "counts recurrent layers in FLOPs only: 2 per weight element less one per output row, both biases "
+        "and the element-wise operations; only linear and conv products count as MACs",
+        "FLOPs",
+        calflops_flops,
+        _calflops_text,
     ),
     Tool(
         "torchprofile",
@@ -257,6 +311,9 @@ TOOLS: tuple[Tool, ...] = (
         torchprofile_macs,
         "counts an LSTM as 4·h·(input + h) per step with h the output width (so a projection shrinks it), "
         "no biases, and GRU and RNN as 0 (no handler)",
+        "MACs",
+        torchprofile_macs,
+        str,
     ),
 )
 
@@ -277,18 +334,59 @@ def compat_count(name: str, report: Report, batch: int, timesteps: int | None) -
 
 
 def compat_counts(report: Report, batch: int, timesteps: int | None) -> list[tuple[str, int, str]]:
-    """Every tool's number for the model, with the reason it differs: (tool, MACs, reason)."""
+    """Every tool's MACs for the model, with the reason it differs: (tool, MACs, reason)."""
     return [(t.name, t.count(report, batch, timesteps), t.reason) for t in TOOLS]
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What one tool prints first for the model: its MACs, its headline number (and which) as it prints it."""
+
+    tool: str
+    macs: int
+    metric: str  # "MACs" or "FLOPs"
+    number: int
+    printed: str
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        """The entry of the JSON report's ``costs.compat``."""
+        return {
+            "tool": self.tool,
+            "macs": self.macs,
+            "headline": self.metric.lower(),
+            "number": self.number,
+            "printed": self.printed,
+            "reason": self.reason,
+        }
+
+    def line(self) -> str:
+        """``calflops: 234,752 FLOPs, printed as 234.75 KFLOPS (its MACs: 0; ...)``."""
+        head = f"{self.tool}: {self.number:,} {self.metric}, printed as {self.printed!r}"
+        macs = f"its MACs: {self.macs:,}; " if self.metric != "MACs" else ""
+        return f"{head} ({macs}{self.reason})"
+
+
+def headlines(report: Report, batch: int, timesteps: int | None) -> list[Headline]:
+    """What every tool prints first for the model, as it prints it."""
+    out = []
+    for t in TOOLS:
+        number = t.headline_count(report, batch, timesteps)
+        macs = number if t.headline_count is t.count else t.count(report, batch, timesteps)
+        out.append(Headline(t.name, macs, t.headline, number, t.printed(number), t.reason))
+    return out
 
 
 __all__ = [
     "TOOLS",
     "TOOL_NAMES",
+    "Headline",
     "Tool",
     "calflops_flops",
     "calflops_macs",
     "compat_count",
     "compat_counts",
+    "headlines",
     "ptflops_macs",
     "thop_macs",
     "tool",

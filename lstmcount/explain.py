@@ -778,16 +778,17 @@ def costs_lines(
 ) -> list[str]:
     """The compute and memory costs (:mod:`lstmcount.costs`) and other tools' numbers, as lines."""
     from lstmcount import costs
-    from lstmcount.compat import compat_counts
+    from lstmcount.compat import headlines
 
     estimate = costs.estimate(report, batch, timesteps, lengths)
     rendered = costs.render_costs_markdown(estimate) if tex else costs.render_costs_text(estimate, (width or 100) - 2)
     lines = rendered.rstrip("\n").splitlines()
-    rows = compat_counts(report, batch, timesteps or DEFAULT_STEPS)
+    rows = headlines(report, batch, timesteps or DEFAULT_STEPS)
     if rows:
         lines.append("")
-        lines.append("Other tools count this model as:")
-        lines.extend(f"  {tool}: {fmt(number)} ({reason})" for tool, number, reason in rows)
+        lines.append("What other tools print for this model (as PyTorch modules):")
+        for row in rows:
+            lines += text.wrap(row.line(), None if tex else (width or 100) - 2, "  ", "    ")
     return lines
 
 

@@ -120,7 +120,7 @@ def with_costs(
     """The count command's output with the costs added: a ``costs`` key in JSON, a section otherwise."""
     import json
 
-    from lstmcount.compat import compat_counts, tool
+    from lstmcount.compat import headlines, tool
     from lstmcount.costs import costs_to_dict, estimate, parse_lengths, render_costs_markdown, render_costs_text
 
     sizes = parse_lengths(lengths)
@@ -131,23 +131,26 @@ def with_costs(
     if compat is not None and any(c.timesteps is None for c in estimates):
         raise UsageError("--compat needs the sequence length: give --timesteps T (or --lengths)")
     rows = [
-        compat_counts(report, batch, c.timesteps) if c.timesteps else []
+        headlines(report, batch, c.timesteps) if c.timesteps else []
         for report, c in zip(reports, estimates, strict=True)
     ]
     if compat is not None:
-        rows = [[row for row in found if row[0] == tool(compat).name] for found in rows]
+        rows = [[row for row in found if row.tool == tool(compat).name] for found in rows]
     if fmt_name == "json":
         doc = json.loads(text)
         for target, costs, found in zip(doc.get("reports", [doc]), estimates, rows, strict=True):
             target["costs"] = costs_to_dict(costs)
-            target["costs"]["compat"] = [{"tool": name, "macs": number, "reason": why} for name, number, why in found]
+            target["costs"]["compat"] = [row.to_dict() for row in found]
         return json.dumps(doc, indent=2) + "\n"
+    from lstmcount.text import wrap
+
     out = text.rstrip("\n") + "\n"
     for costs, found in zip(estimates, rows, strict=True):
         out += "\n" + (render_costs_markdown(costs) if fmt_name == "markdown" else render_costs_text(costs, width))
         if found:
-            bullet = "- " if fmt_name == "markdown" else "  "
-            out += "\nMACs other tools print for this model (as PyTorch modules):\n"
-            out += "\n" if fmt_name == "markdown" else ""
-            out += "".join(f"{bullet}{name}: {number:,} ({why})\n" for name, number, why in found)
+            out += "\nWhat other tools print for this model (as PyTorch modules):\n"
+            if fmt_name == "markdown":
+                out += "\n" + "".join(f"- {row.line()}\n" for row in found)
+            else:
+                out += "".join(line + "\n" for row in found for line in wrap(row.line(), width or 100, "  ", "    "))
     return out

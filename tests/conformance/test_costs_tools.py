@@ -227,3 +227,54 @@ def test_calflops_recorded_output(name: str) -> None:
     recorded = reference["cases"][name]
     assert compat.calflops_macs(report, B, T) == recorded["macs"]
     assert compat.calflops_flops(report, B, T) == recorded["flops"]
+
+
+def _headline(report: Report, tool: str) -> compat.Headline:
+    return next(h for h in compat.headlines(report, B, T) if h.tool == tool)
+
+
+def test_torchinfo_prints_what_lstmcount_says_it_prints(case: tuple[Report, Any, Any]) -> None:
+    """The `Total mult-adds` line of torchinfo's summary is the line lstmcount shows for it."""
+    torchinfo = _tool("torchinfo")
+    report, model, x = case
+    text = str(torchinfo.summary(model, input_data=[x], verbose=0))
+    assert _headline(report, "torchinfo").printed in text.splitlines()
+
+
+def test_thop_prints_what_lstmcount_says_it_prints(case: tuple[Report, Any, Any]) -> None:
+    """thop's clever_format of its profile is the text lstmcount shows for it."""
+    _tool("thop")
+    from thop import clever_format, profile
+
+    report, model, x = case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ops, _ = profile(model, inputs=(x,), verbose=False)
+    assert clever_format(ops, "%.3f") == _headline(report, "thop").printed
+
+
+def test_ptflops_prints_what_lstmcount_says_it_prints(case: tuple[Report, Any, Any]) -> None:
+    """ptflops' string result is the text lstmcount shows for it."""
+    ptflops = _tool("ptflops")
+    report, model, x = case
+    with contextlib.redirect_stdout(io.StringIO()):
+        macs, _ = ptflops.get_model_complexity_info(
+            model,
+            tuple(x.shape[1:]),
+            input_constructor=lambda _shape: {"x": x},
+            as_strings=True,
+            print_per_layer_stat=False,
+            backend="pytorch",
+        )
+    assert macs == _headline(report, "ptflops").printed
+
+
+def test_each_tools_headline_for_the_issue_example() -> None:
+    """LSTM(100→128), one step of one sequence: calflops leads with 234,752 FLOPs (234.75 KFLOPS), the others MACs."""
+    report = count_dict(
+        {"framework": "pytorch", "input": {"features": 100, "timesteps": 1}, "layers": [{"type": "lstm", "units": 128}]}
+    )
+    got = {h.tool: (h.metric, h.number, h.printed) for h in compat.headlines(report, 1, 1)}
+    assert got["calflops"] == ("FLOPs", 234_752, "234.75 KFLOPS")
+    assert got["torchprofile"] == ("MACs", 116_736, "116736")
+    assert {h.tool: h.macs for h in compat.headlines(report, 1, 1)}["calflops"] == 0

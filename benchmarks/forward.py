@@ -66,7 +66,7 @@ def bench_case(name: str, layers: int, bidirectional: bool, repeats: int) -> str
     import numpy as np
     import torch
 
-    from lstmcount.forward import build, run
+    from lstmcount.numeric.forward import build, run
 
     spec = {
         "framework": "pytorch",

@@ -16,19 +16,21 @@ _EXPORTS = {
     "count": "lstmcount.api",
     "count_dict": "lstmcount.api",
     "load": "lstmcount.api",
+    "forward": "lstmcount.numeric.forward",
     "LstmcountError": "lstmcount.errors",
     "SpecError": "lstmcount.errors",
-    "Report": "lstmcount.report",
-    "Framework": "lstmcount.spec",
-    "ModelSpec": "lstmcount.spec",
-    "spec_from_dict": "lstmcount.spec",
+    "Report": "lstmcount.model.report",
+    "Framework": "lstmcount.model.spec",
+    "ModelSpec": "lstmcount.model.spec",
+    "spec_from_dict": "lstmcount.model.spec",
 }
 
 if TYPE_CHECKING:
     from lstmcount.api import compare, count, count_dict, load
     from lstmcount.errors import LstmcountError, SpecError
-    from lstmcount.report import Report
-    from lstmcount.spec import Framework, ModelSpec, spec_from_dict
+    from lstmcount.model.report import Report
+    from lstmcount.model.spec import Framework, ModelSpec, spec_from_dict
+    from lstmcount.numeric.forward import forward
 
 
 def __getattr__(name: str) -> Any:
@@ -51,6 +53,7 @@ __all__ = [
     "compare",
     "count",
     "count_dict",
+    "forward",
     "load",
     "spec_from_dict",
 ]

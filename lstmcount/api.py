@@ -12,18 +12,18 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from lstmcount.counter import count as _count
+from lstmcount.count.counter import count as _count
 from lstmcount.errors import LstmcountError, SpecError
-from lstmcount.report import Report
-from lstmcount.spec import Framework, ModelSpec, spec_from_dict, suggest
+from lstmcount.model.report import Report
+from lstmcount.model.spec import Framework, ModelSpec, spec_from_dict, suggest
 
 if TYPE_CHECKING:
-    from lstmcount.render import Comparison
+    from lstmcount.renderers.report import Comparison
 
 
 def load(source: str | os.PathLike[str]) -> ModelSpec:
     """Read and validate a spec file (YAML or JSON)."""
-    from lstmcount.loader import load_spec
+    from lstmcount.io.loader import load_spec
 
     return load_spec(source)
 
@@ -85,7 +85,7 @@ def check_expect_names(spec: ModelSpec, report: Report) -> None:
 
 def compare(spec: ModelSpec, framework: str | None = None, *, document: Origin | None = None) -> Comparison:
     """Count ``spec`` in one framework, or in every framework when ``framework`` is ``"all"``."""
-    from lstmcount.render import Comparison
+    from lstmcount.renderers.report import Comparison
 
     if framework != "all":
         return Comparison((count_located(spec, framework, document),))

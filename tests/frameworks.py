@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lstmcount.report import LayerReport, Report
-from lstmcount.spec import (
+from lstmcount.model.report import LayerReport, Report
+from lstmcount.model.spec import (
     Conv1DSpec,
     DenseSpec,
     DropoutSpec,

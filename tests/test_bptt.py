@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lstmcount import bptt
 from lstmcount.api import count_dict
-from lstmcount.spec import LayerType, spec_from_dict
+from lstmcount.model.spec import LayerType, spec_from_dict
+from lstmcount.numeric import bptt
 
 
 def _result(layer: dict[str, Any], framework: str = "keras", features: int = 3, **kwargs: Any) -> bptt.BPTTResult:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lstmcount.check import Budget, Problem, Status, check_paths, github_annotation
 from lstmcount.cli import run
+from lstmcount.count.check import Budget, Problem, Status, check_paths, github_annotation
 from lstmcount.errors import Location
 
 ROOT = Path(__file__).parent.parent

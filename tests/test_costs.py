@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from lstmcount.api import count_dict
 from lstmcount.cli import main
-from lstmcount.costs import Ops, costs_to_dict, estimate, render_costs_markdown, render_costs_text
+from lstmcount.count.costs import Ops, costs_to_dict, estimate, render_costs_markdown, render_costs_text
 from lstmcount.errors import UsageError
-from lstmcount.report import Report
+from lstmcount.model.report import Report
 
 
 def model(layers: list[dict[str, Any]], framework: str = "keras", **inp: Any) -> Report:

@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lstmcount.explain.document import Notation, Writer, _cell_for, build, render_text, shapes
 
 from lstmcount.api import count_dict
 from lstmcount.cli import main, run
-from lstmcount.conventions import CONVENTIONS
-from lstmcount.counter import cell_params
-from lstmcount.explain import Notation, Writer, _cell_for, build, render_text, shapes
-from lstmcount.spec import spec_from_dict
+from lstmcount.count.counter import cell_params
+from lstmcount.frameworks import CONVENTIONS
+from lstmcount.model.spec import spec_from_dict
 
 Golden = Callable[[str, str], None]
 
@@ -306,9 +306,9 @@ def test_fused_table_slices_give_each_gates_block(framework: str, layer: dict[st
     against real PyTorch and Keras.
     """
     import numpy as np
+    from lstmcount.explain.document import fused
 
-    from lstmcount import bptt
-    from lstmcount.explain import fused
+    from lstmcount.numeric import bptt
 
     data = {"framework": framework, "input": {"features": 3}, "layers": [{**layer, "units": 2}]}
     report, spec = count_dict(data), spec_from_dict(data)

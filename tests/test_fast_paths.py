@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 import yaml
 
-from lstmcount import loader, spec
 from lstmcount.errors import SpecError
-from lstmcount.report import LayerReport
+from lstmcount.io import loader
+from lstmcount.model import spec
+from lstmcount.model.report import LayerReport
 
 ROOT = Path(__file__).parent.parent
 SPEC_FILES = sorted((ROOT / "tests" / "catalogue").glob("*.y*ml")) + sorted((ROOT / "examples").glob("*.y*ml"))
@@ -185,9 +186,9 @@ def test_spec_instances_filled_at_once_equal_constructed_ones(cls: type) -> None
 
 def test_tensor_records_built_from_tuples_are_tensor_reports() -> None:
     """The counter's tuple-built tensor record is the TensorReport its constructor makes."""
-    from lstmcount.conventions import Role
-    from lstmcount.counter import _tensor
-    from lstmcount.report import TensorReport
+    from lstmcount.count.counter import _tensor
+    from lstmcount.frameworks import Role
+    from lstmcount.model.report import TensorReport
 
     fields = ("kernel", "lstm/lstm_cell/kernel", (3, 16), Role.INPUT, 1, True, 0, 1)
     made = _tensor(fields)

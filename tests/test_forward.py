@@ -10,9 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstmcount import forward as fw
 from lstmcount.errors import LstmcountError, UsageError
-from lstmcount.forward import Trace, WeightsError, build, estimate_bytes, forward, init_weights, random_input, run
+from lstmcount.numeric import forward as fw
+from lstmcount.numeric.forward import (
+    Trace,
+    WeightsError,
+    build,
+    estimate_bytes,
+    forward,
+    init_weights,
+    random_input,
+    run,
+)
 
 
 def sig(v: float) -> float:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from lstmcount.api import count_dict
 from lstmcount.cli import main, run
 from lstmcount.errors import LstmcountError
-from lstmcount.spec import spec_from_dict
+from lstmcount.model.spec import spec_from_dict
 
 #: raise for a longer fuzzing session: LSTMCOUNT_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py
 EXAMPLES = int(os.environ.get("LSTMCOUNT_FUZZ_EXAMPLES", "150"))
@@ -244,7 +244,7 @@ def test_mutated_specs_never_crash(edits: list[tuple[int, str]], capsys: pytest.
 
 def spec_from_dict_safe(text: str) -> Any:
     """The data of the valid spec text (for its JSON twin)."""
-    from lstmcount.loader import parse_text
+    from lstmcount.io.loader import parse_text
 
     return parse_text(text).data
 
@@ -331,7 +331,7 @@ def test_loader_reads_plain_scalars_as_pyyaml_does(scalar: str) -> None:
     import yaml
 
     from lstmcount.errors import SpecError
-    from lstmcount.loader import parse_text
+    from lstmcount.io.loader import parse_text
 
     text = f"a: {scalar}\n"
     try:
@@ -364,7 +364,7 @@ def test_update_writes_exact_counts_and_keeps_the_rest(
     """After --update on any style of file the spec is unchanged but for an expect block that passes."""
     import yaml
 
-    from lstmcount.loader import parse_text
+    from lstmcount.io.loader import parse_text
 
     report = count_dict(data)
     block: Any = {

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from lstmcount.cli import main
-from lstmcount.report import SCHEMA_VERSION
+from lstmcount.model.report import SCHEMA_VERSION
 
 TOP = {"schema_version", "framework", "model", "input_shape", "total", "trainable", "non_trainable", "layers", "notes"}
 LAYER = {

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lstmcount import loader
 from lstmcount.cli import run
 from lstmcount.errors import SpecError
+from lstmcount.io import loader
 
 ROOT = Path(__file__).resolve().parent.parent
 DEEP = "input: {features: 8}\nlayers: " + "[" * 60_000 + "]" * 60_000 + "\n"

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from lstmcount import api, load
-from lstmcount.render import render
+from lstmcount.renderers.report import render
 
 CASES = {
     "seed": ("examples/keras_sentiment.yaml", None),
@@ -72,9 +72,10 @@ def _specs() -> list[dict[str, object]]:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_text_fits_the_width(width: int) -> None:
     """The table, explain and verify text fit the width given, breaking no word; tensor paths keep their end."""
+    from lstmcount.explain.document import Notation, build, render_text
+
     from lstmcount.cli import run  # noqa: F401  (the commands take --width; the renderers are called directly here)
-    from lstmcount.explain import Notation, build, render_text
-    from lstmcount.spec import ModelSpec
+    from lstmcount.model.spec import ModelSpec
 
     for spec in _specs():
         model = spec if isinstance(spec, ModelSpec) else api.as_spec(spec)
@@ -100,7 +101,7 @@ def test_per_gate_rows_add_up_to_the_layer(capsys: pytest.CaptureFixture[str]) -
         for report in comparison.reports:
             for layer in report.layers:
                 if layer.recurrent:
-                    from lstmcount.render import _gate_rows
+                    from lstmcount.renderers.report import _gate_rows
 
                     assert sum(int(row[-1].replace(",", "")) for row in _gate_rows(layer)) == layer.params
 

@@ -20,9 +20,9 @@ from jsonschema import Draft202012Validator, validators
 
 from lstmcount.cli import run
 from lstmcount.errors import SpecError
-from lstmcount.loader import load_document
-from lstmcount.schema import TOP_LEVEL_DOCS, schema_text, spec_schema
-from lstmcount.spec import LAYER_CLASSES, MAX_DIM, ExpectSpec, InputSpec, ModelSpec, spec_from_dict
+from lstmcount.io.loader import load_document
+from lstmcount.model.schema import TOP_LEVEL_DOCS, schema_text, spec_schema
+from lstmcount.model.spec import LAYER_CLASSES, MAX_DIM, ExpectSpec, InputSpec, ModelSpec, spec_from_dict
 
 ROOT = Path(__file__).parent.parent
 CATALOGUE = Path(__file__).parent / "catalogue"
@@ -100,7 +100,7 @@ def test_readme_spec_snippet_validates() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```yaml\n(# yaml-language-server.*?)```", readme, re.S)
     assert block is not None
-    from lstmcount.loader import parse_text
+    from lstmcount.io.loader import parse_text
 
     data = parse_text(block.group(1), "README.md").data
     assert VALIDATOR.is_valid(data) and loader_accepts(data)
@@ -188,7 +188,7 @@ def _value(key: str, mess: bool) -> st.SearchStrategy[Any]:
 
 
 def _fields_of_type(name: Any) -> list[str]:
-    from lstmcount.spec import TYPE_ALIASES, LayerType
+    from lstmcount.model.spec import TYPE_ALIASES, LayerType
 
     key = name.strip().lower() if isinstance(name, str) else None
     kind = TYPE_ALIASES.get(key or "") or (LayerType(key) if key in {t.value for t in LayerType} else None)

@@ -184,8 +184,8 @@ def test_windows_line_endings_are_kept(tmp_path: Path, capsys: pytest.CaptureFix
 def test_diff_is_shown_before_the_file_is_written(tmp_path: Path) -> None:
     """update_file hands the diff over while the file still holds the old text."""
     from lstmcount.api import count_located
-    from lstmcount.loader import load_document, spec_from_document
-    from lstmcount.update import update_file
+    from lstmcount.io.loader import load_document, spec_from_document
+    from lstmcount.io.update import update_file
 
     spec = tmp_path / "m.yaml"
     spec.write_text(HEAD + "expect: {total: 1}\n", encoding="utf-8")

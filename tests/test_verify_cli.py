@@ -13,9 +13,9 @@ import pytest
 
 from lstmcount.api import count_dict
 from lstmcount.cli import run
-from lstmcount.forward import build, forward
-from lstmcount.verify import parse_size, verify_model
-from lstmcount.weights import write_weights
+from lstmcount.numeric.forward import build, forward
+from lstmcount.numeric.verify import parse_size, verify_model
+from lstmcount.numeric.weights import write_weights
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_SPEC = {"input": {"features": 100}, "layers": [{"type": "lstm", "units": 128}, {"type": "dense", "units": 1}]}
@@ -307,8 +307,8 @@ def test_random_specs_verify_clean(framework: str) -> None:
 
     from frameworks import random_spec
 
-    from lstmcount.spec import spec_from_dict
-    from lstmcount.verify import default_steps
+    from lstmcount.model.spec import spec_from_dict
+    from lstmcount.numeric.verify import default_steps
 
     rng = random.Random(99)
     for _ in range(30):

@@ -11,7 +11,7 @@ import pytest
 
 from lstmcount.api import count_dict
 from lstmcount.errors import UsageError
-from lstmcount.weights import check_weights, read_safetensors, read_weights, write_safetensors, write_weights
+from lstmcount.numeric.weights import check_weights, read_safetensors, read_weights, write_safetensors, write_weights
 
 SEED_MODEL = {"input": {"features": 100}, "layers": [{"type": "lstm", "units": 128}, {"type": "dense", "units": 1}]}
 

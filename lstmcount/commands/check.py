@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from lstmcount.check import (
+from lstmcount.commands.output import echo
+from lstmcount.count.check import (
     Budget,
     FileResult,
     Problem,
@@ -17,7 +18,6 @@ from lstmcount.check import (
     render_json,
     summary,
 )
-from lstmcount.commands.output import echo
 from lstmcount.errors import Location, LstmcountError, UsageError
 
 
@@ -106,7 +106,7 @@ def check_command(
 
 def _update(result: FileResult, budget: Budget, *, diff_to_stderr: bool) -> FileResult:
     """Rewrite a file's expect block to the current counts; the result of checking it again."""
-    from lstmcount.update import update_file
+    from lstmcount.io.update import update_file
 
     assert result.document is not None and result.report is not None
     try:  # the diff is shown before the file is written; with --format json it goes to stderr

@@ -6,7 +6,7 @@ import click
 
 from lstmcount.commands.output import echo
 from lstmcount.errors import UsageError
-from lstmcount.spec import suggest
+from lstmcount.model.spec import suggest
 
 SHELLS = ("bash", "zsh", "fish")
 

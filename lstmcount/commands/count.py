@@ -18,12 +18,12 @@ from lstmcount.commands.options import (
 )
 from lstmcount.commands.output import echo
 from lstmcount.errors import UsageError
-from lstmcount.report import Report
-from lstmcount.spec import ModelSpec
+from lstmcount.model.report import Report
+from lstmcount.model.spec import ModelSpec
 
 if TYPE_CHECKING:
-    from lstmcount.inputs import FlagOrigin, ModelFlags, Resolved
-    from lstmcount.loader import Document
+    from lstmcount.io.loader import Document
+    from lstmcount.model.inputs import FlagOrigin, ModelFlags, Resolved
 
 COMPAT_TOOLS = ("torchinfo", "thop", "ptflops", "calflops", "torchprofile")
 
@@ -63,7 +63,7 @@ def count_command(
       lstmcount 100 128 --dense 1 --framework all
     """
     from lstmcount.api import compare
-    from lstmcount.render import render
+    from lstmcount.renderers.report import render
 
     resolved = resolve_or_hint(args, flags_from(kwargs), framework)
     comparison = compare(resolved.spec, framework, document=resolved.document)
@@ -79,8 +79,8 @@ def expectations_fail(spec: ModelSpec, reports: Sequence[Report], document: Docu
     """Say on standard error where a spec file's own ``expect`` block disagrees with its count; whether it does."""
     if spec.expect is None:  # also every spec built from flags: the loader (and yaml) stay unloaded
         return False
-    from lstmcount.check import Budget, compare
-    from lstmcount.loader import Document
+    from lstmcount.count.check import Budget, compare
+    from lstmcount.io.loader import Document
 
     own = [r for r in reports if r.framework is spec.framework]
     if not isinstance(document, Document) or not own:
@@ -95,12 +95,12 @@ def resolve_or_hint(args: tuple[str, ...], flags: ModelFlags, framework: str | N
     """The model the arguments name; a first word that is no file but looks like a misspelt command says so."""
     import os
 
-    from lstmcount.inputs import resolve
+    from lstmcount.model.inputs import resolve
 
     first = args[0] if args else ""
     if first and first != "-" and not first.lstrip("+-").isdigit() and not os.path.exists(first):
         from lstmcount.cli import COMMANDS
-        from lstmcount.spec import suggest
+        from lstmcount.model.spec import suggest
 
         close = suggest(first, list(COMMANDS))
         if close:
@@ -120,8 +120,8 @@ def with_costs(
     """The count command's output with the costs added: a ``costs`` key in JSON, a section otherwise."""
     import json
 
-    from lstmcount.compat import headlines, tool
-    from lstmcount.costs import costs_to_dict, estimate, parse_lengths, render_costs_markdown, render_costs_text
+    from lstmcount.count.compat import headlines, tool
+    from lstmcount.count.costs import costs_to_dict, estimate, parse_lengths, render_costs_markdown, render_costs_text
 
     sizes = parse_lengths(lengths)
     if fmt_name not in ("table", "markdown", "json"):
@@ -142,7 +142,7 @@ def with_costs(
             target["costs"] = costs_to_dict(costs)
             target["costs"]["compat"] = [row.to_dict() for row in found]
         return json.dumps(doc, indent=2) + "\n"
-    from lstmcount.text import wrap
+    from lstmcount.renderers.text import wrap
 
     out = text.rstrip("\n") + "\n"
     for costs, found in zip(estimates, rows, strict=True):

@@ -9,7 +9,7 @@ import click
 from lstmcount.commands.options import flags_from, framework_option, model_options, terminal_width, width_option
 from lstmcount.commands.output import echo
 from lstmcount.errors import UsageError
-from lstmcount.explain import (
+from lstmcount.explain.document import (
     DEFAULT_STEPS,
     Drawing,
     Notation,
@@ -80,13 +80,13 @@ def explain_command(
       lstmcount explain 3 2 --bptt
     """
     from lstmcount.api import count_located
-    from lstmcount.inputs import resolve
+    from lstmcount.model.inputs import resolve
 
     flags = flags_from(kwargs)
     resolved = resolve(args, flags, framework)
     report = count_located(resolved.spec, framework, resolved.document)
     chosen = Notation(notation or report.framework.value)
-    from lstmcount.costs import parse_lengths
+    from lstmcount.count.costs import parse_lengths
 
     sizes = parse_lengths(lengths)
     if sizes and batch is not None and len(sizes) != batch:
@@ -112,7 +112,7 @@ def explain_command(
         )
         sections.append(Section("Costs", [Verbatim(tuple(lines))]))
     if bptt:
-        from lstmcount.bptt import run_for
+        from lstmcount.numeric.bptt import run_for
 
         result = run_for(report, resolved.spec, steps=steps, batch=batch)
         sections.append(Section("Backpropagation through time", [Drawing(tuple(bptt_lines(result)))]))

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
-from lstmcount.inputs import CELLS, ModelFlags
-from lstmcount.spec import FRAMEWORK_ALIASES, Framework, suggest
+from lstmcount.model.inputs import CELLS, ModelFlags
+from lstmcount.model.spec import FRAMEWORK_ALIASES, Framework, suggest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,7 +51,7 @@ class Spelling(click.ParamType):  # type: ignore[type-arg]  # generic only in ne
 
 def _cell_type() -> Spelling:
     """``--cell``: lstm, gru, rnn, and every spelling a spec accepts for them (simple_rnn, LSTM, ...)."""
-    from lstmcount.spec import TYPE_ALIASES, LayerType
+    from lstmcount.model.spec import TYPE_ALIASES, LayerType
 
     wanted = {"lstm": "lstm", "gru": "gru", "simple_rnn": "rnn"}
     choices = {t: c for t, c in wanted.items()} | {

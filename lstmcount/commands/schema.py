@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from lstmcount.commands.output import echo
-from lstmcount.schema import schema_text
+from lstmcount.model.schema import schema_text
 
 
 @click.command("schema")

@@ -8,7 +8,14 @@ import click
 
 from lstmcount.commands.options import flags_from, framework_option, model_options, terminal_width, width_option
 from lstmcount.commands.output import echo
-from lstmcount.verify import DEFAULT_BATCH, default_steps, parse_size, render_verify, verify_document, verify_model
+from lstmcount.numeric.verify import (
+    DEFAULT_BATCH,
+    default_steps,
+    parse_size,
+    render_verify,
+    verify_document,
+    verify_model,
+)
 
 
 @click.command("verify")
@@ -95,8 +102,8 @@ def verify_command(
       lstmcount verify model.yaml --weights model.safetensors --framework pytorch
     """
     from lstmcount.api import count_located
-    from lstmcount.forward import Model
-    from lstmcount.inputs import resolve
+    from lstmcount.model.inputs import resolve
+    from lstmcount.numeric.forward import Model
 
     flags = flags_from(kwargs)
     limit = parse_size(max_memory)

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lstmcount import bptt
 from lstmcount.api import count_dict
-from lstmcount.spec import spec_from_dict
+from lstmcount.model.spec import spec_from_dict
+from lstmcount.numeric import bptt
 
 pytestmark = pytest.mark.conformance
 

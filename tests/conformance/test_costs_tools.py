@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from lstmcount import compat
 from lstmcount.api import count_dict
-from lstmcount.report import Report
-from lstmcount.spec import LayerType
+from lstmcount.count import compat
+from lstmcount.model.report import Report
+from lstmcount.model.spec import LayerType
 
 pytestmark = pytest.mark.conformance
 

@@ -20,8 +20,8 @@ from frameworks import build_keras, has_dimension_at_least, keras_facts, random_
 
 import lstmcount
 from lstmcount.cli import main
-from lstmcount.report import Report
-from lstmcount.spec import spec_from_dict
+from lstmcount.model.report import Report
+from lstmcount.model.spec import spec_from_dict
 
 pytestmark = [pytest.mark.conformance, pytest.mark.usefixtures("one_torch_thread")]
 

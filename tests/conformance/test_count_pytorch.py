@@ -28,8 +28,8 @@ from frameworks import (
 
 import lstmcount
 from lstmcount.cli import main
-from lstmcount.report import Report
-from lstmcount.spec import spec_from_dict
+from lstmcount.model.report import Report
+from lstmcount.model.spec import spec_from_dict
 
 pytestmark = [
     pytest.mark.conformance,

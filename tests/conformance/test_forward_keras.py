@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from frameworks import build_keras, dummy_steps, random_spec, spec_dict
 
-from lstmcount.counter import count
-from lstmcount.forward import forward
-from lstmcount.spec import ModelSpec, spec_from_dict
+from lstmcount.count.counter import count
+from lstmcount.model.spec import ModelSpec, spec_from_dict
+from lstmcount.numeric.forward import forward
 
 pytestmark = pytest.mark.conformance
 
@@ -219,7 +219,7 @@ def test_every_keras_activation_is_known_and_gives_keras_output(keras: ModuleTyp
     """Each activation Keras 3 names (keras.activations) is accepted in a Keras spec, with Keras's output."""
     from keras.src.activations import ALL_OBJECTS_DICT
 
-    from lstmcount.spec import ACTIVATION_SPELLINGS
+    from lstmcount.model.spec import ACTIVATION_SPELLINGS
 
     named = {a for a in ALL_OBJECTS_DICT if a != "threshold"}  # threshold cannot be called with x alone
     assert {ACTIVATION_SPELLINGS[a] for a in named} == set(convention_activations("keras"))
@@ -240,6 +240,6 @@ def test_every_keras_activation_is_known_and_gives_keras_output(keras: ModuleTyp
 
 def convention_activations(framework: str) -> list[str]:
     """The activations lstmcount's table gives a framework."""
-    from lstmcount.conventions import convention
+    from lstmcount.frameworks import convention
 
     return list(convention(framework).activations)

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from frameworks import TORCH_ACTIVATIONS, build_torch, dummy_steps, random_spec, spec_dict
 
-from lstmcount.counter import count
-from lstmcount.forward import forward
-from lstmcount.spec import ModelSpec, spec_from_dict
+from lstmcount.count.counter import count
+from lstmcount.model.spec import ModelSpec, spec_from_dict
+from lstmcount.numeric.forward import forward
 
 pytestmark = pytest.mark.conformance
 
@@ -195,7 +195,7 @@ def test_api_takes_torch_tensors(torch: ModuleType) -> None:
 
 def test_every_torch_activation_is_known_and_gives_torchs_output(torch: ModuleType) -> None:
     """Each activation torch.nn.functional has (by its Keras name) passes in a PyTorch spec, with its output."""
-    from lstmcount.conventions import convention
+    from lstmcount.frameworks import convention
 
     assert set(convention("pytorch").activations) == set(TORCH_ACTIVATIONS)
     rng = np.random.default_rng(3)

@@ -18,8 +18,8 @@ from frameworks import build_keras, random_spec, spec_dict
 
 import lstmcount
 from lstmcount.cli import main
-from lstmcount.render import Comparison, render
-from lstmcount.spec import spec_from_dict
+from lstmcount.model.spec import spec_from_dict
+from lstmcount.renderers.report import Comparison, render
 
 pytestmark = [pytest.mark.conformance, pytest.mark.usefixtures("one_torch_thread")]
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from lstmcount.api import count_dict
-from lstmcount.costs import estimate
-from lstmcount.report import Report
-from lstmcount.spec import LayerType
+from lstmcount.count.costs import estimate
+from lstmcount.model.report import Report
+from lstmcount.model.spec import LayerType
 
 pytestmark = pytest.mark.conformance
 

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lstmcount.conventions import Convention, Role, convention
-from lstmcount.counter import count
+from lstmcount.count.counter import count
 from lstmcount.errors import UsageError
-from lstmcount.report import LayerReport, Report, TensorReport
-from lstmcount.spec import GRUSpec, LayerType, LSTMSpec, ModelSpec, RecurrentSpec, SimpleRNNSpec
+from lstmcount.frameworks import Convention, Role, convention
+from lstmcount.model.report import LayerReport, Report, TensorReport
+from lstmcount.model.spec import GRUSpec, LayerType, LSTMSpec, ModelSpec, RecurrentSpec, SimpleRNNSpec
 
 Array = NDArray[np.float64]
 

@@ -14,16 +14,16 @@ from enum import StrEnum
 from math import prod
 from typing import TYPE_CHECKING, Any
 
-from lstmcount import text
-from lstmcount.conventions import Convention, Gate, Role, convention
-from lstmcount.counter import cell_formula, cell_params, fmt
+from lstmcount.count.counter import cell_formula, cell_params, fmt
 from lstmcount.errors import UsageError
-from lstmcount.report import CellInfo, LayerReport, Report, TensorReport
-from lstmcount.spec import GRUSpec, LayerType, ModelSpec, SimpleRNNSpec
-from lstmcount.text import Column
+from lstmcount.frameworks import Convention, Gate, Role, convention
+from lstmcount.model.report import CellInfo, LayerReport, Report, TensorReport
+from lstmcount.model.spec import GRUSpec, LayerType, ModelSpec, SimpleRNNSpec
+from lstmcount.renderers import text
+from lstmcount.renderers.text import Column
 
 if TYPE_CHECKING:
-    from lstmcount.bptt import BPTTResult
+    from lstmcount.numeric.bptt import BPTTResult
 
 
 class Notation(StrEnum):
@@ -776,9 +776,9 @@ def costs_lines(
     tex: bool = False,
     width: int | None = None,
 ) -> list[str]:
-    """The compute and memory costs (:mod:`lstmcount.costs`) and other tools' numbers, as lines."""
-    from lstmcount import costs
-    from lstmcount.compat import headlines
+    """The compute and memory costs (:mod:`lstmcount.count.costs`) and other tools' numbers, as lines."""
+    from lstmcount.count import costs
+    from lstmcount.count.compat import headlines
 
     estimate = costs.estimate(report, batch, timesteps, lengths)
     rendered = costs.render_costs_markdown(estimate) if tex else costs.render_costs_text(estimate, (width or 100) - 2)
@@ -794,6 +794,6 @@ def costs_lines(
 
 def bptt_lines(result: BPTTResult) -> list[str]:
     """The BPTT demonstration as text lines."""
-    from lstmcount.bptt import describe
+    from lstmcount.numeric.bptt import describe
 
     return describe(result)

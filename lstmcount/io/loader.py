@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from lstmcount.errors import Location, SpecError
-from lstmcount.spec import ModelSpec, spec_from_dict
+from lstmcount.model.spec import ModelSpec, spec_from_dict
 
 #: Largest number of values aliases may add to a document (each use of an anchor repeats its values).
 MAX_EXPANSION = 20_000
@@ -628,7 +628,7 @@ def _parse_json(text: str, file: str) -> Any:
 
 def _not_a_spec(name: str, raw: bytes, path: str | None) -> SpecError | None:
     """The error for a file that is plainly something else (a model, an archive, a binary), or None."""
-    from lstmcount.sniff import MODEL_KINDS, Kind, sniff, sniff_bytes
+    from lstmcount.io.sniff import MODEL_KINDS, Kind, sniff, sniff_bytes
 
     kind = sniff(path, raw[:4096]) if path is not None else sniff_bytes(raw[:4096])
     if kind not in MODEL_KINDS and kind not in (Kind.ZIP, Kind.GZIP):

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lstmcount.conventions import convention
 from lstmcount.errors import UsageError
-from lstmcount.report import Report
-from lstmcount.sniff import Kind, sniff
-from lstmcount.spec import ModelSpec
+from lstmcount.frameworks import convention
+from lstmcount.io.sniff import Kind, sniff
+from lstmcount.model.report import Report
+from lstmcount.model.spec import ModelSpec
 
 Array = NDArray[Any]
 
@@ -300,9 +300,9 @@ def fit_hints(spec: ModelSpec, report: Report, weights: Mapping[str, Any]) -> li
     but the model is counted in Keras's), and the model with its layers renamed as the file
     names them (automatic names such as ``lstm_1`` count up in a notebook session).
     """
-    from lstmcount.conventions import CONVENTIONS
-    from lstmcount.counter import count
+    from lstmcount.count.counter import count
     from lstmcount.errors import SpecError
+    from lstmcount.frameworks import CONVENTIONS
 
     hints = []
     for framework, conv in CONVENTIONS.items():

@@ -2,7 +2,7 @@
 
 The weights get the framework's tensor names and shapes from the report (or come from a
 ``.npz``/``.safetensors`` file, checked like a strict state-dict load); the forward pass in
-:mod:`lstmcount.forward` runs a random batch (or ``--input``) through them. Per layer the
+:mod:`lstmcount.numeric.forward` runs a random batch (or ``--input``) through them. Per layer the
 command prints expected vs actual output shape and counted vs allocated elements, then the final
 states of each recurrent layer and a line showing that every time step used the same weight
 arrays. Exit 0 when everything matches, 1 on a mismatch, 2 on bad input. numpy is imported
@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lstmcount.errors import UsageError
-from lstmcount.report import LayerReport, Report
-from lstmcount.spec import Conv1DSpec, LayerType, ModelSpec, Padding
+from lstmcount.model.report import LayerReport, Report
+from lstmcount.model.spec import Conv1DSpec, LayerType, ModelSpec, Padding
 
 if TYPE_CHECKING:
-    from lstmcount.forward import ForwardResult, Model
-    from lstmcount.weights import WeightCheck
+    from lstmcount.numeric.forward import ForwardResult, Model
+    from lstmcount.numeric.weights import WeightCheck
 
 GIB = 1024**3
 DEFAULT_BATCH = 2
@@ -192,8 +192,8 @@ def verify_model(
     """Check the memory estimate, make or load the weights, run the pass and compare."""
     import numpy as np
 
-    from lstmcount import forward as fw
-    from lstmcount.weights import check_weights, fit_hints, read_weights
+    from lstmcount.numeric import forward as fw
+    from lstmcount.numeric.weights import check_weights, fit_hints, read_weights
 
     out_path = output_path(save_output) if save_output else None
     x = None
@@ -260,7 +260,7 @@ def _read_input(path: str, model: Model) -> Any:
     """The ``--input`` batch: (B, T, I) real features, or (B, T) integer token ids before an embedding."""
     import numpy as np
 
-    from lstmcount.weights import read_array, value_problem
+    from lstmcount.numeric.weights import read_array, value_problem
 
     x = read_array(path, "--input")
     if x.ndim not in (2, 3) or 0 in x.shape:
@@ -317,7 +317,7 @@ def save_array(path: Path, array: Any) -> None:
 def _compare(result: VerifyResult, model: Model, weights: dict[str, Any], out: ForwardResult, trace: Any) -> None:
     import numpy as np
 
-    from lstmcount.forward import expected_shape
+    from lstmcount.numeric.forward import expected_shape
 
     conv = model.conv
     for layer, lo in zip(model.report.layers, out.layers, strict=True):
@@ -372,7 +372,7 @@ def _mark(ok: bool) -> str:
 
 def render_verify(result: VerifyResult, width: int | None = None) -> str:
     """The result as text, fitted to ``width``: weights check, per-layer table, final states, sharing, verdict."""
-    from lstmcount import text
+    from lstmcount.renderers import text
 
     width = width or text.DEFAULT_WIDTH
     report = result.report

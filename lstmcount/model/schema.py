@@ -1,4 +1,4 @@
-"""The JSON Schema of the spec format, generated from the field declarations in :mod:`lstmcount.spec`.
+"""The JSON Schema of the spec format, generated from the field declarations in :mod:`lstmcount.model.spec`.
 
 Every layer field's type, range, default, aliases and description is read from its
 ``spec_field`` declaration, so the schema cannot drift from the loader. The loader reads layer
@@ -13,7 +13,7 @@ import dataclasses
 import json
 from typing import Any
 
-from lstmcount.spec import (
+from lstmcount.model.spec import (
     ACTIVATION_SPELLINGS,
     ENUMS,
     LAYER_CLASSES,

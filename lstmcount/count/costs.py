@@ -38,10 +38,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from lstmcount.conventions import Role, convention
 from lstmcount.errors import UsageError
-from lstmcount.report import CellInfo, LayerReport, Report
-from lstmcount.spec import LayerType
+from lstmcount.frameworks import Role, convention
+from lstmcount.model.report import CellInfo, LayerReport, Report
+from lstmcount.model.spec import LayerType
 
 CONVENTION = (
     "MACs = multiply-accumulates of matrix products (each weight element once per step); "
@@ -595,7 +595,7 @@ def _memory_lines(mem: Memory) -> list[tuple[str, str, str]]:
 
 def render_costs_text(costs: Costs, width: int | None = None) -> str:
     """The costs as plain, stable text (no colour), fitted to ``width`` (default 100)."""
-    from lstmcount import text
+    from lstmcount.renderers import text
 
     width = width or text.DEFAULT_WIDTH
     columns = [text.Column(_HEAD[0], fit="path")] + [text.Column(h, right=True, fit="keep") for h in _HEAD[1:]]

@@ -1,4 +1,4 @@
-"""The counter: pure arithmetic from a validated spec to a :class:`~lstmcount.report.Report`.
+"""The counter: pure arithmetic from a validated spec to a :class:`~lstmcount.model.report.Report`.
 
 It walks the layers once, carrying the shape of the data between them, checks that each layer
 can follow the previous one and that the framework can build it, and asks the framework's
@@ -11,10 +11,10 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from lstmcount.conventions import CONVENTIONS, Convention, Dims, convention
 from lstmcount.errors import SpecError
-from lstmcount.report import CellInfo, LayerReport, OutShape, Report, TensorReport, cell_formula, cell_params, fmt
-from lstmcount.spec import (
+from lstmcount.frameworks import CONVENTIONS, Convention, Dims, convention
+from lstmcount.model.report import CellInfo, LayerReport, OutShape, Report, TensorReport, cell_formula, cell_params, fmt
+from lstmcount.model.spec import (
     Conv1DSpec,
     DenseSpec,
     DropoutSpec,

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from lstmcount.errors import Location, SpecError
 
 if TYPE_CHECKING:
-    from lstmcount.loader import Document
-    from lstmcount.report import Report
+    from lstmcount.io.loader import Document
+    from lstmcount.model.report import Report
 
 #: Keys every expect block gets (in this order in a new one); per-layer counts are updated where listed.
 NEW_BLOCK_KEYS = ("total", "trainable", "non_trainable")
@@ -274,7 +274,7 @@ def update_file(document: Document, report: Report, show: Callable[[str], object
     counts, nothing is written and a :class:`SpecError` is raised. ``show`` receives the diff
     before the file is written.
     """
-    from lstmcount.loader import parse_text, spec_from_document
+    from lstmcount.io.loader import parse_text, spec_from_document
 
     if document.file == "<stdin>":
         raise SpecError("cannot update standard input", location=Location(document.file))

@@ -2,7 +2,7 @@
 
 Every fact about a framework (tensor names and shapes, which axis holds the gates, the gate
 order, bias vectors, weight layout, state layout, layer-norm epsilon) is read from the report
-the counter builds from :mod:`lstmcount.conventions`; this module never asks which framework it
+the counter builds from :mod:`lstmcount.frameworks`; this module never asks which framework it
 is running. The recurrent layers follow cuDNN's plan: one matrix product of every time step's
 input with the fused input weights, then per step one ``(B, R) x (R, G·H)`` product into
 preallocated buffers, with the activations applied in place. The cell (one time step) is kept
@@ -25,11 +25,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lstmcount.api import as_spec
-from lstmcount.conventions import Convention, Gate, Role, convention
-from lstmcount.counter import count
+from lstmcount.count.counter import count
 from lstmcount.errors import LstmcountError, UsageError
-from lstmcount.report import LayerReport, OutShape, Report, TensorReport
-from lstmcount.spec import (
+from lstmcount.frameworks import Convention, Gate, Role, convention
+from lstmcount.model.report import LayerReport, OutShape, Report, TensorReport
+from lstmcount.model.spec import (
     Conv1DSpec,
     DenseSpec,
     GRUSpec,
@@ -130,7 +130,7 @@ def _hard_sigmoid(x: Array) -> Array:
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
-#: every activation of :data:`lstmcount.spec.ACTIVATIONS`: (x, the framework's constant) -> y
+#: every activation of :data:`lstmcount.model.spec.ACTIVATIONS`: (x, the framework's constant) -> y
 FUNCTIONS: Mapping[str, Callable[[Array, Any], Array]] = {
     "linear": lambda x, c: x,
     "relu": lambda x, c: np.maximum(x, 0),
@@ -356,7 +356,7 @@ def forward(
     is accepted. ``dtype`` (float32 or float64) defaults to the inputs' and weights' own.
     Returns the output and the final states in the framework's layout.
     """
-    from lstmcount.weights import as_array, check_weights
+    from lstmcount.numeric.weights import as_array, check_weights
 
     x = as_array(inputs)
     steps = x.shape[1] if x.ndim >= 2 else None
@@ -411,7 +411,7 @@ def _model_input(model: Model, x: Array, dtype: Any) -> Array:
     features = model.report.input_shape[-1]
     if x.ndim != 3 or x.shape[2] != features:
         raise UsageError(f"the input must have shape (B, T, {features}), received {tuple(x.shape)}")
-    from lstmcount.weights import value_problem
+    from lstmcount.numeric.weights import value_problem
 
     problem = value_problem(x)
     if problem is not None:

@@ -1,6 +1,6 @@
 """Command-line input to spec: positional numbers and model flags, or a spec file.
 
-Both ways end in :func:`lstmcount.spec.spec_from_dict`, so flags and files are validated by
+Both ways end in :func:`lstmcount.model.spec.spec_from_dict`, so flags and files are validated by
 the same rules. yaml is imported only when a file is actually read.
 """
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lstmcount.errors import SpecError, UsageError, in_flag_terms
-from lstmcount.spec import Framework, ModelSpec, spec_from_dict
+from lstmcount.model.spec import Framework, ModelSpec, spec_from_dict
 
 if TYPE_CHECKING:
-    from lstmcount.loader import Document
+    from lstmcount.io.loader import Document
 
 CELLS = {"lstm": "lstm", "gru": "gru", "rnn": "simple_rnn"}
 
@@ -225,7 +225,7 @@ def resolve(args: Sequence[str], flags: ModelFlags, framework: str | None) -> Re
                 f"{', '.join(model_flags)} shape a model from INPUT UNITS; "
                 f"a spec file ({args[0]}) describes its own layers"
             )
-        from lstmcount.loader import load_document, spec_from_document
+        from lstmcount.io.loader import load_document, spec_from_document
 
         doc = load_document(args[0])
         spec = spec_from_document(doc)  # in its own framework: the command counts it in --framework

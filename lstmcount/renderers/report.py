@@ -1,7 +1,7 @@
 """Renderers: a report (or several) to table, json, markdown, csv or Keras-summary text.
 
 Each renderer is a function from reports to a string, registered in :data:`RENDERERS`. Text is
-laid out by :mod:`lstmcount.text`; rich is imported only by the Keras-summary renderer, which
+laid out by :mod:`lstmcount.renderers.text`; rich is imported only by the Keras-summary renderer, which
 draws its tables as Keras does.
 """
 
@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lstmcount.conventions import Convention, Role, convention
-from lstmcount.counter import fmt
-from lstmcount.report import SCHEMA_VERSION, LayerReport, OutShape, Report
-from lstmcount.text import BOLD, DEFAULT_WIDTH, ITALIC, RED, Column, grid, styled, table, wrap
+from lstmcount.count.counter import fmt
+from lstmcount.frameworks import Convention, Role, convention
+from lstmcount.model.report import SCHEMA_VERSION, LayerReport, OutShape, Report
+from lstmcount.renderers.text import BOLD, DEFAULT_WIDTH, ITALIC, RED, Column, grid, styled, table, wrap
 
 
 @dataclass(frozen=True)

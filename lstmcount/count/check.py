@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from lstmcount.errors import Location, LstmcountError, SpecError, UsageError
 
 if TYPE_CHECKING:
-    from lstmcount.loader import Document
-    from lstmcount.report import Report
-    from lstmcount.spec import ModelSpec
+    from lstmcount.io.loader import Document
+    from lstmcount.model.report import Report
+    from lstmcount.model.spec import ModelSpec
 
 #: File suffixes read when a directory is given.
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
@@ -288,7 +288,7 @@ def compare(spec: ModelSpec, report: Report, document: Document, budget: Budget,
 def check_file(path: str, budget: Budget = Budget(), *, keep_text: bool = False) -> FileResult:
     """Load, validate and count one spec file, and compare it with its expectations."""
     from lstmcount.api import count_located
-    from lstmcount.loader import STDIN, load_document, spec_from_document
+    from lstmcount.io.loader import STDIN, load_document, spec_from_document
 
     source, path = path, STDIN if path == "-" else path
     try:

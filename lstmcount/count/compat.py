@@ -31,11 +31,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lstmcount.conventions import Role, convention
-from lstmcount.costs import Placed, layer_steps, output_width
+from lstmcount.count.costs import Placed, layer_steps, output_width
 from lstmcount.errors import UsageError
-from lstmcount.report import CellInfo, LayerReport, Report
-from lstmcount.spec import LayerType
+from lstmcount.frameworks import Role, convention
+from lstmcount.model.report import CellInfo, LayerReport, Report
+from lstmcount.model.spec import LayerType
 
 #: Element-wise operations per step that thop and ptflops add for each cell type, per unit.
 _THOP_EXTRA = {LayerType.LSTM: 4, LayerType.GRU: 4, LayerType.SIMPLE_RNN: 0}

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from lstmcount.spec import (
+from lstmcount.model.spec import (
     ACTIVATIONS,
     Conv1DSpec,
     Framework,
@@ -172,7 +172,7 @@ class Convention:
     restrictions: tuple[Restriction, ...]
     #: how the counts of a recurrent cell are spelt out, with symbols I, H, P, R, G
     note: str
-    #: the activations a dense or conv layer may name (see :data:`lstmcount.spec.ACTIVATIONS`), each
+    #: the activations a dense or conv layer may name (see :data:`lstmcount.model.spec.ACTIVATIONS`), each
     #: with the constant the framework gives it when named alone (leaky_relu's negative slope)
     activations: Mapping[str, float | None]
     #: characters a layer name may not contain, and why

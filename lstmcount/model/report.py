@@ -12,8 +12,8 @@ from functools import cached_property
 from math import prod
 from typing import Any, NamedTuple
 
-from lstmcount.conventions import Gate, Role, Shape
-from lstmcount.spec import Framework, LayerType
+from lstmcount.frameworks import Gate, Role, Shape
+from lstmcount.model.spec import Framework, LayerType
 
 SCHEMA_VERSION = 1
 

@@ -4,7 +4,7 @@ Writes N varied spec files (YAML, a tenth of them JSON) to a temporary directory
 in one process and best of R rounds:
 
 - parse: ``yaml.load(text, Loader=CSafeLoader)`` (the C loader when PyYAML has it) over every file;
-- check: :func:`lstmcount.count.check.check_paths` over the directory (read, compose with positions,
+- check: :func:`lstmcount.counting.check.check_paths` over the directory (read, compose with positions,
   validate, count, compare with the expect block).
 
 Reports time per file and the ratio check / parse; the goal is at most 1.5.
@@ -29,8 +29,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lstmcount.count.check import Status, check_paths
-from lstmcount.count.counter import count
+from lstmcount.counting.check import Status, check_paths
+from lstmcount.counting.counter import count
 from lstmcount.io.loader import load_document, spec_from_document
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -12,10 +12,10 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from lstmcount.count.counter import count as _count
+from lstmcount.counting.counter import count as _count
 from lstmcount.errors import LstmcountError, SpecError
 from lstmcount.model.report import Report
-from lstmcount.model.spec import Framework, ModelSpec, spec_from_dict, suggest
+from lstmcount.model.spec import ModelSpec, spec_from_dict, suggest
 
 if TYPE_CHECKING:
     from lstmcount.renderers.report import Comparison
@@ -29,7 +29,7 @@ def load(source: str | os.PathLike[str]) -> ModelSpec:
 
 
 def count(
-    spec: ModelSpec | Mapping[str, Any] | str | os.PathLike[str], framework: Framework | str | None = None
+    spec: ModelSpec | Mapping[str, Any] | str | os.PathLike[str], framework: str | None = None
 ) -> Report:
     """Count a spec given as a :class:`ModelSpec`, a mapping or a file path."""
     return _count(as_spec(spec), framework)
@@ -44,7 +44,7 @@ def as_spec(spec: ModelSpec | Mapping[str, Any] | str | os.PathLike[str]) -> Mod
     return load(spec)
 
 
-def count_dict(data: Mapping[str, Any], framework: Framework | str | None = None) -> Report:
+def count_dict(data: Mapping[str, Any], framework: str | None = None) -> Report:
     """Validate and count a spec given as a plain mapping."""
     return _count(spec_from_dict(data), framework)
 
@@ -56,11 +56,11 @@ class Origin(Protocol):
         """``error`` with its place in the user's input."""
 
 
-def count_located(spec: ModelSpec, framework: Framework | str | None, document: Origin | None) -> Report:
+def count_located(spec: ModelSpec, framework: str | None, document: Origin | None) -> Report:
     """Count, placing any error where the user wrote the field (a file's line, or a flag)."""
     try:
         report = _count(spec, framework)
-        if report.framework is spec.framework:
+        if report.framework == spec.framework:
             check_expect_names(spec, report)
         return report
     except SpecError as exc:
@@ -84,17 +84,23 @@ def check_expect_names(spec: ModelSpec, report: Report) -> None:
 
 
 def compare(spec: ModelSpec, framework: str | None = None, *, document: Origin | None = None) -> Comparison:
-    """Count ``spec`` in one framework, or in every framework when ``framework`` is ``"all"``."""
+    """Count ``spec`` in one framework, in several (``"onnx,flax"``), or in every one (``"all"``).
+
+    With several, the frameworks that cannot build the model are listed with the reason, and
+    the comparison fails only when none can.
+    """
+    from lstmcount import frameworks
     from lstmcount.renderers.report import Comparison
 
-    if framework != "all":
+    if framework is None or ("," not in framework and framework != "all"):
         return Comparison((count_located(spec, framework, document),))
+    wanted = frameworks.ids() if framework == "all" else tuple(framework.split(","))
     reports, failures = [], []
-    for fw in Framework:
+    for fid in wanted:
         try:
-            reports.append(count_located(spec, fw, document))
+            reports.append(count_located(spec, fid, document))
         except SpecError as exc:
-            failures.append((fw.value, exc.one_line()))
+            failures.append((fid, exc.one_line()))
     if not reports:
-        raise SpecError("no framework can build this model: " + "; ".join(w for _, w in failures))
-    return Comparison(tuple(reports), tuple(failures))
+        raise SpecError("no framework can build this model: " + "; ".join(f"{f}: {w}" for f, w in failures))
+    return Comparison(tuple(reports), tuple(failures), brief=framework == "all")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from lstmcount.cli import run
-from lstmcount.count.check import Budget, Problem, Status, check_paths, github_annotation
+from lstmcount.counting.check import Budget, Problem, Status, check_paths, github_annotation
 from lstmcount.errors import Location
 
 ROOT = Path(__file__).parent.parent

@@ -94,7 +94,7 @@ def test_every_format_renders_the_examples(fmt: str) -> None:
         (["count"], "give INPUT UNITS"),
         (["100", "128", "--cell", "lstn"], "--cell"),
         (["100", "128", "--proj-size", "200", "--framework", "pytorch"], "--proj-size must be smaller than UNITS"),
-        (["100", "128", "--proj-size", "20"], "Keras LSTM has no projection"),
+        (["100", "128", "--proj-size", "20"], "Keras 3 LSTM: it has no projection"),
         (["no-such-file.yaml"], "no-such-file.yaml: no such file"),
         (["examples/keras_sentiment.yaml", "--bidirectional"], "--bidirectional"),
         (["100", "128", "--dropout", "1.5"], "--dropout"),
@@ -182,7 +182,7 @@ def test_help_of_every_command_has_an_example() -> None:
         ),
         (
             ["100", "128", "--proj-size", "64"],
-            "--proj-size: not valid for Keras 3: Keras LSTM has no projection (proj_size is a PyTorch LSTM option); "
+            "--proj-size: not valid for Keras 3 LSTM: it has no projection (--proj-size); "
             "remove --proj-size or use --framework pytorch",
         ),
         (

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from lstmcount.api import count_dict
 from lstmcount.cli import main
-from lstmcount.count.costs import Ops, costs_to_dict, estimate, render_costs_markdown, render_costs_text
+from lstmcount.counting.costs import Ops, costs_to_dict, estimate, render_costs_markdown, render_costs_text
 from lstmcount.errors import UsageError
 from lstmcount.model.report import Report
 

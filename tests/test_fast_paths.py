@@ -186,10 +186,10 @@ def test_spec_instances_filled_at_once_equal_constructed_ones(cls: type) -> None
 
 def test_tensor_records_built_from_tuples_are_tensor_reports() -> None:
     """The counter's tuple-built tensor record is the TensorReport its constructor makes."""
-    from lstmcount.count.counter import _tensor
-    from lstmcount.frameworks import Role
+    from lstmcount.counting.counter import _tensor
+    from lstmcount.frameworks.base import Role
     from lstmcount.model.report import TensorReport
 
-    fields = ("kernel", "lstm/lstm_cell/kernel", (3, 16), Role.INPUT, 1, True, 0, 1)
+    fields = ("kernel", "lstm/lstm_cell/kernel", (3, 16), Role.INPUT, (), True, 0, 1, ("lstm/kernel",))
     made = _tensor(fields)
     assert type(made) is TensorReport and made == TensorReport(*fields) and made.direction == 1 and made.params == 48

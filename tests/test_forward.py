@@ -488,17 +488,17 @@ def test_input_product_both_forms(steps: int, width: int, batch: int, rows: int,
         x = rng.standard_normal((steps, width, batch))  # (T, I, B), as a previous layer's h
     operand = fw.input_operand(x)
     assert operand.ndim == (3 if width <= fw.STACKED_WIDTH * batch else 2)
+    from lstmcount.cells import CellSpec, Kind
+
     cell = fw.Cell(
-        kind=fw.LayerType.LSTM,
-        units=1,
-        gates=(),
+        spec=CellSpec(Kind.LSTM, width, 1),
         u=u,
         w=np.zeros((rows, 1)),
         b_x=None,
         b_rec=None,
         proj=None,
-        reset_after=False,
-        act=fw.CELL_ACTIVATIONS["tanh"],
+        peep={},
+        halved=False,
         origins={},
     )
     buffer = np.full(steps * rows * batch, np.nan)

@@ -25,7 +25,18 @@ LAYER = {
 }
 RECURRENT = LAYER | {"directions", "num_layers", "gates"}
 TENSOR = {"name", "path", "shape", "params", "role"}
-GATE = {"layer", "direction", "gate", "meaning", "activation", "input_weights", "recurrent_weights", "biases", "params"}
+GATE = {
+    "layer",
+    "direction",
+    "gate",
+    "meaning",
+    "activation",
+    "input_weights",
+    "recurrent_weights",
+    "biases",
+    "peephole",
+    "params",
+}
 
 
 def report(*args: str) -> dict[str, object]:

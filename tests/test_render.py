@@ -72,14 +72,16 @@ def _specs() -> list[dict[str, object]]:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_text_fits_the_width(width: int) -> None:
     """The table, explain and verify text fit the width given, breaking no word; tensor paths keep their end."""
-    from lstmcount.explain.document import Notation, build, render_text
+    from lstmcount.explain.document import build, render_text
+
+    from lstmcount import frameworks
 
     from lstmcount.cli import run  # noqa: F401  (the commands take --width; the renderers are called directly here)
     from lstmcount.model.spec import ModelSpec
 
     for spec in _specs():
         model = spec if isinstance(spec, ModelSpec) else api.as_spec(spec)
-        comparison = api.compare(model, "all")
+        comparison = api.compare(model, ",".join(frameworks.ids()))  # every framework, each in full
         table_text = render(comparison, "table", width=width)
         assert max(len(line) for line in table_text.splitlines()) <= width
         words = set(table_text.split())
@@ -89,7 +91,7 @@ def test_text_fits_the_width(width: int) -> None:
                     tail = tensor.path.replace("/", ".").rsplit(".", 1)[-1]
                     assert any(word.endswith(tail) for word in words), (tensor.path, width)
             if any(layer.recurrent for layer in report.layers):
-                explained = render_text(build(report, model, Notation(report.framework.value), width=width), width)
+                explained = render_text(build(report, model, "own", width=width), width)
                 too_wide = [line for line in explained.splitlines() if len(line) > width and " " in line.strip()]
                 assert too_wide == [], too_wide[:3]
 
@@ -107,17 +109,21 @@ def test_per_gate_rows_add_up_to_the_layer(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_side_by_side_names_spec_layers_not_one_frameworks_layers() -> None:
-    """The side-by-side table labels rows by spec layer, so a PyTorch count never sits under a Keras name."""
-    comparison = api.compare(load("examples/gru_text_classifier.yaml"), "all")
+    """The side-by-side table has a row per framework and labels a differing layer by its spec position.
+
+    A framework's own layer name (Keras's ``bidirectional``, PyTorch's ``gru``) never heads a column.
+    """
+    spec = load("examples/gru_text_classifier.yaml")
+    comparison = api.compare(spec, "all")
     text = render(comparison, "table", width=100)
     side = text.split("\n\n", 1)[0].splitlines()
     assert side[0] == "Side by side"
-    assert [row.split()[:2] for row in side[3:7]] == [
-        ["layers[0]", "embedding"],
-        ["layers[1]", "gru"],
-        ["layers[2]", "dropout"],
-        ["layers[3]", "dense"],
-    ]
+    header = side[1].split()
+    assert header[:3] == ["Framework", "layers[1]", "gru"] and "bidirectional" not in header
+    shown = [row.split("  ")[0].strip() for row in side[3 : 3 + len(comparison.reports)]]
+    assert shown == [r.framework_display for r in comparison.reports]
+    for row, report in zip(side[3:], comparison.reports, strict=False):
+        assert f"{report.total:,}" in row and f"{report.layers[1].params:,}" in row
 
 
 def test_keras_layout_of_several_frameworks_says_whose_each_is() -> None:

@@ -22,7 +22,7 @@ from lstmcount.cli import run
 from lstmcount.errors import SpecError
 from lstmcount.io.loader import load_document
 from lstmcount.model.schema import TOP_LEVEL_DOCS, schema_text, spec_schema
-from lstmcount.model.spec import LAYER_CLASSES, MAX_DIM, ExpectSpec, InputSpec, ModelSpec, spec_from_dict
+from lstmcount.model.spec import LAYER_CLASSES, MAX_DIM, ExpectSpec, InputSpec, ModelSpec, field_key, spec_from_dict
 
 ROOT = Path(__file__).parent.parent
 CATALOGUE = Path(__file__).parent / "catalogue"
@@ -72,11 +72,12 @@ def test_every_declared_field_is_described() -> None:
     for cls, branch in owners:
         props = branch["properties"]
         for f in dataclasses.fields(cls):
-            assert props[f.name]["description"] == f.metadata["doc"], (cls, f.name)
+            key = field_key(f)
+            assert props[key]["description"].startswith(f.metadata["doc"]), (cls, key)
             for alias in f.metadata["aliases"]:
-                assert props[alias]["description"].startswith(f"Alias of {f.name}."), (cls, alias)
+                assert re.match(rf"Alias of {key}[.,]", props[alias]["description"]), (cls, alias)
             if f.metadata["minimum"] is not None:
-                assert props[f.name].get("minimum") == f.metadata["minimum"], (cls, f.name)
+                assert props[key].get("minimum") == f.metadata["minimum"], (cls, key)
         assert branch["additionalProperties"] is False
     units = layer_branches["lstm"]["properties"]["units"]
     assert units["type"] == "integer" and units["minimum"] == 1 and units["maximum"] == MAX_DIM

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from lstmcount.commands.output import echo
-from lstmcount.count.check import (
+from lstmcount.counting.check import (
     Budget,
     FileResult,
     Problem,

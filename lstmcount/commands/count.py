@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from lstmcount.model.spec import DEFAULT_FRAMEWORK
 from lstmcount.commands.options import (
     FORMATS,
     flags_from,
@@ -31,7 +32,9 @@ COMPAT_TOOLS = ("torchinfo", "thop", "ptflops", "calflops", "torchprofile")
 @click.command("count")
 @click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
 @model_options
-@framework_option("Weight layout to count in; 'all' compares them [default: the spec's, or keras].", allow_all=True)
+@framework_option(
+    "Weight layout to count in; several (a,b) or 'all' are compared [default: the spec's, or " + DEFAULT_FRAMEWORK + "].", allow_all=True
+)
 @click.option(
     "--format", "fmt_name", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
@@ -79,10 +82,10 @@ def expectations_fail(spec: ModelSpec, reports: Sequence[Report], document: Docu
     """Say on standard error where a spec file's own ``expect`` block disagrees with its count; whether it does."""
     if spec.expect is None:  # also every spec built from flags: the loader (and yaml) stay unloaded
         return False
-    from lstmcount.count.check import Budget, compare
+    from lstmcount.counting.check import Budget, compare
     from lstmcount.io.loader import Document
 
-    own = [r for r in reports if r.framework is spec.framework]
+    own = [r for r in reports if r.framework == spec.framework]
     if not isinstance(document, Document) or not own:
         return False
     problems = compare(spec, own[0], document, Budget())
@@ -120,8 +123,8 @@ def with_costs(
     """The count command's output with the costs added: a ``costs`` key in JSON, a section otherwise."""
     import json
 
-    from lstmcount.count.compat import headlines, tool
-    from lstmcount.count.costs import costs_to_dict, estimate, parse_lengths, render_costs_markdown, render_costs_text
+    from lstmcount.counting.compat import headlines, tool
+    from lstmcount.counting.costs import costs_to_dict, estimate, parse_lengths, render_costs_markdown, render_costs_text
 
     sizes = parse_lengths(lengths)
     if fmt_name not in ("table", "markdown", "json"):

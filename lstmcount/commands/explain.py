@@ -6,13 +6,14 @@ from typing import Any
 
 import click
 
+from lstmcount.model.spec import DEFAULT_FRAMEWORK
 from lstmcount.commands.options import flags_from, framework_option, model_options, terminal_width, width_option
 from lstmcount.commands.output import echo
 from lstmcount.errors import UsageError
 from lstmcount.explain.document import (
     DEFAULT_STEPS,
     Drawing,
-    Notation,
+    NOTATIONS,
     Section,
     Verbatim,
     bptt_lines,
@@ -26,12 +27,13 @@ from lstmcount.explain.document import (
 @click.command("explain")
 @click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
 @model_options
-@framework_option("Weight layout whose tensors are split and counted [default: the spec's, or keras].")
+@framework_option("Weight layout whose tensors are split and counted [default: the spec's, or " + DEFAULT_FRAMEWORK + "].")
 @click.option(
     "--notation",
-    type=click.Choice([n.value for n in Notation]),
-    default=None,
-    help="keras: x_t U + h W; pytorch: W_i x_t + W_h h; concat: W [h, x] [default: the framework's own].",
+    type=click.Choice(list(NOTATIONS)),
+    default="own",
+    show_default=True,
+    help="own: the framework's; row: x_t U + h W; column: W_i x_t + W_h h; concat: W [h, x].",
 )
 @click.option(
     "--format",
@@ -64,7 +66,7 @@ from lstmcount.explain.document import (
 def explain_command(
     args: tuple[str, ...],
     framework: str | None,
-    notation: str | None,
+    notation: str,
     fmt_name: str,
     batch: int | None,
     lengths: str | None,
@@ -85,8 +87,7 @@ def explain_command(
     flags = flags_from(kwargs)
     resolved = resolve(args, flags, framework)
     report = count_located(resolved.spec, framework, resolved.document)
-    chosen = Notation(notation or report.framework.value)
-    from lstmcount.count.costs import parse_lengths
+    from lstmcount.counting.costs import parse_lengths
 
     sizes = parse_lengths(lengths)
     if sizes and batch is not None and len(sizes) != batch:
@@ -96,7 +97,7 @@ def explain_command(
     sections = build(
         report,
         resolved.spec,
-        chosen,
+        notation,
         tex=tex,
         steps=steps or DEFAULT_STEPS,
         width=None if tex else terminal_width(width) or 100,

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from lstmcount.model.inputs import CELLS, ModelFlags
-from lstmcount.model.spec import FRAMEWORK_ALIASES, Framework, suggest
+from lstmcount.model.spec import suggest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,17 +62,59 @@ def _cell_type() -> Spelling:
     return Spelling("cell", choices, tuple(CELLS), {k: v for k, v in others.items() if k not in choices})
 
 
+class FrameworkChoice(Spelling):
+    """``--framework``: one framework in any spelling a spec takes, several joined by commas, or ``all``.
+
+    The frameworks are listed only when the list is needed (help, completion, an error): a
+    command given one framework's id loads that framework's module alone.
+    """
+
+    def __init__(self, allow_all: bool) -> None:
+        self.name = "framework"
+        self.allow_all = allow_all
+
+    @property  # type: ignore[override]
+    def shown(self) -> tuple[str, ...]:
+        from lstmcount import frameworks
+
+        return frameworks.ids() + (("all",) if self.allow_all else ())
+
+    @property  # type: ignore[override]
+    def choices(self) -> dict[str, str]:
+        from lstmcount import frameworks
+
+        return dict(frameworks.spellings())
+
+    @property  # type: ignore[override]
+    def hints(self) -> dict[str, str]:
+        from lstmcount import frameworks
+
+        return frameworks.hints()
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from lstmcount import frameworks
+
+        text = str(value).strip()
+        if self.allow_all and text.lower() == "all":
+            return "all"
+        parts = [p for p in text.split(",") if p.strip()] if self.allow_all else [text]
+        if not parts:
+            self.fail(f"{value!r} names no framework", param, ctx)
+        ids: list[str] = []
+        for part in parts:
+            fid = frameworks.resolve(part)
+            if fid is None:
+                key = part.strip().lower()
+                hint = self.hints.get(key) or suggest(key, list(self.choices))
+                message = f"{part.strip()!r} is not one of {', '.join(self.shown)}"
+                self.fail(message + (f"; {hint}" if hint else ""), param, ctx)
+            if fid not in ids:
+                ids.append(fid)
+        return ",".join(ids)
+
+
 def _framework_type(allow_all: bool) -> Spelling:
-    choices = {f.value: f.value for f in Framework} | {a: f.value for a, f in FRAMEWORK_ALIASES.items()}
-    shown = tuple(f.value for f in Framework)
-    if allow_all:
-        choices["all"] = "all"
-        shown = (*shown, "all")
-    hints = {
-        "tensorflow": "did you mean keras? (Keras 3 layout; tf.keras in TensorFlow 2.16 and later)",
-        "tf": "did you mean keras?",
-    }
-    return Spelling("framework", choices, shown, hints)
+    return FrameworkChoice(allow_all)
 
 
 def model_options(func: F) -> F:
@@ -88,24 +130,39 @@ def model_options(func: F) -> F:
                 "merge_mode", {m: m for m in ("concat", "sum", "ave", "mul")}, ("concat", "sum", "ave", "mul"), {}
             ),
             default=None,
-            help="How the two directions of --bidirectional layers combine (Keras) [default: concat].",
+            help="How the two directions of --bidirectional layers combine [default: concat].",
         ),
         click.option(
             "--num-layers",
             type=click.IntRange(min=1),
             default=None,
             metavar="N",
-            help="Stack N layers in each recurrent layer (PyTorch num_layers).",
+            help="Stack N layers in each recurrent layer.",
         ),
         click.option(
             "--proj-size",
             type=click.IntRange(min=1),
             default=None,
             metavar="P",
-            help="LSTM projection size (PyTorch proj_size).",
+            help="LSTM projection size: h_t has P features.",
+        ),
+        click.option("--peepholes", is_flag=True, default=None, help="LSTM peephole connections from the cell state."),
+        click.option(
+            "--forget-bias",
+            type=click.FloatRange(min=-1e6, max=1e6),
+            default=None,
+            metavar="F",
+            help="A constant added to the LSTM forget gate at run time (stored nowhere).",
+        ),
+        click.option(
+            "--class",
+            "cell_class",
+            default=None,
+            metavar="NAME",
+            help="The framework's own class, where it has several (lstmcount frameworks lists them).",
         ),
         click.option("--no-bias", is_flag=True, default=None, help="Recurrent layers without bias."),
-        click.option("--reset-after/--no-reset-after", default=None, help="Keras GRU reset_after [default: true]."),
+        click.option("--reset-after/--no-reset-after", default=None, help="GRU: reset after the recurrent product [default: the framework's]."),
         click.option(
             "--nonlinearity",
             type=Spelling("nonlinearity", {"tanh": "tanh", "relu": "relu"}, ("tanh", "relu"), {}),
@@ -150,7 +207,7 @@ def model_options(func: F) -> F:
 
 
 def framework_option(help_text: str, *, allow_all: bool = False) -> Callable[[F], F]:
-    """``--framework``: a framework with a convention table (and ``all`` if allowed), in any spelling a spec takes."""
+    """``--framework``: a framework (several, comma-separated, or ``all`` if allowed), in any spelling a spec takes."""
     return click.option("--framework", type=_framework_type(allow_all), default=None, help=help_text)
 
 

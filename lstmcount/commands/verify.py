@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from lstmcount.model.spec import DEFAULT_FRAMEWORK
 from lstmcount.commands.options import flags_from, framework_option, model_options, terminal_width, width_option
 from lstmcount.commands.output import echo
 from lstmcount.numeric.verify import (
@@ -21,7 +22,7 @@ from lstmcount.numeric.verify import (
 @click.command("verify")
 @click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
 @model_options
-@framework_option("Weight layout [default: the spec's, or keras].")
+@framework_option("Weight layout [default: the spec's, or " + DEFAULT_FRAMEWORK + "].")
 @click.option(
     "--batch",
     type=click.IntRange(min=1),

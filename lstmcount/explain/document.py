@@ -1,8 +1,9 @@
-"""The ``explain`` command: a cell's equations with shapes, its fused tensors, count and unrolled view.
+"""The ``explain`` command: a cell's equations with shapes, where each parameter is stored, the count and the unrolled view.
 
-Everything framework-specific (gate order, tensor names, layouts, gate axes, bias vectors) is
-read from the count report and the convention table; this module only writes it out in one of
-three notations (``keras`` row vectors, ``pytorch`` column vectors, ``concat`` one matrix over
+Everything framework-specific (gate order, tensor names, where each block lies, bias vectors,
+peepholes, activations, the symbols of its documentation) is read from the count report and the
+framework's module; this module only writes it out, in the framework's own notation or in one
+of three others (``row`` vectors, ``column`` vectors, ``concat``: one matrix per gate over
 ``[h_{t-1}, x_t]``), as plain text or as Markdown with LaTeX.
 """
 
@@ -10,29 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from math import prod
 from typing import TYPE_CHECKING, Any
 
-from lstmcount.count.counter import cell_formula, cell_params, fmt
+from lstmcount import frameworks
+from lstmcount.cells import MEANINGS, PEEPHOLE_ROLES, Biases, Kind, Param
+from lstmcount.counting.counter import cell_formula, cell_params, fmt
 from lstmcount.errors import UsageError
-from lstmcount.frameworks import Convention, Gate, Role, convention
+from lstmcount.frameworks.base import COLUMN, CONCAT, ROW, Framework, Gate, Notation
+from lstmcount.frameworks.layout import Placement
 from lstmcount.model.report import CellInfo, LayerReport, Report, TensorReport
-from lstmcount.model.spec import GRUSpec, LayerType, ModelSpec, SimpleRNNSpec
+from lstmcount.model.spec import ModelSpec
 from lstmcount.renderers import text
 from lstmcount.renderers.text import Column
 
 if TYPE_CHECKING:
     from lstmcount.numeric.bptt import BPTTResult
 
-
-class Notation(StrEnum):
-    """How the equations are written."""
-
-    KERAS = "keras"  # row vectors: x_t U + h_{t-1} W + b
-    PYTORCH = "pytorch"  # column vectors: W_ii x_t + b_ii + W_hi h_{t-1} + b_hi
-    CONCAT = "concat"  # one matrix over the concatenation: W_i [h_{t-1}, x_t] + b_i
-
+#: ``explain --notation``: the framework's own, or one of the three general ones
+NOTATIONS: dict[str, Notation | None] = {"own": None, "row": ROW, "column": COLUMN, "concat": CONCAT}
 
 #: The transpose mark after a tensor slice, in plain text and in Markdown.
 TRANSPOSE = {False: "ᵀ", True: r"$^\top$"}
@@ -96,8 +93,20 @@ class Writer:
         return f"{base}_{{{index}}}" if self.tex else f"{base}_{index}"
 
     def sup(self, base: str, sup: str, index: str) -> str:
-        """A bias with a superscript marking input (x) or recurrent (h): ``b^{x}_{z}``."""
+        """A symbol with a superscript (``b^{x}_{z}``: the input-side bias of gate z)."""
+        if not index:
+            return f"{base}^{{{sup}}}" if self.tex else f"{base}{sup}"
         return f"{base}^{{{sup}}}_{{{index}}}" if self.tex else f"{base}{sup}_{index}"
+
+    def symbol(self, template: str, gate: str) -> str:
+        """A notation's symbol template (``W_i{g}``, ``b^x_{g}``, ``w_{g}_diag``) for ``gate``."""
+        filled = template.replace("{g}", gate)
+        if "^" in filled:
+            base, rest = filled.split("^", 1)
+            sup, _, index = rest.partition("_")
+            return self.sup(base, sup, index)
+        base, _, index = filled.partition("_")
+        return self.sub(base, index)
 
     def act(self, name: str, inner: str) -> str:
         """An activation applied element-wise."""
@@ -146,16 +155,24 @@ class Cell:
 
     layer: LayerReport
     info: CellInfo
-    conv: Convention
+    fw: Framework
     notation: Notation
     w: Writer
-    activation: str  # of a simple RNN
-    reset_after: bool  # of a GRU
+
+    @property
+    def spec(self):  # type: ignore[no-untyped-def]
+        """The framework-neutral cell (:class:`lstmcount.cells.CellSpec`)."""
+        return self.info.cell
+
+    @property
+    def kind(self) -> Kind:
+        """LSTM, GRU or simple RNN."""
+        return self.info.cell.kind
 
     @property
     def gates(self) -> tuple[Gate, ...]:
         """Gates in the framework's order."""
-        return tuple(self.conv.gates[self.layer.type])
+        return tuple(self.layer.gate_defs)
 
     @property
     def n_gates(self) -> int:
@@ -166,105 +183,141 @@ class Cell:
         """The gate with ``role``."""
         return next(g for g in self.gates if g.role == role)
 
-    @property
-    def two_biases(self) -> bool:
-        """Whether each gate has an input and a recurrent bias vector."""
-        return self.info.bias_vectors == 2
+    def meaning(self, gate: Gate) -> str:
+        """What the gate is."""
+        return MEANINGS[gate.role]
+
+    def activation(self, gate: Gate) -> str:
+        """The activation of ``gate``."""
+        c = self.info.cell
+        if c.kind is Kind.RNN or gate.role in ("g", "n"):
+            return c.cell_activation
+        return c.gate_activation
 
     @property
     def row(self) -> bool:
-        """Row vectors (Keras notation) rather than column vectors."""
-        return self.notation is Notation.KERAS
+        """Row vectors rather than column vectors."""
+        return self.notation.row and not self.notation.concat
+
+    @property
+    def concat(self) -> bool:
+        """One matrix per gate over the concatenation of h_{t-1} and x_t."""
+        return self.notation.concat
 
     def idx(self, gate: Gate) -> str:
         """The subscript of a gate's matrices (none for the single matrix pair of a simple RNN)."""
-        if self.n_gates == 1 and self.notation is not Notation.PYTORCH:
+        if self.n_gates == 1 and self.notation is ROW:
             return ""
         return gate.symbol
+
+    def has(self, param: Param, gate: Gate) -> bool:
+        """Whether the cell has ``param`` for ``gate``."""
+        return bool(self.info.cell.has(param, gate.role))
+
+    @property
+    def two_biases(self) -> bool:
+        """Whether each gate has an input and a recurrent bias vector."""
+        return self.info.cell.biases is Biases.TWO
 
     # names of the per-gate parameters in the chosen notation -----------------------------
     def u(self, gate: Gate) -> str:
         """The matrix that multiplies x_t."""
-        if self.row:
-            return self.w.sub("U", self.idx(gate))
-        return self.w.sub("W", "i" + self.idx(gate))
+        return self.w.symbol(self.notation.input, self.idx(gate))
 
     def wr(self, gate: Gate) -> str:
         """The matrix that multiplies h_{t-1}."""
-        if self.row:
-            return self.w.sub("W", self.idx(gate))
-        return self.w.sub("W", "h" + self.idx(gate))
+        return self.w.symbol(self.notation.recurrent, self.idx(gate))
 
     def wcat(self, gate: Gate) -> str:
         """The concatenated matrix of a gate (concat notation)."""
-        return self.w.sub("W", self.idx(gate))
+        return self.w.symbol(self.notation.joined, self.idx(gate))
 
     def b(self, gate: Gate) -> str:
         """The single bias vector of a gate."""
-        return self.w.sub("b", self.idx(gate))
+        return self.w.symbol(self.notation.bias, self.idx(gate))
 
     def bx(self, gate: Gate) -> str:
         """The input bias of a gate (two-bias layouts)."""
-        if self.row:
-            return self.w.sup("b", "x", self.idx(gate))
-        return self.w.sub("b", "i" + self.idx(gate))
+        return self.w.symbol(self.notation.input_bias, self.idx(gate))
 
     def bh(self, gate: Gate) -> str:
-        """The recurrent bias of a gate (two-bias layouts)."""
-        if self.row:
-            return self.w.sup("b", "h", self.idx(gate))
-        return self.w.sub("b", "h" + self.idx(gate))
+        """The recurrent bias of a gate (two-bias layouts, and a GRU's b_hn)."""
+        return self.w.symbol(self.notation.recurrent_bias, self.idx(gate))
+
+    def peep(self, gate: Gate) -> str:
+        """The peephole weights of a gate."""
+        return self.w.symbol(self.notation.peephole, self.idx(gate))
 
     def proj(self) -> str:
-        """The projection matrix (PyTorch LSTM proj_size)."""
-        return self.w.sub("W", "r" if self.row else "hr")
+        """The projection matrix."""
+        return self.w.symbol(self.notation.projection, "")
+
+    def name_of(self, param: Param, gate: Gate | None) -> str:
+        """The notation's symbol of a canonical block."""
+        if param is Param.PROJ or gate is None:
+            return self.proj()
+        if param is Param.U:
+            return self.u(gate)
+        if param is Param.W:
+            return self.wr(gate)
+        if param is Param.PEEP:
+            return self.peep(gate)
+        if param is Param.BH:
+            return self.bh(gate)
+        return self.bx(gate) if self.two_biases else self.b(gate)
 
     def var(self, gate: Gate) -> str:
         """The value a gate computes at step t; a candidate that shares a state's letter gets a tilde."""
-        state_letters = {"h"} | ({"c"} if self.layer.type is LayerType.LSTM else set())
+        state_letters = {"h"} | ({"c"} if self.kind is Kind.LSTM else set())
         if gate.symbol in state_letters:
             return self.w.tilde(gate.symbol)
         return self.w.sub(gate.symbol, "t")
 
     # pieces of the equations ----------------------------------------------------------------
+    def _times(self, matrix: str, vector: str) -> str:
+        if self.row:
+            return f"{vector} {self.w.t(matrix)}" if self.notation.transposed else f"{vector} {matrix}"
+        return f"{matrix} {vector}"
+
     def input_part(self, gate: Gate) -> str:
         """The input product of a gate, with its input bias when there are two."""
-        x = "x_t"
-        text = f"{x} {self.u(gate)}" if self.row else f"{self.u(gate)} {x}"
+        text = self._times(self.u(gate), "x_t")
         if self.two_biases:
             text += f" + {self.bx(gate)}"
         return text
 
     def recurrent_part(self, gate: Gate, h: str = "h_{t-1}") -> str:
-        """The recurrent product of a gate, with its recurrent bias when there are two."""
-        text = f"{h} {self.wr(gate)}" if self.row else f"{self.wr(gate)} {h}"
-        if self.two_biases:
+        """The recurrent product of a gate, with its recurrent bias when it has one."""
+        text = self._times(self.wr(gate), h)
+        if self.has(Param.BH, gate):
             text += f" + {self.bh(gate)}"
         return text
 
+    def concatenated(self, h: str = "h_{t-1}") -> str:
+        """The concatenation a concat notation multiplies."""
+        return f"[x_t, {h}]" if self.notation.concat_first == "x" else f"[{h}, x_t]"
+
     def affine(self, gate: Gate, h: str = "h_{t-1}") -> str:
-        """The whole pre-activation of a gate."""
-        if self.notation is Notation.CONCAT:
-            text = f"{self.wcat(gate)} [{h}, x_t]"
+        """The whole pre-activation of a gate (peepholes and a run-time forget bias included)."""
+        if self.concat:
+            joined = self.concatenated(h)
+            text = f"{joined} {self.wcat(gate)}" if self.notation.row else f"{self.wcat(gate)} {joined}"
             if self.two_biases:
-                text += f" + {self.w.sub('b', 'i' + self.idx(gate))} + {self.w.sub('b', 'h' + self.idx(gate))}"
+                text += f" + {self.bx(gate)} + {self.bh(gate)}"
         else:
             text = f"{self.input_part(gate)} + {self.recurrent_part(gate, h)}"
-        if self.info.bias_vectors == 1:
+        if not self.two_biases and self.has(Param.BX, gate):
             text += f" + {self.b(gate)}"
+        if self.has(Param.PEEP, gate):
+            c = "c_t" if gate.role == "o" else "c_{t-1}"
+            text += f" + {self.peep(gate)} {self.w.odot} {c}"
+        if gate.role == "f" and self.info.cell.forget_bias:
+            text += f" + {self.info.cell.forget_bias:g}"
         return text
 
-    def split_parts(self, gate: Gate) -> tuple[str, str]:
-        """The input and recurrent products written apart (for the concat notation's exceptions)."""
-        w_in = self.w.sub("W", "i" + self.idx(gate))
-        w_h = self.w.sub("W", "h" + self.idx(gate))
-        xin = f"{w_in} x_t" + (f" + {self.w.sub('b', 'i' + self.idx(gate))}" if self.two_biases else "")
-        hin = f"{w_h} h_{{t-1}}" + (f" + {self.w.sub('b', 'h' + self.idx(gate))}" if self.two_biases else "")
-        return xin, hin
 
-
-def _note(gate: Gate) -> str:
-    meaning = gate.meaning
+def _note(cell: Cell, gate: Gate) -> str:
+    meaning = cell.meaning(gate)
     return meaning if "candidate" in meaning else f"{meaning} gate"
 
 
@@ -272,17 +325,24 @@ def equations(cell: Cell) -> list[Eq]:
     """The equations of one time step, in the framework's gate order."""
     w = cell.w
     out: list[Eq] = []
-    kind = cell.layer.type
-    if kind is LayerType.SIMPLE_RNN:
+    if cell.kind is Kind.RNN:
         gate = cell.gates[0]
-        out.append(Eq("h_t", w.act(cell.activation, cell.affine(gate)), "new hidden state = output"))
+        out.append(Eq("h_t", w.act(cell.activation(gate), cell.affine(gate)), "new hidden state = output"))
         return out
-    if kind is LayerType.LSTM:
+    if cell.kind is Kind.LSTM:
+        late = cell.gate("o") if cell.info.cell.peepholes else None  # its peephole reads the new c_t
         for gate in cell.gates:
-            out.append(Eq(cell.var(gate), w.act(gate.activation, cell.affine(gate)), _note(gate)))
+            if gate is late:
+                continue
+            note = _note(cell, gate)
+            if gate.role == "f" and cell.info.cell.forget_bias:
+                note += f", {cell.info.cell.forget_bias:g} added at run time (forget_bias, not stored)"
+            out.append(Eq(cell.var(gate), w.act(cell.activation(gate), cell.affine(gate)), note))
         i, f, g, o = (cell.var(cell.gate(r)) for r in "ifgo")
         out.append(Eq("c_t", f"{f} {w.odot} c_{{t-1}} + {i} {w.odot} {g}", "cell state: a gated sum, no activation"))
-        inner = f"{o} {w.odot} {w.act('tanh', 'c_t')}"
+        if late is not None:
+            out.append(Eq(o, w.act(cell.activation(late), cell.affine(late)), "output gate: its peephole reads c_t"))
+        inner = f"{o} {w.odot} {w.act(cell.info.cell.cell_activation, 'c_t')}"
         if cell.info.proj_size:
             rhs = f"({inner}) {cell.proj()}" if cell.row else f"{cell.proj()} ({inner})"
             out.append(Eq("h_t", rhs, "projected output and next hidden state"))
@@ -294,31 +354,43 @@ def equations(cell: Cell) -> list[Eq]:
     r = cell.var(r_gate)
     for gate in cell.gates:
         if gate is not n_gate:
-            out.append(Eq(cell.var(gate), w.act(gate.activation, cell.affine(gate)), _note(gate)))
+            out.append(Eq(cell.var(gate), w.act(cell.activation(gate), cell.affine(gate)), _note(cell, gate)))
             continue
-        if cell.reset_after:
-            if cell.notation is Notation.CONCAT:
-                xin, hin = cell.split_parts(gate)
-                note = "candidate: reset after the product, so no single matrix over [h_{t-1}, x_t]"
+        if cell.info.cell.reset_after:
+            if cell.concat:
+                xin = cell._times(cell.w.symbol(COLUMN.input, cell.idx(gate)), "x_t")
+                hin = cell._times(cell.w.symbol(COLUMN.recurrent, cell.idx(gate)), "h_{t-1}")
+                if cell.two_biases:
+                    xin += f" + {cell.bx(gate)}"
+                if cell.has(Param.BH, gate):
+                    hin += f" + {cell.bh(gate)}"
+                note = "candidate: reset after the product, so no single matrix over " + cell.concatenated()
             else:
                 xin, hin = cell.input_part(gate), cell.recurrent_part(gate)
                 note = "candidate: reset applied after the recurrent product"
             pre = f"{xin} + {r} {w.odot} ({hin})"
-            if cell.info.bias_vectors == 1:  # pragma: no cover - reset_after always keeps two biases
+            if not cell.two_biases and cell.has(Param.BX, gate):
                 pre += f" + {cell.b(gate)}"
         else:
-            pre = cell.affine(
-                gate, h=f"{r} {w.odot} h_{{t-1}}" if cell.notation is Notation.CONCAT else f"({r} {w.odot} h_{{t-1}})"
-            )
+            reset = f"{r} {w.odot} h_{{t-1}}" if cell.concat else f"({r} {w.odot} h_{{t-1}})"
+            pre = cell.affine(gate, h=reset)
             note = "candidate: reset applied to h_{t-1} before the product"
-        out.append(Eq(cell.var(gate), w.act(gate.activation, pre), note))
+        out.append(Eq(cell.var(gate), w.act(cell.activation(gate), pre), note))
     z, n = cell.var(z_gate), cell.var(n_gate)
     out.append(Eq("h_t", f"{z} {w.odot} h_{{t-1}} + (1 {w.minus} {z}) {w.odot} {n}", "new hidden state = output"))
     return out
 
 
 def _vec(cell: Cell, n: int) -> str:
-    return shape((1, n)) if cell.row else shape((n,))
+    return shape((1, n)) if cell.notation.row else shape((n,))
+
+
+def _symbol_shape(cell: Cell, param: Param) -> tuple[int, ...]:
+    """The shape of a block's symbol in the notation: column-oriented, or transposed in row notation."""
+    canonical = cell.info.cell.block_shape(param)
+    if cell.row and not cell.notation.transposed and len(canonical) == 2:
+        return tuple(reversed(canonical))
+    return canonical
 
 
 def shapes(cell: Cell) -> Table:
@@ -328,124 +400,94 @@ def shapes(cell: Cell) -> Table:
     gates = cell.gates
     rows: list[tuple[str, str, str]] = []
 
-    def names(fn: Any) -> str:
-        return ", ".join(w.m(fn(g)) for g in gates)
+    def names(fn: Any, which: Sequence[Gate] = gates) -> str:
+        return ", ".join(w.m(fn(g)) for g in which)
 
-    if cell.notation is Notation.CONCAT:
+    if cell.concat:
+        joined = (h_, r_ + i_) if not cell.notation.row else (r_ + i_, h_)
+        both = "input and recurrent" if cell.notation.concat_first == "x" else "recurrent and input"
         rows.append(
             (
                 names(cell.wcat),
-                shape((h_, r_ + i_)),
-                "trained: recurrent and input weights side by side, multiply " + w.m("[h_{t-1}, x_t]"),
+                shape(joined),
+                f"trained: {both} weights side by side, multiply " + w.m(cell.concatenated()),
             )
         )
     else:
-        u_shape = (i_, h_) if cell.row else (h_, i_)
-        w_shape = (r_, h_) if cell.row else (h_, r_)
-        rows.append((names(cell.u), shape(u_shape), "trained: input weights, multiply " + w.m("x_t")))
-        rows.append((names(cell.wr), shape(w_shape), "trained: recurrent weights, multiply " + w.m("h_{t-1}")))
-    if cell.info.bias_vectors == 1:
+        rows.append((names(cell.u), shape(_symbol_shape(cell, Param.U)), "trained: input weights, multiply " + w.m("x_t")))
+        rows.append(
+            (names(cell.wr), shape(_symbol_shape(cell, Param.W)), "trained: recurrent weights, multiply " + w.m("h_{t-1}"))
+        )
+    biases = info.cell.biases
+    if biases in (Biases.ONE, Biases.HN):
         rows.append((names(cell.b), shape((h_,)), "trained: biases"))
-    elif cell.two_biases:
-        if cell.notation is Notation.CONCAT:
-            rows.append((names(lambda g: w.sub("b", "i" + cell.idx(g))), shape((h_,)), "trained: input biases"))
-            rows.append((names(lambda g: w.sub("b", "h" + cell.idx(g))), shape((h_,)), "trained: recurrent biases"))
-        else:
-            rows.append((names(cell.bx), shape((h_,)), "trained: input biases"))
-            rows.append((names(cell.bh), shape((h_,)), "trained: recurrent biases"))
+    if biases is Biases.TWO:
+        rows.append((names(cell.bx), shape((h_,)), "trained: input biases"))
+        rows.append((names(cell.bh), shape((h_,)), "trained: recurrent biases"))
+    if biases is Biases.HN:
+        rows.append((names(cell.bh, [cell.gate("n")]), shape((h_,)), "trained: the candidate's recurrent bias"))
+    if info.cell.peepholes:
+        peeped = [cell.gate(r) for r in PEEPHOLE_ROLES]
+        rows.append((names(cell.peep, peeped), shape((h_,)), "trained: peephole weights, multiply the cell state"))
     if info.proj_size:
-        p_shape = (h_, info.proj_size) if cell.row else (info.proj_size, h_)
-        rows.append((w.m(cell.proj()), shape(p_shape), "trained: projection of the output"))
+        rows.append((w.m(cell.proj()), shape(_symbol_shape(cell, Param.PROJ)), "trained: projection of the output"))
     rows.append((w.m("x_t"), _vec(cell, i_), "input at step t (a batch stacks B of them)"))
-    if cell.notation is Notation.CONCAT:
-        both = w.m("h_{t-1}") + " and " + w.m("x_t") + " one after the other"
-        rows.append((w.m("[h_{t-1}, x_t]"), _vec(cell, r_ + i_), both))
+    if cell.concat:
+        rows.append((w.m(cell.concatenated()), _vec(cell, r_ + i_), "the two, one after the other"))
     rows.append((w.m("h_{t-1}") + ", " + w.m("h_t"), _vec(cell, r_), "hidden state: computed, not trained"))
-    if cell.layer.type is LayerType.LSTM:
+    if cell.kind is Kind.LSTM:
         rows.append((w.m("c_{t-1}") + ", " + w.m("c_t"), _vec(cell, h_), "cell state: computed, not trained"))
     if cell.n_gates > 1:
         rows.append((", ".join(w.m(cell.var(g)) for g in gates), _vec(cell, h_), "gate values: computed, not trained"))
     return Table(("Symbol", "Shape", "What it is"), tuple(rows))
 
 
-def _block_names(cell: Cell, tensor: TensorReport, row: int | None) -> list[tuple[Gate, str]]:
-    """The notation's name of each gate block of ``tensor`` (``row`` picks a row of a 2-row bias)."""
-    out = []
-    for gate in cell.gates:
-        if tensor.role is Role.INPUT:
-            name = cell.w.sub("W", "i" + cell.idx(gate)) if cell.notation is Notation.CONCAT else cell.u(gate)
-        elif tensor.role is Role.RECURRENT:
-            name = cell.w.sub("W", "h" + cell.idx(gate)) if cell.notation is Notation.CONCAT else cell.wr(gate)
-        elif tensor.role is Role.INPUT_BIAS or row == 0:
-            name = cell.w.sub("b", "i" + cell.idx(gate)) if cell.notation is Notation.CONCAT else cell.bx(gate)
-        elif tensor.role is Role.RECURRENT_BIAS or row == 1:
-            name = cell.w.sub("b", "h" + cell.idx(gate)) if cell.notation is Notation.CONCAT else cell.bh(gate)
-        else:
-            name = cell.b(gate)
-        out.append((gate, name))
-    return out
-
-
-def _column_layout(tensor: TensorReport) -> bool:
-    """Whether a gate-stacked weight is stored (G·H, I), to multiply a column vector, not (I, G·H)."""
-    return tensor.gate_axis == 0
+def _mark(cell: Cell, p: Placement) -> str:
+    """How a stored block relates to its symbol: transposed, or its memory read in another shape."""
+    if len(p.stored) != 2:
+        return ""
+    if p.reinterpret:
+        rows, cols = p.stored
+        return f" (its memory read as {shape((cols, rows))})"
+    symbol_transposed = cell.row and not cell.notation.transposed
+    return TRANSPOSE[cell.w.tex] if p.transpose != symbol_transposed else ""
 
 
 def fused(cell: Cell, tensors: Sequence[TensorReport]) -> tuple[list[str], Table, list[str]]:
-    """How each fused tensor of one cell splits into the per-gate matrices of the notation.
+    """Where each parameter of one cell instance is stored: a tensor and the slice of it.
 
-    Returns a lead line, a table (one row per gate, one column per gate-stacked tensor) and a
-    line for each tensor that is not split by gate (the projection).
+    Returns a lead line, a table (one row per parameter of each gate, in the framework's gate
+    order) and a line for each block that belongs to no gate (the projection).
     """
     w = cell.w
-    h_ = cell.info.units
     order = ", ".join(g.symbol for g in cell.gates)
-    if cell.n_gates > 1:
+    fused_tensors = [t for t in tensors if len({p.role for p in t.placements if p.role}) > 1]
+    if fused_tensors and cell.n_gates > 1:
         lead = [
-            f"{cell.conv.display} stacks the {cell.n_gates} gates in the order {order}, each block "
-            f"{h_} wide along the gate axis:"
+            f"{cell.fw.display} keeps the {cell.n_gates} gates in the order {order} inside "
+            + ", ".join(w.code(t.name) for t in fused_tensors)
+            + f"; each gate's block is {cell.info.units} wide:"
         ]
+    elif cell.n_gates > 1:
+        lead = [f"{cell.fw.display} keeps each gate's parameters in tensors of their own (gates {order}):"]
     else:
-        lead = [f"One gate ({order}): each {cell.conv.display} tensor is its matrix or bias whole:"]
-    stacked = [t for t in tensors if t.gate_axis is not None]
-    header = ["Gate"]
-    columns: list[list[str]] = []
-    for tensor in stacked:
-        axis = tensor.gate_axis
-        assert axis is not None
-        header.append(f"{w.code(tensor.name)} {shape(tensor.shape)}, axis {tensor.gate_axis}")
-        two_rows = len(tensor.shape) == 2 and tensor.role is Role.BIAS
-        cells: list[list[str]] = [[] for _ in cell.gates]
-        for row in [0, 1] if two_rows else [None]:
-            for k, (_gate, name) in enumerate(_block_names(cell, tensor, row)):
-                index = []
-                for dim in range(len(tensor.shape)):
-                    if dim == axis:
-                        index.append(f"{k * h_}:{(k + 1) * h_}")
-                    elif row is not None:
-                        index.append(str(row))
-                    else:
-                        index.append(":")
-                block = list(tensor.shape)
-                block[axis] = h_
-                if row is not None:
-                    block = block[1:]
-                text = f"{w.m(name)} = {w.code('[' + ', '.join(index) + ']')}"
-                if len(block) == 2 and _column_layout(tensor) == cell.row:
-                    text += TRANSPOSE[w.tex]
-                cells[k].append(text)
-        columns.append(["; ".join(c) for c in cells])
-    rows = tuple((g.symbol, *(col[k] for col in columns)) for k, g in enumerate(cell.gates))
-    rest = []
-    for tensor in tensors:
-        if tensor.gate_axis is not None:
-            continue
-        text = f"{w.code(tensor.name)} {shape(tensor.shape)} is not split by gate: {w.m(cell.proj())} = "
-        text += w.code(tensor.name)
-        if cell.conv.out_features_first == cell.row:
-            text += TRANSPOSE[w.tex]
-        rest.append(text + ".")
-    return lead, Table(tuple(header), rows), rest
+        lead = [f"One gate ({order}): each {cell.fw.display} tensor holds its matrix or bias:"]
+    rows: list[tuple[str, ...]] = []
+    rest: list[str] = []
+    placed = [(t, p) for t in tensors for p in t.placements if p.direction in (None, 0)]
+    for gate in cell.gates:
+        for param in (Param.U, Param.W, Param.BX, Param.BH, Param.PEEP):
+            for t, p in placed:
+                if p.param is param and p.role == gate.role:
+                    where = w.code(t.name + p.text(t.shape))
+                    rows.append((gate.symbol, w.m(cell.name_of(param, gate)), where + _mark(cell, p), shape(p.stored)))
+    for t, p in placed:
+        if p.param is Param.PROJ:
+            mark = _mark(cell, p)
+            rest.append(
+                f"{w.code(t.name)} {shape(t.shape)} belongs to no gate: {w.m(cell.proj())} = {w.code(t.name)}{mark}."
+            )
+    return lead, Table(("Gate", "Symbol", "Stored at", "Shape"), tuple(rows)), rest
 
 
 def relations(cell: Cell) -> list[str]:
@@ -459,19 +501,24 @@ def relations(cell: Cell) -> list[str]:
     wh = w.sub("W", "h" + g.symbol)
     i_, h_, r_ = info.input_size, info.units, info.output_size
     lines = [
-        f"Row and column vectors: {w.m('x_t ' + u)} (Keras notation, {w.m(u)} is {shape((i_, h_))}) and "
-        f"{w.m(wi + ' x_t')} (PyTorch notation, {w.m(wi)} is {shape((h_, i_))}) are the same product, "
+        f"Row and column vectors: {w.m('x_t ' + u)} (row notation, {w.m(u)} is {shape((i_, h_))}) and "
+        f"{w.m(wi + ' x_t')} (column notation, {w.m(wi)} is {shape((h_, i_))}) are the same product, "
         f"with {w.m(wi + ' = ' + w.t(u))}; likewise {w.m(wh + ' = ' + w.t(wk))} for the recurrent weights.",
         f"Concatenated: {w.m(w.sub('W', s) + ' [h_{t-1}, x_t]')} puts {w.m(wh)} and {w.m(wi)} side by "
         f"side, {shape((h_, r_ + i_))}: {h_}×{r_ + i_} = {fmt(h_ * (r_ + i_))} = {h_}×{r_} + {h_}×{i_}, "
         "the same weights and the same count. "
-        f"(So {w.m(wk)} names the recurrent matrix in Keras notation but the whole concatenated matrix "
+        f"(So {w.m(wk)} names the recurrent matrix in row notation but the whole concatenated matrix "
         "in concat notation.)",
         f"Which letter is which: texts differ (some swap U and W). Go by the shape: the matrix with "
         f"{i_} (the input features) on one side multiplies {w.m('x_t')}; the one that multiplies "
         f"{w.m('h_{t-1}')} has {r_} on that side.",
     ]
     return lines
+
+
+def _own_tensors(layer: LayerReport, info: CellInfo) -> list[TensorReport]:
+    """The tensors holding blocks of the forward cell of stacked layer ``info``."""
+    return [t for t in layer.tensors if t.holds(info.stack_index, 0)]
 
 
 def count_lines(report: Report, cells: dict[str, Cell]) -> list[str]:
@@ -484,8 +531,9 @@ def count_lines(report: Report, cells: dict[str, Cell]) -> list[str]:
             continue
         w = cell.w
         for info in layer.cells:
+            c = info.cell
             g = cell.gates[0]
-            if cell.notation is Notation.CONCAT:
+            if cell.concat:
                 n_cat = info.units * (info.output_size + info.input_size)
                 terms = [f"{w.m(cell.wcat(g))} {info.units}×{info.output_size + info.input_size} ({fmt(n_cat)})"]
             else:
@@ -495,11 +543,11 @@ def count_lines(report: Report, cells: dict[str, Cell]) -> list[str]:
                     f"{w.m(cell.u(g))} {u_dims[0]}×{u_dims[1]} ({fmt(prod(u_dims))})",
                     f"{w.m(cell.wr(g))} {w_dims[0]}×{w_dims[1]} ({fmt(prod(w_dims))})",
                 ]
-            if info.bias_vectors == 1:
+            if c.biases in (Biases.ONE, Biases.HN):
                 terms.append(f"{w.m(cell.b(g))} {info.units}")
-            elif info.bias_vectors == 2:
+            elif c.biases is Biases.TWO:
                 terms.append(f"two biases 2×{info.units} ({2 * info.units})")
-            per_gate = cell_params(info) - info.units * info.proj_size
+            per_gate = info.gates * info.units * (info.input_size + info.output_size) + info.gates * info.units * c.bias_vectors
             per_gate //= info.gates
             where = f"{layer.name}" + (f", layer {info.stack_index}" if len(layer.cells) > 1 else "")
             lines.append(f"{where}, one gate: " + " + ".join(terms) + f" = {fmt(per_gate)}")
@@ -508,6 +556,11 @@ def count_lines(report: Report, cells: dict[str, Cell]) -> list[str]:
                     f"{where}, {info.gates} gates ({', '.join(x.symbol for x in cell.gates)}): "
                     f"{info.gates} × {fmt(per_gate)} = {fmt(per_gate * info.gates)}"
                 )
+            if c.biases is Biases.HN:
+                n_gate = cell.gate("n")
+                lines.append(f"{where}, the candidate's recurrent bias: {w.m(cell.bh(n_gate))} {info.units}")
+            if c.peepholes:
+                lines.append(f"{where}, peepholes: 3×{info.units} = {fmt(3 * info.units)}")
             if info.proj_size:
                 lines.append(
                     f"{where}, projection: {w.m(cell.proj())} {info.units}×{info.proj_size} = "
@@ -521,9 +574,10 @@ def count_lines(report: Report, cells: dict[str, Cell]) -> list[str]:
                 )
             if len(layer.cells) > 1 or layer.directions > 1:
                 lines.append(f"{where}, formula: {cell_formula(info)} = {fmt(cell_params(info))}")
-        stored = [t for t in layer.tensors if t.stack_index == layer.cells[0].stack_index and t.direction == 0]
+        stored = _own_tensors(layer, layer.cells[0])
+        whole = any(t.direction is None for t in stored)
         lines.append(
-            f"{layer.name}, as {cell.conv.display} stores one cell: "
+            f"{layer.name}, as {cell.fw.display} stores {'it' if whole else 'one cell'}: "
             + " + ".join(f"{w.code(t.name)} {'×'.join(map(str, t.shape))}" for t in stored)
             + f" = {fmt(sum(t.params for t in stored))}"
         )
@@ -540,8 +594,8 @@ def unrolled(cell: Cell, steps: int, width: int | None = None) -> tuple[list[str
     The boxes name the cell's tensors; where that is wider than ``width``, they say how many.
     """
     layer = cell.layer
-    own = [t for t in layer.tensors if t.stack_index == layer.cells[0].stack_index and t.direction == 0]
-    state = "h, c" if layer.type is LayerType.LSTM else "h"
+    own = _own_tensors(layer, layer.cells[0])
+    state = "h, c" if cell.kind is Kind.LSTM else "h"
     # five boxes at most, whatever T is: the drawing never costs time or memory in proportion to T
     shown = list(range(1, steps + 1)) if steps <= 5 else [1, 2, 0, steps - 1, steps]
     digits = len(str(steps))
@@ -593,55 +647,43 @@ def unrolled(cell: Cell, steps: int, width: int | None = None) -> tuple[list[str
     return drawing, meaning
 
 
+def _style(cell: Cell) -> str:
+    """The notation in words, with the form of a gate's pre-activation (without the gate's index)."""
+    gate = cell.gates[0]
+    form = cell.affine(Gate("", gate.role))
+    own = "the framework's notation" if cell.notation is cell.fw.notation else "notation"
+    return f"{own}: {cell.notation.name}, {cell.w.m(form)}"
+
+
 def shape_text(dims: Sequence[int | None]) -> str:
     """A shape with None for unknown axes."""
     return "(" + ", ".join("None" if d is None else str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
 
 
-def _cell_for(report: Report, layer: LayerReport, spec: ModelSpec, notation: Notation, w: Writer) -> Cell:
-    conv = convention(report.framework)
-    layer_spec = spec.layers[layer.spec_index]
-    activation = "tanh"
-    if isinstance(layer_spec, SimpleRNNSpec):
-        activation = layer_spec.nonlinearity.value
-    reset_after = conv.gru_reset_after_default
-    if isinstance(layer_spec, GRUSpec) and layer_spec.reset_after is not None:
-        reset_after = layer_spec.reset_after
-    return Cell(
-        layer=layer,
-        info=layer.cells[0],
-        conv=conv,
-        notation=notation,
-        w=w,
-        activation=activation,
-        reset_after=reset_after,
-    )
+def _cell_for(report: Report, layer: LayerReport, notation: Notation | None, w: Writer) -> Cell:
+    fw = frameworks.get(report.framework)
+    return Cell(layer=layer, info=layer.cells[0], fw=fw, notation=notation or fw.notation, w=w)
 
 
 def build(
     report: Report,
     spec: ModelSpec,
-    notation: Notation,
+    notation: str = "own",
     *,
     tex: bool = False,
     steps: int = DEFAULT_STEPS,
     width: int | None = None,
 ) -> list[Section]:
-    """The explanation of every recurrent layer of ``report``, then its count and unrolled view (drawn to ``width``)."""
+    """The explanation of every recurrent layer of ``report``, then its count and unrolled view (drawn to ``width``).
+
+    ``notation`` is a key of :data:`NOTATIONS`: the framework's own (``own``), ``row``, ``column`` or ``concat``.
+    """
     w = Writer(tex)
-    cells = {layer.name: _cell_for(report, layer, spec, notation, w) for layer in report.layers if layer.recurrent}
+    chosen = NOTATIONS[notation]
+    cells = {layer.name: _cell_for(report, layer, chosen, w) for layer in report.layers if layer.recurrent}
     if not cells:
         raise UsageError("explain needs a recurrent layer (lstm, gru or rnn) in the model")
     sections: list[Section] = []
-    kind, formula = {
-        Notation.KERAS: ("row vectors", "x_t U + h_{t-1} W + b"),
-        Notation.PYTORCH: (
-            "column vectors",
-            "W_{ii} x_t + W_{hi} h_{t-1} + b" if tex else "W_ii x_t + W_hi h_{t-1} + b",
-        ),
-        Notation.CONCAT: ("column vectors, one matrix per gate", "W [h_{t-1}, x_t] + b"),
-    }[notation]
-    style = f"{notation.value} notation: {kind}, {w.m(formula)}"
     for layer in report.layers:
         cell = cells.get(layer.name)
         if cell is None:
@@ -654,7 +696,7 @@ def build(
         section = Section(
             f"{head}: one time step",
             [
-                [f"{sizes}.", f"Written in {style}."],
+                [f"{sizes}.", f"Written in {_style(cell)}."],
                 [eq for eq in equations(cell)],
             ],
         )
@@ -666,11 +708,13 @@ def build(
                 + ", ".join(f"I = {c.input_size} (layer {c.stack_index})" for c in layer.cells[1:])
                 + "."
             )
-        if cell.notation is Notation.CONCAT and layer.type is LayerType.GRU and cell.reset_after:
+        if cell.concat and cell.kind is Kind.GRU and info.cell.reset_after:
             n_gate = cell.gate("n")
+            halves = [w.m(cell.w.symbol(t, cell.idx(n_gate))) for t in (COLUMN.recurrent, COLUMN.input)]
+            if cell.notation.concat_first == "x":
+                halves.reverse()
             extra.append(
-                f"{w.m(cell.wcat(n_gate))} = [{w.m(cell.split_parts(n_gate)[1].split()[0])} | "
-                f"{w.m(cell.split_parts(n_gate)[0].split()[0])}] is counted like the others, "
+                f"{w.m(cell.wcat(n_gate))} = [{halves[0]} | {halves[1]}] is counted like the others, "
                 "but the candidate uses its two halves apart."
             )
         if layer.directions > 1:
@@ -680,13 +724,13 @@ def build(
         extra.append(f"Trained parameters are the {trained} above; {computed} are computed at each step, not trained.")
         section.items.append(extra)
         sections.append(section)
-        own = [t for t in layer.tensors if t.stack_index == info.stack_index and t.direction == 0]
+        own = _own_tensors(layer, info)
         lead, table, rest = fused(cell, own)
         items: list[Any] = [lead, table]
         if rest:
             items.append(rest)
         items.append(relations(cell))
-        sections.append(Section(f"{layer.name}: fused tensors and notations", items))
+        sections.append(Section(f"{layer.name}: where each parameter is stored, and the notations", items))
     sections.append(Section("Count, step by step", [count_lines(report, cells)]))
     first = next(iter(cells.values()))
     drawing, meaning = unrolled(first, steps, None if width is None else width - 2)
@@ -776,9 +820,9 @@ def costs_lines(
     tex: bool = False,
     width: int | None = None,
 ) -> list[str]:
-    """The compute and memory costs (:mod:`lstmcount.count.costs`) and other tools' numbers, as lines."""
-    from lstmcount.count import costs
-    from lstmcount.count.compat import headlines
+    """The compute and memory costs (:mod:`lstmcount.counting.costs`) and other tools' numbers, as lines."""
+    from lstmcount.counting import costs
+    from lstmcount.counting.compat import headlines
 
     estimate = costs.estimate(report, batch, timesteps, lengths)
     rendered = costs.render_costs_markdown(estimate) if tex else costs.render_costs_text(estimate, (width or 100) - 2)

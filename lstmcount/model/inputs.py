@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lstmcount.errors import SpecError, UsageError, in_flag_terms
-from lstmcount.model.spec import Framework, ModelSpec, spec_from_dict
+from lstmcount.model.spec import DEFAULT_FRAMEWORK, ModelSpec, spec_from_dict
 
 if TYPE_CHECKING:
     from lstmcount.io.loader import Document
@@ -37,6 +37,9 @@ class ModelFlags:
     return_sequences: bool | None = None
     reset_after: bool | None = None
     nonlinearity: str | None = None
+    cell_class: str | None = None
+    peepholes: bool | None = None
+    forget_bias: float | None = None
 
     def given(self) -> list[str]:
         """The flags that were given, as the user typed them."""
@@ -45,6 +48,8 @@ class ModelFlags:
             value = getattr(self, f.name)
             if f.name == "reset_after" and value is not None:
                 out.append("--reset-after" if value else "--no-reset-after")
+            elif f.name == "cell_class" and value is not None:
+                out.append("--class")
             elif value not in (None, (), False):
                 out.append("--" + f.name.replace("_", "-"))
         return out
@@ -74,10 +79,15 @@ _RECURRENT_FLAGS = {
     "use_bias": "--no-bias",
     "nonlinearity": "--nonlinearity",
     "return_sequences": "--return-sequences",
+    "class": "--class",
+    "peepholes": "--peepholes",
+    "forget_bias": "--forget-bias",
 }
 #: which cell each cell-specific flag belongs to
 _CELL_OF_FLAG = {
     "proj_size": ("--proj-size", "lstm"),
+    "peepholes": ("--peepholes", "lstm"),
+    "forget_bias": ("--forget-bias", "lstm"),
     "reset_after": (None, "gru"),
     "nonlinearity": ("--nonlinearity", "rnn"),
 }
@@ -145,7 +155,7 @@ def _check_cell_flags(flags: ModelFlags, cell: str) -> None:
         )
 
 
-def spec_from_numbers(numbers: Sequence[int], flags: ModelFlags, framework: Framework) -> tuple[ModelSpec, FlagOrigin]:
+def spec_from_numbers(numbers: Sequence[int], flags: ModelFlags, framework: str) -> tuple[ModelSpec, FlagOrigin]:
     """``INPUT UNITS...`` plus flags: one recurrent layer per UNITS, then the head; and where each field came from."""
     width, *units = numbers
     cell_flag = flags.cell or "lstm"
@@ -189,6 +199,12 @@ def spec_from_numbers(numbers: Sequence[int], flags: ModelFlags, framework: Fram
             layer["reset_after"] = flags.reset_after
         if flags.nonlinearity:
             layer["nonlinearity"] = flags.nonlinearity
+        if flags.cell_class:
+            layer["class"] = flags.cell_class
+        if flags.peepholes:
+            layer["peepholes"] = True
+        if flags.forget_bias is not None:
+            layer["forget_bias"] = flags.forget_bias
         layers.append(layer)
     if flags.dropout is not None:
         origin.set(f"layers[{len(layers)}]", "--dropout")
@@ -197,7 +213,7 @@ def spec_from_numbers(numbers: Sequence[int], flags: ModelFlags, framework: Fram
         origin.set(f"layers[{len(layers)}]", f"--dense {size}")
         layers.append({"type": "dense", "units": size})
     try:
-        return spec_from_dict({"framework": framework.value, "input": inp, "layers": layers}), origin
+        return spec_from_dict({"framework": framework, "input": inp, "layers": layers}), origin
     except SpecError as exc:
         raise origin.locate(exc) from None
 
@@ -214,7 +230,7 @@ def resolve(args: Sequence[str], flags: ModelFlags, framework: str | None) -> Re
     """Turn ``INPUT UNITS...`` or ``SPEC`` plus flags into a spec."""
     if not args:
         raise UsageError("give INPUT UNITS... (e.g. lstmcount 100 128) or a spec file")
-    fw = Framework(framework) if framework and framework != "all" else None
+    fw = framework if framework and framework != "all" and "," not in framework else None
     if not _looks_numeric(args[0]) and len(args) > 1:
         files = ", ".join(args[:4]) + (", ..." if len(args) > 4 else "")
         raise UsageError(f"give one spec file, received {len(args)} ({files}); lstmcount check takes several")
@@ -235,5 +251,5 @@ def resolve(args: Sequence[str], flags: ModelFlags, framework: str | None) -> Re
     if len(args) < 2:
         raise UsageError(f"give UNITS after INPUT (e.g. lstmcount {args[0]} 128), or a spec file")
     numbers = [_positive(a, "INPUT" if i == 0 else "UNITS") for i, a in enumerate(args)]
-    spec, origin = spec_from_numbers(numbers, flags, fw or Framework.KERAS)
+    spec, origin = spec_from_numbers(numbers, flags, fw or DEFAULT_FRAMEWORK)
     return Resolved(spec, origin)

@@ -12,7 +12,9 @@ from functools import cached_property
 from math import prod
 from typing import Any, NamedTuple
 
-from lstmcount.frameworks import Gate, Role, Shape
+from lstmcount.cells import MEANINGS, CellSpec, Kind, Param
+from lstmcount.frameworks.base import Gate, Role, Shape
+from lstmcount.frameworks.layout import Placement
 from lstmcount.model.spec import Framework, LayerType
 
 SCHEMA_VERSION = 1
@@ -23,38 +25,42 @@ def fmt(n: int) -> str:
     return f"{n:,}"
 
 
-def _split(tensor: TensorReport, parts: int) -> Shape:
-    """One gate's block of a fused tensor: the gate axis divided by the number of gates."""
-    axis = tensor.gate_axis
-    if axis is None:
-        return tensor.shape
-    return tuple(n // parts if a == axis else n for a, n in enumerate(tensor.shape))
-
-
 #: Output shapes use None for the batch axis and for an unknown number of time steps.
 OutShape = tuple[int | None, ...]
 
 
 class TensorReport(NamedTuple):
-    """One weight tensor as the framework creates it.
+    """One weight tensor as the framework creates it, and the canonical blocks it holds.
 
     A named tuple, immutable like the other records here: a report holds one per tensor, and
     ``lstmcount check`` builds thousands of them, several times faster than a frozen dataclass.
+    ``placements`` say where each block of the cell equations (:mod:`lstmcount.cells`) lies in
+    it; a plain layer's tensors hold none. ``direction`` is None for a tensor that holds both
+    directions (its placements say which block is whose) and for plain layers.
     """
 
     name: str  # the framework's own name: "kernel", "weight_ih_l0_reverse"
     path: str  # unique path in the model: "lstm/lstm_cell/kernel", "lstm.weight_ih_l0"
     shape: Shape
     role: Role
-    gate_axis: int | None
+    placements: tuple[Placement, ...]
     trainable: bool
     stack_index: int | None = None  # stacked layer k, for recurrent tensors
-    direction: int | None = None  # 0 forward, 1 backward, for recurrent tensors
+    direction: int | None = None  # 0 forward, 1 backward, for a recurrent tensor of one direction
+    aliases: tuple[str, ...] = ()  # other paths the framework's files also store the tensor under
 
     @property
     def params(self) -> int:
         """Number of scalars in the tensor."""
         return prod(self.shape)
+
+    def holds(self, stack_index: int, direction: int) -> bool:
+        """Whether the tensor holds blocks of cell instance (``stack_index``, ``direction``)."""
+        if self.stack_index != stack_index:
+            return False
+        if self.direction is not None:
+            return self.direction == direction
+        return any(p.direction == direction for p in self.placements)
 
 
 @dataclass(frozen=True)
@@ -66,50 +72,86 @@ class GateReport:
     symbol: str
     meaning: str
     activation: str
-    input_weights: Shape  # U: multiplies x_t
-    recurrent_weights: Shape  # W: multiplies h_{t-1}
+    input_weights: Shape  # U: multiplies x_t, as stored
+    recurrent_weights: Shape  # W: multiplies h_{t-1}, as stored
     biases: tuple[Shape, ...]  # one or two bias vectors, or none
+    role: str = ""
+    peephole: Shape | None = None
 
     @property
     def params(self) -> int:
-        """Parameters of this gate: U, W and its bias vectors."""
-        return prod(self.input_weights) + prod(self.recurrent_weights) + sum(prod(b) for b in self.biases)
+        """Parameters of this gate: U, W, its bias vectors and its peephole."""
+        own = prod(self.input_weights) + prod(self.recurrent_weights) + sum(prod(b) for b in self.biases)
+        return own + (prod(self.peephole) if self.peephole else 0)
 
 
 class CellInfo(NamedTuple):
-    """Sizes of one recurrent cell instance (one direction of one stacked layer).
+    """One recurrent cell instance (one direction of one stacked layer): its stacked index and its cell.
 
     A named tuple, like :class:`TensorReport`: built once per stacked layer of every count.
     """
 
     stack_index: int
-    input_size: int
-    units: int
-    proj_size: int
-    gates: int
-    bias_vectors: int
+    cell: CellSpec
+
+    @property
+    def input_size(self) -> int:
+        """I, the features each step reads."""
+        return self.cell.inputs
+
+    @property
+    def units(self) -> int:
+        """H."""
+        return self.cell.units
+
+    @property
+    def proj_size(self) -> int:
+        """P (0: none)."""
+        return self.cell.proj
+
+    @property
+    def gates(self) -> int:
+        """G."""
+        return self.cell.gates
+
+    @property
+    def bias_vectors(self) -> int:
+        """Bias vectors per gate, rounded down (a GRU's lone b_hn is not one per gate)."""
+        return self.cell.bias_vectors
 
     @property
     def output_size(self) -> int:
         """Width of h_t: the projection size when there is one."""
-        return self.proj_size or self.units
+        return self.cell.width
 
 
-def cell_formula(cell: CellInfo) -> str:
+def cell_formula(cell: CellInfo | CellSpec) -> str:
     """The parameter count of one cell instance, spelt out: ``4 × (I×H + H×H + H)``."""
-    terms = [f"{cell.input_size}×{cell.units}", f"{cell.output_size}×{cell.units}"]
-    terms += [str(cell.units)] * cell.bias_vectors
+    c = cell.cell if isinstance(cell, CellInfo) else cell
+    terms = [f"{c.inputs}×{c.units}", f"{c.width}×{c.units}"]
+    terms += [str(c.units)] * c.bias_vectors
     inner = " + ".join(terms)
-    text = f"{cell.gates} × ({inner})" if cell.gates > 1 else inner
-    if cell.proj_size:
-        text = f"{text} + {cell.units}×{cell.proj_size}"
+    text = f"{c.gates} × ({inner})" if c.gates > 1 else inner
+    extra = sum(1 for role in c.roles if c.has(Param.BH, role)) if c.bias_vectors < 2 else 0
+    if extra:
+        text += f" + {c.units}" if extra == 1 else f" + {extra}×{c.units}"
+    peepholes = sum(1 for role in c.roles if c.has(Param.PEEP, role))
+    if peepholes:
+        text += f" + {peepholes}×{c.units}"
+    if c.proj:
+        text = f"{text} + {c.units}×{c.proj}"
     return text
 
 
-def cell_params(cell: CellInfo) -> int:
+def cell_params(cell: CellInfo | CellSpec) -> int:
     """The parameter count of one cell instance, by the formula (not by the tensors)."""
-    per_gate = cell.input_size * cell.units + cell.output_size * cell.units + cell.bias_vectors * cell.units
-    return cell.gates * per_gate + cell.units * cell.proj_size
+    return (cell.cell if isinstance(cell, CellInfo) else cell).params
+
+
+def _activation(cell: CellSpec, role: str) -> str:
+    if cell.kind is Kind.RNN:
+        return cell.cell_activation
+    return cell.cell_activation if role in ("g", "n") else cell.gate_activation
 
 
 @dataclass(frozen=True)
@@ -134,28 +176,37 @@ class LayerReport:
 
     @cached_property
     def gates(self) -> tuple[GateReport, ...]:
-        """Each gate's share of U, W and biases, per stacked layer and direction.
+        """Each gate's share of U, W, biases and peephole, per stacked layer and direction, as stored.
 
-        Derived on first use from the fused tensors: a tensor with a ``gate_axis`` holds the
-        gates' blocks side by side along that axis; a (2, G·H) bias holds two vectors per gate.
+        Derived on first use from the tensors' placements.
         """
-        n = len(self.gate_defs)
         out: list[GateReport] = []
-        for cell in self.cells:
+        for info in self.cells:
             for d in range(self.directions):
-                mine = [t for t in self.tensors if t.stack_index == cell.stack_index and t.direction == d]
-                by_role = {t.role: t for t in mine}
-                u = _split(by_role[Role.INPUT], n)
-                w = _split(by_role[Role.RECURRENT], n)
-                biases: list[Shape] = []
-                for role in (Role.BIAS, Role.INPUT_BIAS, Role.RECURRENT_BIAS):
-                    if role in by_role:
-                        per_gate = _split(by_role[role], n)
-                        biases.extend([per_gate[1:]] * per_gate[0] if len(per_gate) == 2 else [per_gate])
-                out.extend(
-                    GateReport(cell.stack_index, d, g.symbol, g.meaning, g.activation, u, w, tuple(biases))
-                    for g in self.gate_defs
-                )
+                blocks: dict[tuple[Param, str], list[Shape]] = {}
+                for t in self.tensors:
+                    if t.holds(info.stack_index, d):
+                        for p in t.placements:
+                            if p.direction in (None, d):
+                                blocks.setdefault((p.param, p.role), []).append(p.stored)
+                for g in self.gate_defs:
+                    role = g.role
+                    biases = tuple(s for b in (Param.BX, Param.BH) for s in blocks.get((b, role), ()))
+                    peephole = blocks.get((Param.PEEP, role))
+                    out.append(
+                        GateReport(
+                            info.stack_index,
+                            d,
+                            g.symbol,
+                            MEANINGS[role],
+                            _activation(info.cell, role),
+                            blocks[(Param.U, role)][0],
+                            blocks[(Param.W, role)][0],
+                            biases,
+                            role,
+                            peephole[0] if peephole else None,
+                        )
+                    )
         return tuple(out)
 
     @property
@@ -167,7 +218,7 @@ class LayerReport:
         for cell in self.cells:
             text = cell_formula(cell)
             if self.directions > 1:
-                wrap = cell.proj_size or cell.gates == 1
+                wrap = cell.gates == 1 or ") + " in text
                 text = f"{self.directions} × ({text})" if wrap else f"{self.directions} × {text}"
             parts.append(text)
         joined = " + ".join(f"[{p}]" if len(parts) > 1 else p for p in parts)
@@ -231,7 +282,7 @@ class Report:
         """The report as the versioned JSON document."""
         return {
             "schema_version": SCHEMA_VERSION,
-            "framework": self.framework.value,
+            "framework": self.framework,
             "model": self.model_name,
             "input_shape": list(self.input_shape),
             "total": self.total,
@@ -272,6 +323,7 @@ def _layer_dict(layer: LayerReport) -> dict[str, Any]:
                 "input_weights": list(g.input_weights),
                 "recurrent_weights": list(g.recurrent_weights),
                 "biases": [list(b) for b in g.biases],
+                "peephole": list(g.peephole) if g.peephole else None,
                 "params": g.params,
             }
             for g in layer.gates

@@ -15,13 +15,13 @@ from typing import Any
 
 from lstmcount.model.spec import (
     ACTIVATION_SPELLINGS,
+    DEFAULT_FRAMEWORK,
     ENUMS,
     LAYER_CLASSES,
     MAX_DIM,
     SCHEMA_KEY,
     TYPE_ALIASES,
     ExpectSpec,
-    Framework,
     InputSpec,
     LayerType,
     ModelSpec,
@@ -32,7 +32,7 @@ from lstmcount.model.spec import (
 
 #: Descriptions of the top-level fields, which are plain dataclass fields of ModelSpec.
 TOP_LEVEL_DOCS = {
-    "framework": "Weight layout the counts follow: keras (Keras 3) or pytorch.",
+    "framework": "Weight layout the counts follow",
     "name": "Model name, shown in reports.",
     "description": "Free text about the model.",
     "input": "The model input: features per step, or vocab before an embedding; timesteps.",
@@ -93,8 +93,13 @@ def object_schema(cls: type, extra: dict[str, Any] | None = None) -> dict[str, A
         value = _value_schema(cls, f)
         properties[name] = value
         aliases = tuple(f.metadata.get("aliases", ()))
+        if name == "class":
+            value = {**value, "description": value["description"] + " " + _classes_text(cls)}
+            properties[name] = value
         for alias in aliases:
-            properties[alias] = {**value, "description": f"Alias of {name}. {value['description']}"}
+            users = _users_of(alias)
+            said = f"Alias of {name}" + (f", as {users} name it" if users else "")
+            properties[alias] = {**value, "description": f"{said}. {value['description']}"}
         spellings = [name, *aliases]
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             required.append({"anyOf": [{"required": [s]} for s in spellings]} if aliases else {"required": [name]})
@@ -115,6 +120,24 @@ def object_schema(cls: type, extra: dict[str, Any] | None = None) -> dict[str, A
     return out
 
 
+def _users_of(alias: str) -> str:
+    """The frameworks whose own argument name ``alias`` is, as a phrase."""
+    from lstmcount import frameworks
+
+    names = [fw.display for fw in frameworks.every() if alias in fw.argument_aliases]
+    return ", ".join(names)
+
+
+def _classes_text(cls: type) -> str:
+    """Each framework's classes for a recurrent layer type, as a sentence."""
+    from lstmcount import frameworks
+    from lstmcount.cells import Kind
+
+    kind = Kind(cls.TYPE.value)  # type: ignore[attr-defined]
+    parts = [f"{fw.id}: {', '.join(fw.class_names(kind))}" for fw in frameworks.every() if fw.class_names(kind)]
+    return "Classes: " + "; ".join(parts) + "."
+
+
 def _layer_schema(layer_type: LayerType) -> dict[str, Any]:
     spellings = [layer_type.value] + [alias for alias, t in TYPE_ALIASES.items() if t is layer_type]
     type_field = {
@@ -133,6 +156,8 @@ def _layer_schema(layer_type: LayerType) -> dict[str, Any]:
 
 def spec_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a spec file."""
+    from lstmcount import frameworks
+
     model_fields = {f.name for f in dataclasses.fields(ModelSpec)}
     if model_fields != set(TOP_LEVEL_DOCS):  # pragma: no cover - guarded by a test
         raise RuntimeError(f"TOP_LEVEL_DOCS does not match ModelSpec fields: {sorted(model_fields)}")
@@ -142,9 +167,12 @@ def spec_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {
         SCHEMA_KEY: {"type": "string", "description": "The schema of this file, for editors (ignored by lstmcount)."},
         "framework": {
-            **_choice([m.value for m in Framework]),
-            "default": Framework.KERAS.value,
-            "description": TOP_LEVEL_DOCS["framework"],
+            **_choice(sorted(frameworks.spellings())),
+            "default": DEFAULT_FRAMEWORK,
+            "description": TOP_LEVEL_DOCS["framework"]
+            + ": "
+            + ", ".join(f"{fw.id} ({fw.display})" for fw in frameworks.every())
+            + "; other spellings accepted.",
         },
         "name": {"type": ["string", "null"], "pattern": r"\S", "description": TOP_LEVEL_DOCS["name"]},
         "description": {"type": ["string", "null"], "description": TOP_LEVEL_DOCS["description"]},

@@ -24,20 +24,10 @@ MAX_DIM = 2**31 - 1
 MAX_STACK = 1024
 
 
-class Framework(StrEnum):
-    """A framework whose weight layout a report follows."""
-
-    KERAS = "keras"
-    PYTORCH = "pytorch"
-
-
-#: Other spellings of framework names that users type, mapped to the framework (lower case).
-FRAMEWORK_ALIASES: Mapping[str, Framework] = {
-    "keras3": Framework.KERAS,
-    "keras_3": Framework.KERAS,
-    "torch": Framework.PYTORCH,
-    "pt": Framework.PYTORCH,
-}
+#: A framework's id (``lstmcount.frameworks`` lists them).
+Framework = str
+#: The framework a spec that names none is counted in.
+DEFAULT_FRAMEWORK = "keras"
 
 
 class LayerType(StrEnum):
@@ -81,16 +71,15 @@ class Nonlinearity(StrEnum):
     RELU = "relu"
 
 
-#: Every activation a layer may name: Keras 3's (``keras.activations``) and PyTorch's
-#: (``torch.nn.functional``), by their Keras names. Which framework has which, and with what
-#: constant (leaky_relu's slope), is in each framework's convention table.
+#: Every activation a layer may name, one name each. Which framework has which, and with what
+#: constant (leaky_relu's slope), is in each framework's module.
 ACTIVATIONS: tuple[str, ...] = (
     "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish",
     "sigmoid", "hard_sigmoid", "hard_silu", "log_sigmoid", "tanh", "hard_tanh", "tanh_shrink",
     "softplus", "softsign", "softmax", "log_softmax", "softmin", "sparsemax", "exponential",
     "hard_shrink", "soft_shrink", "sparse_plus", "sparse_sigmoid", "squareplus", "glu",
 )  # fmt: skip
-#: Other spellings (PyTorch's, and Keras's own aliases), mapped to the names above.
+#: Other spellings users type, mapped to the names above.
 ACTIVATION_ALIASES: Mapping[str, str] = {
     "identity": "linear",
     "swish": "silu",
@@ -126,8 +115,12 @@ def spec_field(
     aliases: tuple[str, ...] = (),
     kind: str | None = None,
     default_factory: Any = dataclasses.MISSING,
+    key: str | None = None,
 ) -> Any:
-    """Declare a spec field with its description, range and accepted aliases."""
+    """Declare a spec field with its description, range and accepted aliases.
+
+    ``key`` is the name a spec writes it by where that is not a Python name (``class``).
+    """
     meta = {
         "doc": doc,
         "minimum": minimum,
@@ -135,6 +128,7 @@ def spec_field(
         "exclusive_maximum": exclusive_maximum,
         "aliases": aliases,
         "kind": kind,
+        "key": key,
     }
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
@@ -163,9 +157,20 @@ class LayerSpec:
 class RecurrentSpec(LayerSpec):
     """Fields shared by the recurrent layers."""
 
-    units: int = _dim("Hidden size H (Keras units, PyTorch hidden_size).", aliases=("hidden_size",))
+    units: int = _dim(
+        "Hidden size H: the width of the cell state, and of h without a projection.",
+        aliases=("hidden_size", "hidden_features", "features", "num_units"),
+    )
     input_size: int | None = _dim(
-        "Input features of this layer; optional, checked against the previous layer.", default=None
+        "Input features of this layer; optional, checked against the previous layer.",
+        aliases=("in_features",),
+        default=None,
+    )
+    cell_class: str | None = spec_field(
+        None,
+        doc="The framework's own class for the layer, where it has several (lstmcount frameworks lists them); "
+        "default: the one users reach for first.",
+        key="class",
     )
     use_bias: bool = spec_field(True, doc="Whether the cell has bias vectors.", aliases=("bias",))
     return_sequences: bool = spec_field(
@@ -173,10 +178,10 @@ class RecurrentSpec(LayerSpec):
     )
     bidirectional: bool = spec_field(False, doc="Run a second copy of the layer backwards in time.")
     merge_mode: MergeMode = spec_field(
-        MergeMode.CONCAT, doc="How the two directions combine (PyTorch always concatenates)."
+        MergeMode.CONCAT, doc="How the two directions combine."
     )
     num_layers: int = spec_field(
-        1, doc="Stacked layers, PyTorch style (Keras: that many layers).", minimum=1, maximum=MAX_STACK
+        1, doc="Stacked layers (where a framework has no such option, that many layers).", minimum=1, maximum=MAX_STACK
     )
     dropout: float = spec_field(
         0.0,
@@ -193,7 +198,23 @@ class LSTMSpec(RecurrentSpec):
 
     TYPE: ClassVar[LayerType] = LayerType.LSTM
     proj_size: int = spec_field(
-        0, doc="PyTorch LSTM projection size P (0 = none); 0 < P < units.", minimum=0, maximum=MAX_DIM
+        0,
+        doc="Projection size P of h_t (0 = none); 0 < P < units.",
+        minimum=0,
+        maximum=MAX_DIM,
+        aliases=("num_proj",),
+    )
+    peepholes: bool = spec_field(
+        False, doc="Peephole connections from the cell state to the input, forget and output gates.", aliases=("use_peepholes",)
+    )
+    forget_bias: float | None = spec_field(
+        None, doc="A constant added to the forget gate's pre-activation at run time, not stored (default: the framework's)."
+    )
+    activation: str | None = spec_field(
+        None, doc="Activation of the candidate and the output (default tanh).", kind="activation"
+    )
+    recurrent_activation: str | None = spec_field(
+        None, doc="Activation of the gates (default the framework's: sigmoid).", kind="activation"
     )
 
 
@@ -203,7 +224,15 @@ class GRUSpec(RecurrentSpec):
 
     TYPE: ClassVar[LayerType] = LayerType.GRU
     reset_after: bool | None = spec_field(
-        None, doc="Keras GRU: apply the reset gate after the recurrent product (Keras 3 default true)."
+        None,
+        doc="Apply the reset gate after the recurrent product, not to h before it (default: the framework's).",
+        aliases=("linear_before_reset",),
+    )
+    activation: str | None = spec_field(
+        None, doc="Activation of the candidate (default tanh).", kind="activation"
+    )
+    recurrent_activation: str | None = spec_field(
+        None, doc="Activation of the gates (default the framework's: sigmoid).", kind="activation"
     )
 
 
@@ -220,9 +249,9 @@ class EmbeddingSpec(LayerSpec):
     """A lookup table from token ids to vectors; must be the first layer."""
 
     TYPE: ClassVar[LayerType] = LayerType.EMBEDDING
-    dim: int = _dim("Vector width (Keras output_dim, PyTorch embedding_dim).", aliases=("output_dim", "embedding_dim"))
+    dim: int = _dim("Vector width.", aliases=("output_dim", "embedding_dim"))
     vocab: int | None = _dim(
-        "Vocabulary size (Keras input_dim, PyTorch num_embeddings); or give input.vocab.",
+        "Vocabulary size; or give input.vocab.",
         aliases=("input_dim", "num_embeddings"),
         default=None,
     )
@@ -236,7 +265,7 @@ class DenseSpec(LayerSpec):
     units: int = _dim("Output features.", aliases=("out_features",))
     use_bias: bool = spec_field(True, doc="Whether the layer has a bias vector.", aliases=("bias",))
     activation: str | None = spec_field(
-        None, doc="Activation: a Keras 3 or PyTorch name (relu, gelu, ...); adds no parameters.", kind="activation"
+        None, doc="Activation (relu, gelu, ...); adds no parameters.", kind="activation"
     )
 
 
@@ -265,7 +294,7 @@ class Conv1DSpec(LayerSpec):
     padding: Padding = spec_field(Padding.VALID, doc="valid (no padding) or same.")
     use_bias: bool = spec_field(True, doc="Whether the layer has a bias vector.", aliases=("bias",))
     activation: str | None = spec_field(
-        None, doc="Activation: a Keras 3 or PyTorch name (relu, gelu, ...); adds no parameters.", kind="activation"
+        None, doc="Activation (relu, gelu, ...); adds no parameters.", kind="activation"
     )
 
 
@@ -274,8 +303,8 @@ class LayerNormSpec(LayerSpec):
     """Layer normalization over the feature axis."""
 
     TYPE: ClassVar[LayerType] = LayerType.LAYER_NORMALIZATION
-    center: bool = spec_field(True, doc="Learn an offset (Keras beta, PyTorch bias).")
-    scale: bool = spec_field(True, doc="Learn a scale (Keras gamma, PyTorch weight).")
+    center: bool = spec_field(True, doc="Learn an offset (beta).")
+    scale: bool = spec_field(True, doc="Learn a scale (gamma).")
 
 
 LAYER_CLASSES: Mapping[LayerType, type[LayerSpec]] = {
@@ -316,7 +345,7 @@ class ModelSpec:
 
     layers: tuple[LayerSpec, ...]
     input: InputSpec = InputSpec()
-    framework: Framework = Framework.KERAS
+    framework: Framework = DEFAULT_FRAMEWORK
     name: str | None = None
     description: str | None = None
     expect: ExpectSpec | None = None
@@ -365,7 +394,7 @@ def field_kind(cls: type, f: dataclasses.Field[Any]) -> str:
     if f.metadata.get("kind"):
         return str(f.metadata["kind"])
     ann = str(f.type)
-    for enum_cls in (MergeMode, Nonlinearity, Padding, Framework):
+    for enum_cls in (MergeMode, Nonlinearity, Padding):
         if enum_cls.__name__ in ann:
             return f"enum:{enum_cls.__name__}"
     for kind in ("bool", "int", "float", "str"):
@@ -374,9 +403,7 @@ def field_kind(cls: type, f: dataclasses.Field[Any]) -> str:
     raise TypeError(f"{cls.__name__}.{f.name}: unsupported annotation {ann}")  # pragma: no cover
 
 
-ENUMS: Mapping[str, type[StrEnum]] = {e.__name__: e for e in (MergeMode, Nonlinearity, Padding, Framework)}
-#: other accepted spellings of enum values, by enum name
-ENUM_ALIASES: Mapping[str, Mapping[str, StrEnum]] = {"Framework": FRAMEWORK_ALIASES}
+ENUMS: Mapping[str, type[StrEnum]] = {e.__name__: e for e in (MergeMode, Nonlinearity, Padding)}
 
 
 def field_nullable(f: dataclasses.Field[Any]) -> bool:
@@ -403,8 +430,6 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
         choices = [m.value for m in enum_cls]
         if isinstance(value, str) and value.strip().lower() in choices:
             return enum_cls(value.strip().lower())
-        if isinstance(value, str) and value.strip().lower() in ENUM_ALIASES.get(enum_cls.__name__, {}):
-            return ENUM_ALIASES[enum_cls.__name__][value.strip().lower()]
         hint = suggest(value, choices) if isinstance(value, str) else None
         raise SpecError("invalid value", path=path, expected=" | ".join(choices), received=_describe(value), hint=hint)
     if kind == "activation":
@@ -415,7 +440,7 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
             raise SpecError(
                 f"unknown activation {value!r}",
                 path=path,
-                expected="a Keras 3 or PyTorch activation (" + ", ".join(ACTIVATIONS[:8]) + ", ...)",
+                expected="an activation (" + ", ".join(ACTIVATIONS[:8]) + ", ...)",
                 received=_describe(value),
                 hint=suggest(key, list(ACTIVATION_SPELLINGS)),
             )
@@ -468,9 +493,16 @@ def _expected(kind: str, f: dataclasses.Field[Any]) -> str:
     return noun
 
 
+def field_key(f: dataclasses.Field[Any]) -> str:
+    """The key a spec writes a field by: its name, or its declared ``key`` (``class``)."""
+    return str(f.metadata.get("key") or f.name)
+
+
 def fields_of(cls: type) -> dict[str, dataclasses.Field[Any]]:
-    """The user-facing fields of a spec dataclass, by name."""
-    return {f.name: f for f in dataclasses.fields(cls) if f.init and not (cls is ModelSpec and f.name == "layers")}
+    """The user-facing fields of a spec dataclass, by the key a spec writes them by."""
+    return {
+        field_key(f): f for f in dataclasses.fields(cls) if f.init and not (cls is ModelSpec and f.name == "layers")
+    }
 
 
 @functools.cache
@@ -483,7 +515,7 @@ def _declarations(cls: type) -> tuple[dict[str, dataclasses.Field[Any]], dict[st
 
 #: Hints for fields that frameworks have but a spec does not need (they add no parameters).
 _FIELD_HINTS: Mapping[str, str] = {
-    "input_length": "Keras 3 has no input_length; give the sequence length as input.timesteps",
+    "input_length": "give the sequence length as input.timesteps",
     "input_shape": "give the input at the top level: input: {features: N, timesteps: T}",
     "input_dim": "give the input at the top level: input: {features: N}",
     "timesteps": "give the sequence length as input.timesteps",
@@ -495,8 +527,6 @@ _FIELD_HINTS: Mapping[str, str] = {
     "unroll": "remove it: unrolling adds no parameters",
     "go_backwards": "remove it; for both directions use bidirectional: true",
     "recurrent_dropout": "remove it: dropout adds no parameters",
-    "activation": "remove it: activations add no parameters",
-    "recurrent_activation": "remove it: activations add no parameters",
 }
 #: Hints for unknown top-level fields.
 _TOP_HINTS: Mapping[str, str] = {
@@ -686,9 +716,9 @@ def _build(cls: type, data: Any, path: str, skip: str | None = None) -> Any:
         converted = _quick(value, checks[canonical])
         if converted is _UNSURE:
             converted = _convert(value, kinds[canonical], declared[canonical], f"{path}.{key}" if path else key)
-        values[canonical] = converted
+        values[declared[canonical].name] = converted
     for name in required:
-        if name not in values:
+        if declared[name].name not in values:
             f = declared[name]
             raise SpecError(
                 "missing required field",
@@ -703,7 +733,7 @@ def _build(cls: type, data: Any, path: str, skip: str | None = None) -> Any:
 _TYPES: Mapping[str, LayerType] = {**{t.value: t for t in LayerType}, **TYPE_ALIASES}
 
 
-#: Layers of Keras and PyTorch that lstmcount does not model, by the spellings users give them:
+#: Layers that lstmcount does not model, by the spellings users give them:
 #: no "did you mean" may turn one into a layer with other weights (conv2d is not conv1d).
 OTHER_LAYERS = frozenset(
     (
@@ -809,7 +839,6 @@ TOP_LEVEL = ("framework", "input", "layers", "expect", "name", "description")
 #: a key editors read to find a JSON file's schema (``"$schema": "lstmcount.schema.json"``); ignored here
 SCHEMA_KEY = "$schema"
 _TOP_LEVEL = frozenset((*TOP_LEVEL, SCHEMA_KEY))
-_FRAMEWORK_CHECK: _Check = ("enum:Framework", None, None, False, False, {m.value: m for m in Framework})
 _NAME_CHECK: _Check = ("str", None, None, False, False, None)
 
 
@@ -842,15 +871,9 @@ def spec_from_dict(data: Any) -> ModelSpec:
                 received=repr(key),
                 hint=field_hint(str(key), "") or suggest(str(key), TOP_LEVEL),
             )
-    framework = Framework.KERAS
+    framework = DEFAULT_FRAMEWORK
     if "framework" in data:
-        if data["framework"] is None:
-            raise SpecError(
-                "must not be null", path="framework", expected=" | ".join(f.value for f in Framework), received="null"
-            )
-        framework = _quick(data["framework"], _FRAMEWORK_CHECK)
-        if framework is _UNSURE:
-            framework = _convert(data["framework"], "enum:Framework", _PLAIN, "framework")
+        framework = framework_id(data["framework"], "framework")
     inp = _build(InputSpec, data["input"], "input") if data.get("input") is not None else InputSpec()
     if "layers" not in data:
         raise SpecError("missing required field", path="layers", expected="a list of layers", received="nothing")
@@ -870,6 +893,22 @@ def spec_from_dict(data: Any) -> ModelSpec:
     return ModelSpec(layers=layers, input=inp, framework=framework, name=name, description=description, expect=expect)
 
 
+def framework_id(value: Any, path: str) -> Framework:
+    """The framework a spec's (or a flag's) value names, by any of its spellings; else a SpecError."""
+    from lstmcount import frameworks
+
+    ids = frameworks.ids()
+    if value is None:
+        raise SpecError("must not be null", path=path, expected=" | ".join(ids), received="null")
+    if isinstance(value, str):
+        found = frameworks.resolve(value)
+        if found is not None:
+            return found
+        hint = suggest(value.strip().lower(), list(frameworks.spellings()))
+        raise SpecError("invalid value", path=path, expected=" | ".join(ids), received=_describe(value), hint=hint)
+    raise SpecError("wrong type", path=path, expected=" | ".join(ids), received=_describe(value))
+
+
 def layer_to_dict(layer: LayerSpec) -> dict[str, Any]:
     """A layer as a plain mapping with only the fields that differ from their defaults."""
     out: dict[str, Any] = {"type": layer.TYPE.value}
@@ -877,14 +916,14 @@ def layer_to_dict(layer: LayerSpec) -> dict[str, Any]:
         value = getattr(layer, f.name)
         default = f.default if f.default is not dataclasses.MISSING else dataclasses.MISSING
         if value != default:
-            out[f.name] = value.value if isinstance(value, StrEnum) else value
+            out[field_key(f)] = value.value if isinstance(value, StrEnum) else value
     return out
 
 
 def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
     """A spec as a plain mapping, as it would be written in YAML or JSON."""
     inp = {k: v for k, v in dataclasses.asdict(spec.input).items() if v is not None}
-    out: dict[str, Any] = {"framework": spec.framework.value}
+    out: dict[str, Any] = {"framework": spec.framework}
     if spec.name:
         out["name"] = spec.name
     out["input"] = inp

@@ -6,7 +6,7 @@ backward pass walks the steps from T down to 1. Every step uses the same weight 
 step adds a contribution to their gradient; the gradient is the sum of those contributions, and
 one update is applied to the one set of weights. The weights are kept in a canonical gate order
 (LSTM i, f, g, o; GRU r, z, n) and in the row-vector layout ``x U + h W + b``; the framework's
-own tensors are made from them with the gate order and layout of its convention table.
+own tensors are made from them by the placements the counter gives each tensor.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lstmcount.count.counter import count
+from lstmcount.counting.counter import count
 from lstmcount.errors import UsageError
-from lstmcount.frameworks import Convention, Role, convention
+from lstmcount import frameworks
+from lstmcount.cells import Biases, CellSpec, Param
+from lstmcount.frameworks.base import Framework
 from lstmcount.model.report import LayerReport, Report, TensorReport
-from lstmcount.model.spec import GRUSpec, LayerType, LSTMSpec, ModelSpec, RecurrentSpec, SimpleRNNSpec
+from lstmcount.model.spec import LayerType, LSTMSpec, ModelSpec, RecurrentSpec
 
 Array = NDArray[np.float64]
 
@@ -65,6 +67,7 @@ class Cell:
     bh: Array | None  # (G*H,)
     activation: str = "tanh"
     reset_after: bool = True
+    forget_bias: float = 0.0
 
     @property
     def units(self) -> int:
@@ -114,7 +117,7 @@ def forward(cell: Cell, x: Array) -> tuple[Array, list[dict[str, Array]]]:
         ax = xt @ cell.U + _bias(cell, "x", cell.U.shape[1])  # (B, G*H)
         if cell.kind is LayerType.LSTM:
             a = ax + h @ cell.W + _bias(cell, "h", cell.W.shape[1])  # (B, 4H)
-            i, f = _sigmoid(a[:, :h_]), _sigmoid(a[:, h_ : 2 * h_])  # (B, H) each
+            i, f = _sigmoid(a[:, :h_]), _sigmoid(a[:, h_ : 2 * h_] + cell.forget_bias)  # (B, H) each
             g, o = np.tanh(a[:, 2 * h_ : 3 * h_]), _sigmoid(a[:, 3 * h_ :])  # (B, H) each
             c_new = f * c + i * g  # (B, H)
             h_new = o * np.tanh(c_new)  # (B, H)
@@ -128,9 +131,10 @@ def forward(cell: Cell, x: Array) -> tuple[Array, list[dict[str, Array]]]:
                 n = np.tanh(ax[:, 2 * h_ :] + r * ah[:, 2 * h_ :])  # (B, H)
                 caches.append({"x": xt, "h": h, "r": r, "z": z, "n": n, "ah": ah})
             else:
-                a_rz = ax[:, : 2 * h_] + h @ cell.W[:, : 2 * h_]  # (B, 2H)
+                bh = _bias(cell, "h", cell.W.shape[1])  # (3H,): outside the reset, a constant like bx
+                a_rz = ax[:, : 2 * h_] + h @ cell.W[:, : 2 * h_] + bh[: 2 * h_]  # (B, 2H)
                 r, z = _sigmoid(a_rz[:, :h_]), _sigmoid(a_rz[:, h_:])  # (B, H) each
-                n = np.tanh(ax[:, 2 * h_ :] + (r * h) @ cell.W[:, 2 * h_ :])  # (B, H)
+                n = np.tanh(ax[:, 2 * h_ :] + (r * h) @ cell.W[:, 2 * h_ :] + bh[2 * h_ :])  # (B, H)
                 caches.append({"x": xt, "h": h, "r": r, "z": z, "n": n})
             h = z * h + (1.0 - z) * n  # (B, H)
         else:
@@ -193,7 +197,7 @@ def backward(cell: Cell, x: Array) -> list[dict[str, Array]]:
                 da_rz = np.concatenate([dar, daz], axis=1)  # (B, 2H)
                 dax = np.concatenate([da_rz, dan], axis=1)  # (B, 3H)
                 dw = np.concatenate([h_prev.T @ da_rz, (r * h_prev).T @ dan], axis=1)  # (H, 3H)
-                step = {"U": xt.T @ dax, "W": dw, "bx": dax.sum(0), "bh": np.zeros(3 * h_)}
+                step = {"U": xt.T @ dax, "W": dw, "bx": dax.sum(0), "bh": dax.sum(0)}
                 dh = dh_prev + d_rh * r + da_rz @ cell.W[:, : 2 * h_].T
         else:
             da = dh * _act_grad(cell.activation, cache["a"], cache["out"])  # (B, H)
@@ -223,39 +227,31 @@ def finite_differences(cell: Cell, x: Array, eps: float = FD_EPS) -> dict[str, A
 # --------------------------------------------------------------------------- framework layout
 
 
-def _order(conv: Convention, kind: LayerType) -> list[int]:
-    """For each block of the framework's fused tensors, the index of its canonical gate."""
-    canonical = CANONICAL[kind]
-    return [canonical.index(g.role) for g in conv.gates[kind]]
+def to_framework(arrays: dict[str, Array], tensors: tuple[TensorReport, ...], cell: CellSpec) -> dict[str, Array]:
+    """Canonical arrays (weights or their gradients) as the framework's own tensors, by name.
 
-
-def _reorder(array: Array, order: list[int], h_: int) -> Array:
-    blocks = [array[..., k * h_ : (k + 1) * h_] for k in order]
-    return np.concatenate(blocks, axis=-1)
-
-
-def to_framework(
-    arrays: dict[str, Array], tensors: tuple[TensorReport, ...], conv: Convention, kind: LayerType, h_: int
-) -> dict[str, Array]:
-    """Canonical arrays (weights or their gradients) as the framework's own tensors, by name."""
-    order = _order(conv, kind)
+    Each tensor is filled block by block from its placements (direction 0 of a tensor that
+    holds both); a block the canonical arrays lack (the recurrent bias of a cell with one) is 0.
+    """
+    order = CANONICAL[LayerType(cell.kind.value)]
+    h_ = cell.units
     out: dict[str, Array] = {}
     for tensor in tensors:
-        if tensor.role is Role.INPUT:
-            value = _reorder(arrays["U"], order, h_)
-        elif tensor.role is Role.RECURRENT:
-            value = _reorder(arrays["W"], order, h_)
-        elif tensor.role is Role.BIAS and len(tensor.shape) == 2:
-            value = np.stack([_reorder(arrays["bx"], order, h_), _reorder(arrays["bh"], order, h_)])
-        elif tensor.role in (Role.BIAS, Role.INPUT_BIAS):
-            value = _reorder(arrays["bx"], order, h_)
-        elif tensor.role is Role.RECURRENT_BIAS:
-            value = _reorder(arrays["bh"], order, h_)
-        else:  # pragma: no cover - projections are refused before
-            raise UsageError(f"--bptt cannot show tensor {tensor.name}")
-        if value.ndim == 2 and tensor.role in (Role.INPUT, Role.RECURRENT) and tensor.gate_axis == 0:
-            value = value.T  # gates stacked along axis 0: column-vector layout (G*H, I), not (I, G*H)
-        assert value.shape == tensor.shape, (tensor.name, value.shape, tensor.shape)
+        value = np.zeros(tensor.shape)
+        for p in tensor.placements:
+            if p.direction not in (None, 0):
+                continue
+            cols = slice(order.index(p.role) * h_, (order.index(p.role) + 1) * h_)
+            source = {Param.U: "U", Param.W: "W", Param.BX: "bx", Param.BH: "bh"}.get(p.param)
+            if source is None or source not in arrays:  # pragma: no cover - refused before: projection, peepholes
+                raise UsageError(f"--bptt cannot show tensor {tensor.name}")
+            block = arrays[source][..., cols]  # (I, H), (H, H) row layout, or (H,)
+            column = block.T if block.ndim == 2 else block  # the canonical (H, I) orientation
+            if p.reinterpret:
+                stored = np.ascontiguousarray(column).reshape(p.stored)
+            else:
+                stored = column.T if p.transpose else column
+            value[p.slices()] = stored
         out[tensor.name] = value
     return out
 
@@ -268,7 +264,7 @@ class BPTTResult:
     """A forward and backward pass through time, with each step's contribution."""
 
     layer: LayerReport
-    conv: Convention
+    fw: Framework
     cell: Cell
     x: Array  # (B, T, I)
     loss: float
@@ -284,25 +280,43 @@ class BPTTResult:
 
     def framework(self, arrays: dict[str, Array]) -> dict[str, Array]:
         """``arrays`` as the framework's tensors."""
-        return to_framework(arrays, self.tensors, self.conv, self.layer.type, self.cell.units)
+        return to_framework(arrays, self.tensors, self.layer.cells[0].cell)
 
     def total(self) -> dict[str, Array]:
         """The gradient: the sum of the steps' contributions."""
         return {name: sum((s[name] for s in self.steps), np.zeros_like(v)) for name, v in self.cell.params().items()}
 
 
-def make_cell(
-    layer: RecurrentSpec, input_size: int, units: int, bias_vectors: int, rng: np.random.Generator, reset_after: bool
-) -> Cell:
+def make_cell(spec: CellSpec, rng: np.random.Generator) -> Cell:
     """A cell with seeded weights (normal, scale WEIGHT_SCALE) in canonical order and row layout."""
-    gates = len(CANONICAL[layer.TYPE])
-    width = gates * units
-    U = rng.normal(0.0, WEIGHT_SCALE, (input_size, width))  # noqa: N806 - the symbol; (I, G*H)
-    W = rng.normal(0.0, WEIGHT_SCALE, (units, width))  # noqa: N806 - the symbol; (H, G*H)
-    bx = rng.normal(0.0, WEIGHT_SCALE, width) if bias_vectors >= 1 else None  # (G*H,)
-    bh = rng.normal(0.0, WEIGHT_SCALE, width) if bias_vectors == 2 else None  # (G*H,)
-    activation = layer.nonlinearity.value if isinstance(layer, SimpleRNNSpec) else "tanh"
-    return Cell(kind=layer.TYPE, U=U, W=W, bx=bx, bh=bh, activation=activation, reset_after=reset_after)
+    width = spec.gates * spec.units
+    U = rng.normal(0.0, WEIGHT_SCALE, (spec.inputs, width))  # noqa: N806 - the symbol; (I, G*H)
+    W = rng.normal(0.0, WEIGHT_SCALE, (spec.units, width))  # noqa: N806 - the symbol; (H, G*H)
+    bx = rng.normal(0.0, WEIGHT_SCALE, width) if spec.biases is not Biases.NONE else None  # (G*H,)
+    bh = None
+    if spec.biases in (Biases.TWO, Biases.HN):
+        bh = rng.normal(0.0, WEIGHT_SCALE, width)  # (G*H,)
+        if spec.biases is Biases.HN:
+            bh[: width - spec.units] = 0.0  # the candidate's recurrent bias only
+    return Cell(
+        kind=LayerType(spec.kind.value),
+        U=U,
+        W=W,
+        bx=bx,
+        bh=bh,
+        activation=spec.cell_activation,
+        reset_after=spec.reset_after,
+        forget_bias=spec.forget_bias,
+    )
+
+
+def _unsupported(spec: CellSpec) -> str | None:
+    """Why the demonstration cannot run a cell, or None."""
+    if spec.peepholes:
+        return "--bptt shows cells without peepholes"
+    if spec.kind.value != "simple_rnn" and (spec.gate_activation, spec.cell_activation) != ("sigmoid", "tanh"):
+        return "--bptt shows cells with sigmoid gates and a tanh candidate"
+    return None
 
 
 def _small(layer: LayerReport) -> bool:
@@ -345,21 +359,21 @@ def run_for(
         layer = count(small_spec, report.framework).layers[0]
         layer_spec = small_spec.layers[0]
         assert isinstance(layer_spec, RecurrentSpec)
-    conv = convention(report.framework)
+    fw = frameworks.get(report.framework)
     info = layer.cells[0]
-    reset_after = conv.gru_reset_after_default
-    if isinstance(layer_spec, GRUSpec) and layer_spec.reset_after is not None:
-        reset_after = layer_spec.reset_after
+    problem = _unsupported(info.cell)
+    if problem:
+        raise UsageError(problem)
     rng = np.random.default_rng(seed)
-    cell = make_cell(layer_spec, info.input_size, info.units, info.bias_vectors, rng, reset_after)
+    cell = make_cell(info.cell, rng)
     shape = (min(batch or DEFAULT_BATCH, MAX_BATCH), min(steps or DEFAULT_STEPS, MAX_STEPS), info.input_size)
     x = rng.normal(0.0, 1.0, shape)  # (B, T, I)
-    own = tuple(t for t in layer.tensors if t.stack_index == info.stack_index and t.direction == 0)
+    own = tuple(t for t in layer.tensors if t.holds(info.stack_index, 0))
     layer = dataclasses.replace(layer, tensors=own)
     return BPTTResult(
         asked=(batch or DEFAULT_BATCH, steps or DEFAULT_STEPS),
         layer=layer,
-        conv=conv,
+        fw=fw,
         cell=cell,
         x=x,
         loss=loss(cell, x),
@@ -402,7 +416,7 @@ def describe(result: BPTTResult) -> list[str]:
     batch, steps, _ = result.x.shape
     names = [t.name for t in result.tensors]
     h_ = info.units
-    order = ", ".join(g.symbol for g in result.conv.gates[layer.type])
+    order = ", ".join(g.symbol for g in layer.gate_defs)
     what = f"{layer.class_name}, I = {info.input_size}, H = {h_}"
     lines = []
     if result.tiny:

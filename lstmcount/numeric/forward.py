@@ -25,14 +25,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lstmcount.api import as_spec
-from lstmcount.count.counter import count
+from lstmcount.counting.counter import count
 from lstmcount.errors import LstmcountError, UsageError
-from lstmcount.frameworks import Convention, Gate, Role, convention
+from lstmcount import frameworks
+from lstmcount.cells import Biases, CellSpec, Kind, Param
+from lstmcount.frameworks.base import Framework, Role, States
+from lstmcount.frameworks.layout import Placement
 from lstmcount.model.report import LayerReport, OutShape, Report, TensorReport
 from lstmcount.model.spec import (
     Conv1DSpec,
     DenseSpec,
-    GRUSpec,
     LayerNormSpec,
     LayerSpec,
     LayerType,
@@ -40,7 +42,6 @@ from lstmcount.model.spec import (
     ModelSpec,
     Padding,
     RecurrentSpec,
-    SimpleRNNSpec,
 )
 
 Array = NDArray[Any]
@@ -124,8 +125,9 @@ def _sparsemax(x: Array) -> Array:
     return y
 
 
-def _hard_sigmoid(x: Array) -> Array:
-    return np.clip(x / 6 + 0.5, 0, 1)
+def _hard_sigmoid(x: Array, slope: float | None = None) -> Array:
+    """``clip(slope · x + 1/2, 0, 1)``: the slope is 1/6 (relu6(x + 3) / 6) or 0.2 (Keras 2, ONNX)."""
+    return np.clip(x * (1 / 6 if slope is None else slope) + 0.5, 0, 1)
 
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
@@ -143,7 +145,7 @@ FUNCTIONS: Mapping[str, Callable[[Array, Any], Array]] = {
     "silu": lambda x, c: x * _sigmoid(x),
     "mish": lambda x, c: x * np.tanh(_softplus(x)),
     "sigmoid": lambda x, c: _sigmoid(x),
-    "hard_sigmoid": lambda x, c: _hard_sigmoid(x),
+    "hard_sigmoid": lambda x, c: _hard_sigmoid(x, c),
     "hard_silu": lambda x, c: x * _hard_sigmoid(x),
     "log_sigmoid": lambda x, c: -_softplus(-x),
     "tanh": lambda x, c: np.tanh(x),
@@ -165,11 +167,11 @@ FUNCTIONS: Mapping[str, Callable[[Array, Any], Array]] = {
 }
 
 
-def activate(conv: Convention, name: str | None, x: Array) -> Array:
+def activate(fw: Framework, name: str | None, x: Array) -> Array:
     """``x`` through the activation ``name`` as the framework defines it (``None`` is linear)."""
     if name is None:
         return x
-    y = FUNCTIONS[name](x, conv.activations[name])
+    y = FUNCTIONS[name](x, fw.activations.get(name))
     return np.asarray(y, dtype=x.dtype)
 
 
@@ -222,9 +224,9 @@ class Model:
     scratch: Scratch = field(default_factory=Scratch, compare=False, repr=False)
 
     @property
-    def conv(self) -> Convention:
-        """The framework's convention table."""
-        return convention(self.report.framework)
+    def fw(self) -> Framework:
+        """The framework's module of data."""
+        return frameworks.get(self.report.framework)
 
     def layer_spec(self, layer: LayerReport) -> LayerSpec:
         """The spec entry that made ``layer``."""
@@ -244,7 +246,7 @@ def build(
     """Count ``model`` (a spec, its dict form, a spec file, or a built model) into a :class:`Model`."""
     if isinstance(model, Model):
         spec = model.spec
-        framework = framework or model.report.framework.value
+        framework = framework or model.report.framework
     else:
         spec = as_spec(model)
     if timesteps is not None and timesteps != spec.input.timesteps:
@@ -381,7 +383,7 @@ def run(
     model: Model, weights: Mapping[str, Array], inputs: Array, *, dtype: Any = np.float32, trace: Trace | None = None
 ) -> ForwardResult:
     """The forward pass proper, on checked weights of the right dtype (tensor path -> array)."""
-    conv = model.conv
+    fw = model.fw
     x = _model_input(model, np.asarray(inputs), dtype)  # (B, T, I) or (B, T) ids
     outputs: list[LayerOutput] = []
     for layer in model.report.layers:
@@ -389,10 +391,10 @@ def run(
         w = {t.path: weights[t.path] for t in layer.tensors}
         states: tuple[Array, ...] = ()
         if layer.recurrent:
-            x, states = _recurrent_layer(conv, layer, spec, w, x, trace, model.scratch)  # (B, T, F) or (B, F)
+            x, states = _recurrent_layer(fw, layer, spec, w, x, trace, model.scratch)  # (B, T, F) or (B, F)
         else:
-            x = LAYERS[layer.type](conv, layer, spec, w, x)  # (B, T, F) or (B, F)
-        shown = _framework_layout(conv, layer, x)
+            x = LAYERS[layer.type](fw, layer, spec, w, x)  # (B, T, F) or (B, F)
+        shown = _framework_layout(fw, layer, x)
         outputs.append(LayerOutput(layer.name, shown, states))
     return ForwardResult(output=outputs[-1].output, layers=tuple(outputs))
 
@@ -419,9 +421,9 @@ def _model_input(model: Model, x: Array, dtype: Any) -> Array:
     return np.ascontiguousarray(x, dtype=dtype)  # (B, T, I)
 
 
-def _framework_layout(conv: Convention, layer: LayerReport, x: Array) -> Array:
-    """A layer's output as the framework returns it (PyTorch Conv1d: channels first)."""
-    if layer.type is LayerType.CONV1D and conv.conv_channels_first:
+def _framework_layout(fw: Framework, layer: LayerReport, x: Array) -> Array:
+    """A layer's output as the framework returns it (a channels-first convolution: (B, F, T))."""
+    if layer.type is LayerType.CONV1D and fw.conv_channels_first:
         return x.transpose(0, 2, 1)  # (B, F, T)
     return x
 
@@ -440,31 +442,30 @@ def _by_role(tensors: Mapping[str, Array], layer: LayerReport) -> dict[Role, Arr
     return {t.role: tensors[t.path] for t in layer.tensors}
 
 
-def _embedding(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
+def _embedding(fw: Framework, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
     table = _by_role(w, layer)[Role.EMBEDDINGS]  # (V, F)
     return table[x]  # (B, T, F)
 
 
-def _dense(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
+def _dense(fw: Framework, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
     assert isinstance(spec, DenseSpec)
     roles = _by_role(w, layer)
     kernel = roles[Role.KERNEL]  # (F, I) out-first, else (I, F)
-    y = x @ (kernel.T if conv.out_features_first else kernel)  # (B, T, F) or (B, F)
+    y = x @ (kernel.T if fw.out_features_first else kernel)  # (B, T, F) or (B, F)
     if Role.BIAS in roles:
-        y += roles[Role.BIAS]  # (F,)
-    return activate(conv, spec.activation, y)  # (B, T, F) or (B, F); glu halves F
+        y += roles[Role.BIAS].reshape(-1)  # (F,)
+    return activate(fw, spec.activation, y)  # (B, T, F) or (B, F); glu halves F
 
 
-def _dropout(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
+def _dropout(fw: Framework, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
     return x  # identity at inference
 
 
-def _conv1d(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
+def _conv1d(fw: Framework, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
     assert isinstance(spec, Conv1DSpec)
     roles = _by_role(w, layer)
-    kernel = roles[Role.KERNEL]  # (F, I, K) out-first, else (K, I, F)
-    if conv.out_features_first:
-        kernel = kernel.transpose(2, 1, 0)  # (K, I, F)
+    kernel = roles[Role.KERNEL]  # axes in the framework's order (conv_kernel: "KIF", "FIK", ...)
+    kernel = kernel.transpose([fw.conv_kernel.index(axis) for axis in "KIF"])  # (K, I, F)
     k, s = spec.kernel_size, spec.strides
     steps = x.shape[1]
     if spec.padding is Padding.SAME:
@@ -475,17 +476,17 @@ def _conv1d(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[st
     windows = np.lib.stride_tricks.sliding_window_view(x, k, axis=1)[:, ::s]  # (B, T', I, K)
     y = np.einsum("btik,kif->btf", windows, kernel, optimize=True)  # (B, T', F)
     if Role.BIAS in roles:
-        y += roles[Role.BIAS]  # (F,)
-    return np.ascontiguousarray(activate(conv, spec.activation, y))  # (B, T', F); glu halves F
+        y += roles[Role.BIAS].reshape(-1)  # (F,)
+    return np.ascontiguousarray(activate(fw, spec.activation, y))  # (B, T', F); glu halves F
 
 
-def _layer_norm(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
+def _layer_norm(fw: Framework, layer: LayerReport, spec: LayerSpec, w: Mapping[str, Array], x: Array) -> Array:
     assert isinstance(spec, LayerNormSpec)
     roles = _by_role(w, layer)
     mean = x.mean(axis=-1, keepdims=True)  # (B, T, 1)
     centred = x - mean  # (B, T, F)
     var = (centred * centred).mean(axis=-1, keepdims=True)  # (B, T, 1)
-    y: Array = centred / np.sqrt(var + conv.layer_norm_epsilon)  # (B, T, F)
+    y: Array = centred / np.sqrt(var + fw.layer_norm_epsilon)  # (B, T, F)
     if Role.SCALE in roles:
         y *= roles[Role.SCALE]  # (F,)
     if Role.OFFSET in roles:
@@ -493,7 +494,7 @@ def _layer_norm(conv: Convention, layer: LayerReport, spec: LayerSpec, w: Mappin
     return y
 
 
-Layer = Callable[[Convention, LayerReport, LayerSpec, Mapping[str, Array], Array], Array]
+Layer = Callable[[Framework, LayerReport, LayerSpec, Mapping[str, Array], Array], Array]
 LAYERS: Mapping[LayerType, Layer] = {
     LayerType.EMBEDDING: _embedding,
     LayerType.DENSE: _dense,
@@ -504,121 +505,169 @@ LAYERS: Mapping[LayerType, Layer] = {
 
 
 # ---------------------------------------------------------------------------------------------
-# recurrent cells: the weights of one cell instance in product-ready form
+# recurrent cells: the weights of one cell instance, gathered from the framework's tensors
 #
-# Inside a recurrent layer the data are kept time-major and feature-major, batch last: the
-# input as (T, I, B), the input product as (T, G·H, B), every step's h as (T, R, B), the fused
-# gates as (G·H, B). Then every product is (G·H, K) x (K, B) with the framework's gate blocks
-# as contiguous row blocks (the shape BLAS runs fastest for a small batch), each gate's
-# activation works on one contiguous block, and a step's h is one contiguous block.
+# Whatever the framework's layout, a cell's weights are first gathered into the canonical
+# blocks of lstmcount.cells, fused gates-major in one fixed order per kind (CELL_ORDER: the
+# sigmoid gates first, so that they form one run of rows). Inside a recurrent layer the data are
+# kept time-major and feature-major, batch last: the input as (T, I, B), the input product as
+# (T, G·H, B), every step's h as (T, R, B), the fused gates as (G·H, B). Then every product is
+# (G·H, K) x (K, B) (the shape BLAS runs fastest for a small batch), each gate's activation
+# works on one contiguous block, and a step's h is one contiguous block.
+
+#: the order of the gates in a gathered cell: sigmoid gates first, so that they are one run of rows
+CELL_ORDER: Mapping[Kind, tuple[str, ...]] = {Kind.LSTM: ("i", "f", "o", "g"), Kind.GRU: ("r", "z", "n"), Kind.RNN: ("h",)}
 
 
 @dataclass
 class Cell:
-    """One cell instance (one direction of one stacked layer), ready for the products.
+    """One cell instance (one direction of one stacked layer), gathered and ready for the products.
 
-    ``u`` and ``w`` are gates-major ``(G·H, I)`` and ``(G·H, R)`` matrices: the framework's
-    tensor itself when the gates sit on axis 0, else a contiguous transposed copy made once.
-    Gate blocks stay in the framework's order.
+    ``u`` and ``w`` are gates-major ``(G·H, I)`` and ``(G·H, R)`` matrices in :data:`CELL_ORDER`.
+    With ``halved`` the rows of the sigmoid gates (and their biases and peepholes) are scaled by
+    ½ once here, so that one ``tanh`` covers every gate: ``sigmoid(x) = (1 + tanh(x / 2)) / 2``.
     ``b_x`` is the constant added to ``U x_t`` at every step: the input bias, plus the recurrent
-    bias outside a GRU (where the two are only ever summed). A GRU keeps its recurrent bias
-    apart in ``b_rec``, as it sits inside the reset gate's product.
+    bias wherever the two are only ever summed, plus a run-time forget bias. A GRU that resets
+    after the product keeps its candidate's recurrent bias apart in ``b_rec`` (``(H, 1)``), as it
+    sits inside ``r ⊙ (W_n h + b_rec)``.
     """
 
-    kind: LayerType
-    units: int
-    gates: tuple[Gate, ...]
+    spec: CellSpec
     u: Array  # (G·H, I)
     w: Array  # (G·H, R)
     b_x: Array | None  # (G·H, 1) bias added to U x_t
-    b_rec: Array | None  # (G·H, 1) bias added to W h_{t-1} (a GRU only)
+    b_rec: Array | None  # (H, 1) the recurrent bias of a GRU candidate that resets after
     proj: Array | None  # (P, H)
-    reset_after: bool
-    act: Callable[[Array], None]  # activation of a simple RNN
+    peep: dict[str, Array]  # (H, 1) per peephole gate, halved with its gate
+    halved: bool
     origins: dict[int, tuple[str, ...]]  # id of each array above -> the tensors it was made from
 
-    def block(self, index: int) -> slice:
-        """Rows of gate ``index`` in the fused (gates-major) tensors."""
+    @property
+    def kind(self) -> Kind:
+        """LSTM, GRU or simple RNN."""
+        return self.spec.kind
+
+    @property
+    def units(self) -> int:
+        """H."""
+        return self.spec.units
+
+    def block(self, role: str) -> slice:
+        """Rows of gate ``role`` in the gathered tensors."""
+        index = CELL_ORDER[self.spec.kind].index(role)
         return slice(index * self.units, (index + 1) * self.units)
 
-    def gate(self, role: str) -> int:
-        """Index of the gate with ``role`` (``i``, ``f``, ``g``, ``o``; ``r``, ``z``, ``n``; ``h``)."""
-        for i, g in enumerate(self.gates):
-            if g.role == role:
-                return i
-        raise KeyError(role)  # pragma: no cover - every cell of the tables has its gates
+
+def _block(p: Placement, a: Array, shape: tuple[int, ...]) -> Array:
+    """One canonical block out of its framework tensor ``a``, in column-vector orientation ``shape``."""
+    stored = a[p.slices()]
+    if p.reinterpret:  # the memory of the stored block, read in the canonical shape
+        return np.ascontiguousarray(stored).reshape(shape)
+    return stored.T if p.transpose else stored
 
 
-def _gates_major(t: TensorReport, a: Array) -> Array:
-    """A fused weight with its gates on axis 0, contiguous: ``(G·H, K)``."""
-    return a if t.gate_axis == 0 and a.flags.c_contiguous else np.ascontiguousarray(a.T if t.gate_axis else a)
-
-
-def _column(v: Array | None) -> Array | None:
-    return None if v is None else v.reshape(-1, 1)  # (G·H, 1)
-
-
-def _cell_arrays(cell: Cell) -> dict[str, Array | None]:
-    return {"u": cell.u, "w": cell.w, "b_x": cell.b_x, "b_rec": cell.b_rec, "proj": cell.proj}
-
-
-def make_cell(
-    conv: Convention, layer: LayerReport, spec: RecurrentSpec, w: Mapping[str, Array], k: int, d: int
-) -> Cell:
-    """The weights of cell ``(k, d)`` of ``layer``, read by role from the report's tensors."""
-    tensors = [t for t in layer.tensors if t.stack_index == k and t.direction == d]
-    by_role = {t.role: t for t in tensors}
-    u_t, w_t = by_role[Role.INPUT], by_role[Role.RECURRENT]
-    gru = layer.type is LayerType.GRU
-    b_in: Array | None = None
+def make_cell(layer: LayerReport, w: Mapping[str, Array], k: int, d: int, dtype: Any = None) -> Cell:
+    """The weights of cell ``(k, d)`` of ``layer``, gathered from the blocks its tensors hold."""
+    info = next(c for c in layer.cells if c.stack_index == k)
+    spec = info.cell
+    h, order = spec.units, CELL_ORDER[spec.kind]
+    gates = len(order)
+    tensors = [t for t in layer.tensors if t.holds(k, d)]
+    dtype = dtype or w[tensors[0].path].dtype
+    u = np.empty((gates * h, spec.inputs), dtype)
+    wr = np.empty((gates * h, spec.width), dtype)
+    bx = np.zeros(gates * h, dtype) if spec.biases is not Biases.NONE else None
+    bh: dict[str, Array] = {}
+    peep: dict[str, Array] = {}
+    proj: Array | None = None
+    made: dict[str, list[str]] = {name: [] for name in ("u", "w", "b", "rec", "proj", "peep")}
+    rows = {role: slice(n * h, (n + 1) * h) for n, role in enumerate(order)}
+    for t in tensors:
+        a = w[t.path]
+        for p in t.placements:
+            if p.direction not in (None, d):
+                continue
+            block = _block(p, a, spec.block_shape(p.param))
+            if p.param is Param.U:
+                u[rows[p.role]] = block
+                made["u"].append(t.path)
+            elif p.param is Param.W:
+                wr[rows[p.role]] = block
+                made["w"].append(t.path)
+            elif p.param is Param.BX:
+                assert bx is not None
+                bx[rows[p.role]] = block
+                made["b"].append(t.path)
+            elif p.param is Param.BH:
+                bh[p.role] = block
+            elif p.param is Param.PEEP:
+                peep[p.role] = np.array(block, dtype).reshape(h, 1)
+                made["peep"].append(t.path)
+            else:
+                proj = np.ascontiguousarray(block, dtype)  # (P, H)
+                made["proj"].append(t.path)
+    bh_paths = [t.path for t in tensors for p in t.placements if p.param is Param.BH and p.direction in (None, d)]
     b_rec: Array | None = None
-    in_from: tuple[str, ...] = ()  # the tensors b_in comes from
-    rec_from: tuple[str, ...] = ()  # and b_rec
-    if Role.BIAS in by_role:
-        path = by_role[Role.BIAS].path
-        bias = w[path]  # (G·H,) or (2, G·H): rows input, recurrent
-        if bias.ndim == 2:
-            b_in, b_rec, in_from, rec_from = bias[0], bias[1], (path,), (path,)
-        else:
-            b_in, in_from = bias, (path,)
-    if Role.INPUT_BIAS in by_role:
-        b_in, in_from = w[by_role[Role.INPUT_BIAS].path], (by_role[Role.INPUT_BIAS].path,)  # (G·H,)
-    if Role.RECURRENT_BIAS in by_role:
-        b_rec, rec_from = w[by_role[Role.RECURRENT_BIAS].path], (by_role[Role.RECURRENT_BIAS].path,)  # (G·H,)
-    if not gru and b_rec is not None:
-        # outside a GRU the recurrent bias is one more constant term of every gate
-        b_in = b_rec if b_in is None else b_in + b_rec  # (G·H,)
-        in_from, b_rec, rec_from = tuple(dict.fromkeys(in_from + rec_from)), None, ()
-    proj = None
-    if Role.PROJECTION in by_role:
-        p = w[by_role[Role.PROJECTION].path]  # (P, H) out-first, else (H, P)
-        proj = p if conv.out_features_first else np.ascontiguousarray(p.T)  # (P, H)
-    reset_after = conv.gru_reset_after_default
-    if isinstance(spec, GRUSpec) and spec.reset_after is not None:
-        reset_after = spec.reset_after
-    nonlinearity = spec.nonlinearity.value if isinstance(spec, SimpleRNNSpec) else "tanh"
-    cell_origins = {
-        "u": (u_t.path,),
-        "w": (w_t.path,),
-        "b_x": in_from,
-        "b_rec": rec_from,
-        "proj": tuple(by_role[r].path for r in (Role.PROJECTION,) if r in by_role),
-    }
+    for role, vector in bh.items():
+        if spec.kind is Kind.GRU and role == "n" and spec.reset_after:
+            b_rec = np.array(vector, dtype).reshape(h, 1)  # inside r ⊙ (W_n h + b_hn)
+            made["rec"] = bh_paths
+            continue
+        if bx is None:  # pragma: no cover - a recurrent bias comes with an input bias in every table
+            bx = np.zeros(gates * h, dtype)
+        bx[rows[role]] += vector
+        made["b"] += bh_paths
+    if spec.kind is Kind.LSTM and spec.forget_bias:
+        if bx is None:
+            bx = np.zeros(gates * h, dtype)
+        bx[rows["f"]] += spec.forget_bias
+    sigmoid_rows = [r for r in order if _gate_activation(spec, r) == "sigmoid"]
+    halved = bool(sigmoid_rows) and spec.kind is not Kind.RNN
+    if halved:
+        run = slice(rows[sigmoid_rows[0]].start, rows[sigmoid_rows[-1]].stop)  # one run (CELL_ORDER)
+        u[run] *= 0.5
+        wr[run] *= 0.5
+        if bx is not None:
+            bx[run] *= 0.5
+        for role in peep:
+            peep[role] *= 0.5
     cell = Cell(
-        kind=layer.type,
-        units=spec.units,
-        gates=conv.gates[layer.type],
-        u=_gates_major(u_t, w[u_t.path]),  # (G·H, I)
-        w=_gates_major(w_t, w[w_t.path]),  # (G·H, R)
-        b_x=_column(b_in),
-        b_rec=_column(b_rec),
+        spec=spec,
+        u=u,
+        w=wr,
+        b_x=None if bx is None else bx.reshape(-1, 1),
+        b_rec=b_rec,
         proj=proj,
-        reset_after=reset_after,
-        act=CELL_ACTIVATIONS[nonlinearity],
+        peep=peep,
+        halved=halved,
         origins={},
     )
-    cell.origins = {id(a): cell_origins[name] for name, a in _cell_arrays(cell).items() if a is not None}
+    named = {"u": cell.u, "w": cell.w, "b": cell.b_x, "rec": cell.b_rec, "proj": cell.proj}
+    cell.origins = {id(a): tuple(dict.fromkeys(made[n])) for n, a in named.items() if a is not None}
+    for role, a in peep.items():
+        cell.origins[id(a)] = tuple(dict.fromkeys(made["peep"]))
     return cell
+
+
+def _gate_activation(spec: CellSpec, role: str) -> str:
+    if spec.kind is Kind.RNN or role in ("g", "n"):
+        return spec.cell_activation
+    return spec.gate_activation
+
+
+def _activate_(constants: Mapping[str, Any], name: str, a: Array, halved: bool = False) -> None:
+    """``a`` through activation ``name`` in place; ``halved`` rows hold tanh(x / 2) of a sigmoid gate."""
+    if halved:
+        a += 1
+        a *= 0.5
+    elif name == "tanh":
+        np.tanh(a, out=a)
+    elif name == "sigmoid":
+        _sigmoid_(a)
+    elif name == "relu":
+        np.maximum(a, 0, out=a)
+    else:
+        a[...] = FUNCTIONS[name](a, constants.get(name))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -633,15 +682,16 @@ class LSTMState:
     c: Array  # (H, B)
     tmp: Array  # (H, B)
     b: Array | None  # (4H, B) the bias b_x, repeated for each sequence of the batch
-    sigmoids: list[Array]  # (kH, B) runs of adjacent sigmoid gates: sigmoid(x) = (1 + tanh(x / 2)) / 2
+    sig: Array  # (3H, B) the sigmoid gates i, f, o: one run
     i: Array  # (H, B)
     f: Array  # (H, B)
     g: Array  # (H, B)
     o: Array  # (H, B)
+    constants: Mapping[str, Any]
 
     def reads(self, cell: Cell) -> list[tuple[Array, tuple[str, ...]]]:
         """The weight arrays a step reads besides the input product, with their tensors."""
-        return _reads(cell, [cell.w, cell.proj], self.b)
+        return _reads(cell, [cell.w, cell.proj, *cell.peep.values()], self.b)
 
 
 def _bias_block(cell: Cell, batch: int) -> Array | None:
@@ -660,144 +710,132 @@ def _reads(cell: Cell, weights: list[Array | None], bias: Array | None) -> list[
     return arrays
 
 
-def _runs(blocks: list[slice]) -> list[slice]:
-    """Adjacent row blocks joined, so that one call covers each run (input and forget gates, say)."""
-    runs: list[slice] = []
-    for b in blocks:
-        if runs and runs[-1].stop == b.start:
-            runs[-1] = slice(runs[-1].start, b.stop)
-        else:
-            runs.append(b)
-    return runs
-
-
-def lstm_state(cell: Cell, batch: int, dtype: Any) -> LSTMState:
+def lstm_state(cell: Cell, batch: int, dtype: Any, constants: Mapping[str, Any] = {}) -> LSTMState:  # noqa: B006
     """Zeroed buffers for an LSTM cell."""
-    if any(g.activation not in ("sigmoid", "tanh") for g in cell.gates):  # pragma: no cover - not in the tables
-        raise UsageError("the LSTM forward pass supports sigmoid and tanh gates only")
     h = cell.units
-    z = np.empty((len(cell.gates) * h, batch), dtype)  # (4H, B)
+    z = np.empty((4 * h, batch), dtype)  # (4H, B) in CELL_ORDER: i, f, o, g
     return LSTMState(
         z=z,
         c=np.zeros((h, batch), dtype),  # (H, B)
         tmp=np.empty((h, batch), dtype),  # (H, B)
         b=_bias_block(cell, batch),
-        sigmoids=[z[r] for r in _runs([cell.block(i) for i, g in enumerate(cell.gates) if g.activation == "sigmoid"])],
-        i=z[cell.block(cell.gate("i"))],
-        f=z[cell.block(cell.gate("f"))],
-        g=z[cell.block(cell.gate("g"))],
-        o=z[cell.block(cell.gate("o"))],
+        sig=z[: 3 * h],
+        i=z[cell.block("i")],
+        f=z[cell.block("f")],
+        g=z[cell.block("g")],
+        o=z[cell.block("o")],
+        constants=constants,
     )
 
 
 def lstm_step(cell: Cell, s: LSTMState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
     """One LSTM step: gates from U x_t (given), b and W h_{t-1}; updates c, writes h_t.
 
-    One tanh covers all the fused gates: tanh(x) for the candidate, and tanh(x / 2) for the
-    sigmoid gates, whose sigmoid is then ``(1 + tanh(x / 2)) / 2``.
+    With the sigmoid rows halved (:class:`Cell`), one tanh covers all the fused gates: tanh(x)
+    for the candidate, tanh(x / 2) for the sigmoid gates, whose sigmoid is then ``(1 + tanh(x / 2)) / 2``.
+    Peepholes add ``p ⊙ c_{t-1}`` to the input and forget gates and ``p ⊙ c_t`` to the output gate.
     """
     z = s.z
+    spec = cell.spec
     np.matmul(cell.w, h_prev, out=z)  # (4H, B)
     z += xw_t  # (4H, B)
     if s.b is not None:
         z += s.b  # (4H, B)
-    for gates in s.sigmoids:
-        gates *= 0.5  # (kH, B)  a run of k adjacent sigmoid gates: x / 2
-    np.tanh(z, out=z)  # (4H, B)  tanh(g); tanh(x / 2) for the sigmoid gates
-    for gates in s.sigmoids:
-        gates += 1
-        gates *= 0.5  # (kH, B)  sigmoid(x)
+    peep = cell.peep
+    if peep:
+        s.i += peep["i"] * s.c  # (H, B)  p_i ⊙ c_{t-1}
+        s.f += peep["f"] * s.c  # (H, B)  p_f ⊙ c_{t-1}
+    if cell.halved and spec.cell_activation == "tanh" and not peep:
+        np.tanh(z, out=z)  # (4H, B)  tanh(g); tanh(x / 2) for the sigmoid gates
+        _activate_(s.constants, "sigmoid", s.sig, halved=True)  # (3H, B)
+    else:
+        gates = s.z[: 2 * cell.units] if peep else s.sig  # the output gate waits for c_t with peepholes
+        if cell.halved:
+            np.tanh(gates, out=gates)
+        _activate_(s.constants, spec.gate_activation, gates, halved=cell.halved)
+        _activate_(s.constants, spec.cell_activation, s.g)
     s.c *= s.f  # (H, B)  f * c_{t-1}
     np.multiply(s.i, s.g, out=s.tmp)  # (H, B)  i * g
     s.c += s.tmp  # (H, B)
-    np.tanh(s.c, out=s.tmp)  # (H, B)
+    if peep:
+        s.o += peep["o"] * s.c  # (H, B)  p_o ⊙ c_t
+        if cell.halved:
+            np.tanh(s.o, out=s.o)
+        _activate_(s.constants, spec.gate_activation, s.o, halved=cell.halved)
+    np.copyto(s.tmp, s.c)
+    _activate_(s.constants, spec.cell_activation, s.tmp)  # (H, B)  tanh(c_t)
     if cell.proj is None:
         np.multiply(s.tmp, s.o, out=h_out)  # (H, B)  o * tanh(c)
     else:
         s.tmp *= s.o  # (H, B)
-        np.matmul(cell.proj, s.tmp, out=h_out)  # (P, B)  W_hr (o * tanh(c))
+        np.matmul(cell.proj, s.tmp, out=h_out)  # (P, B)  P (o * tanh(c))
 
 
 @dataclass
 class GRUState:
-    """Buffers of a GRU cell."""
+    """Buffers of a GRU cell (gathered in the order r, z, n)."""
 
-    hw: Array  # (3H, B) W h_{t-1} (+ b_rec)
+    hw: Array  # (3H, B) W h_{t-1}
     b: Array | None  # (3H, B) the bias b_x, repeated for each sequence of the batch
-    gz: Array  # (H, B) update gate
-    gr: Array  # (H, B) reset gate
+    g: Array  # (2H, B) reset and update gates
     n: Array  # (H, B) candidate
     rh: Array  # (H, B) r * h (reset before)
-    z: slice
-    r: slice
-    n_rows: slice
-    w_zr: Array  # (2H, H) recurrent weights of update and reset (reset before)
-    w_n: Array  # (H, H) recurrent weights of the candidate (reset before)
+    constants: Mapping[str, Any]
 
     def reads(self, cell: Cell) -> list[tuple[Array, tuple[str, ...]]]:
         """The weight arrays a step reads besides the input product, with their tensors."""
-        made_from = cell.origins[id(cell.w)]
-        arrays = [(cell.w, made_from)] if cell.reset_after else [(self.w_zr, made_from), (self.w_n, made_from)]
+        arrays = [(cell.w, cell.origins[id(cell.w)])]
         if cell.b_rec is not None:
             arrays.append((cell.b_rec, cell.origins[id(cell.b_rec)]))
         return arrays + _reads(cell, [], self.b)
 
 
-def gru_state(cell: Cell, batch: int, dtype: Any) -> GRUState:
+def gru_state(cell: Cell, batch: int, dtype: Any, constants: Mapping[str, Any] = {}) -> GRUState:  # noqa: B006
     """Buffers for a GRU cell."""
     h = cell.units
-    z, r, n = cell.gate("z"), cell.gate("r"), cell.gate("n")
     return GRUState(
         hw=np.empty((3 * h, batch), dtype),  # (3H, B)
         b=_bias_block(cell, batch),
-        gz=np.empty((h, batch), dtype),  # (H, B)
-        gr=np.empty((h, batch), dtype),  # (H, B)
+        g=np.empty((2 * h, batch), dtype),  # (2H, B)
         n=np.empty((h, batch), dtype),  # (H, B)
         rh=np.empty((h, batch), dtype),  # (H, B)
-        z=cell.block(z),
-        r=cell.block(r),
-        n_rows=cell.block(n),
-        w_zr=np.concatenate([cell.w[cell.block(z)], cell.w[cell.block(r)]]),  # (2H, H)
-        w_n=cell.w[cell.block(n)],  # (H, H)
+        constants=constants,
     )
 
 
 def gru_step(cell: Cell, s: GRUState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
     """One GRU step: h_t = z * h_{t-1} + (1 - z) * n.
 
-    Reset after (PyTorch; Keras ``reset_after=True``): ``n = tanh(U_n x + b_n + r * (W_n h + b_rec_n))``;
-    reset before (Keras ``reset_after=False``): ``n = tanh(U_n x + b_n + W_n (r * h))``.
+    Reset after the product: ``n = tanh(U_n x + b_n + r * (W_n h + b_hn))``; reset before:
+    ``n = tanh(U_n x + b_n + W_n (r * h))``.
     """
     h = cell.units
+    spec = cell.spec
     if s.b is not None:
-        xw_t += s.b  # (3H, B)  U x_t + b_in, in the input product's own buffer
-    if cell.reset_after:
+        xw_t += s.b  # (3H, B)  U x_t + b, in the input product's own buffer
+    if spec.reset_after:
         np.matmul(cell.w, h_prev, out=s.hw)  # (3H, B)
-        if cell.b_rec is not None:
-            s.hw += cell.b_rec  # (3H, B)
-        hz, hr = s.hw[s.z], s.hw[s.r]  # (H, B) each
+        hrz = s.hw[: 2 * h]
     else:
-        hzr = s.hw[: 2 * h]  # (2H, B)
-        np.matmul(s.w_zr, h_prev, out=hzr)  # (2H, B)
-        hz, hr = hzr[:h], hzr[h:]  # (H, B) each
+        hrz = s.hw[: 2 * h]
+        np.matmul(cell.w[: 2 * h], h_prev, out=hrz)  # (2H, B)
+    np.add(xw_t[: 2 * h], hrz, out=s.g)  # (2H, B)  r and z
+    if cell.halved:
+        np.tanh(s.g, out=s.g)
+    _activate_(s.constants, spec.gate_activation, s.g, halved=cell.halved)
+    r, z = s.g[:h], s.g[h:]
+    if spec.reset_after:
+        hn = s.hw[2 * h :]  # (H, B)  W_n h
         if cell.b_rec is not None:
-            hz += cell.b_rec[s.z]  # (H, B)
-            hr += cell.b_rec[s.r]  # (H, B)
-    np.add(xw_t[s.z], hz, out=s.gz)  # (H, B)
-    np.add(xw_t[s.r], hr, out=s.gr)  # (H, B)
-    _sigmoid_(s.gz)
-    _sigmoid_(s.gr)
-    if cell.reset_after:
-        np.multiply(s.gr, s.hw[s.n_rows], out=s.n)  # (H, B)  r * (W_n h + b_rec_n)
+            hn += cell.b_rec  # (H, B)
+        np.multiply(r, hn, out=s.n)  # (H, B)  r * (W_n h + b_hn)
     else:
-        np.multiply(s.gr, h_prev, out=s.rh)  # (H, B)  r * h
-        np.matmul(s.w_n, s.rh, out=s.n)  # (H, B)  W_n (r * h)
-        if cell.b_rec is not None:
-            s.n += cell.b_rec[s.n_rows]  # (H, B)
-    s.n += xw_t[s.n_rows]  # (H, B)
-    np.tanh(s.n, out=s.n)  # (H, B)
+        np.multiply(r, h_prev, out=s.rh)  # (H, B)  r * h
+        np.matmul(cell.w[2 * h :], s.rh, out=s.n)  # (H, B)  W_n (r * h)
+    s.n += xw_t[2 * h :]  # (H, B)
+    _activate_(s.constants, spec.cell_activation, s.n)  # (H, B)
     np.subtract(h_prev, s.n, out=h_out)  # (H, B)  h - n
-    h_out *= s.gz  # (H, B)  z * (h - n)
+    h_out *= z  # (H, B)  z * (h - n)
     h_out += s.n  # (H, B)  n + z * (h - n) = (1 - z) n + z h
 
 
@@ -806,15 +844,16 @@ class RNNState:
     """A simple RNN cell needs no buffer beyond h, only its bias block."""
 
     b: Array | None  # (H, B) the bias b_x, repeated for each sequence of the batch
+    constants: Mapping[str, Any]
 
     def reads(self, cell: Cell) -> list[tuple[Array, tuple[str, ...]]]:
         """The weight arrays a step reads besides the input product, with their tensors."""
         return _reads(cell, [cell.w], self.b)
 
 
-def rnn_state(cell: Cell, batch: int, dtype: Any) -> RNNState:
+def rnn_state(cell: Cell, batch: int, dtype: Any, constants: Mapping[str, Any] = {}) -> RNNState:  # noqa: B006
     """Buffers for a simple RNN cell: the bias block."""
-    return RNNState(b=_bias_block(cell, batch))
+    return RNNState(b=_bias_block(cell, batch), constants=constants)
 
 
 def rnn_step(cell: Cell, s: RNNState, xw_t: Array, h_prev: Array, h_out: Array) -> None:
@@ -823,13 +862,13 @@ def rnn_step(cell: Cell, s: RNNState, xw_t: Array, h_prev: Array, h_out: Array) 
     h_out += xw_t  # (H, B)
     if s.b is not None:
         h_out += s.b  # (H, B)
-    cell.act(h_out)  # (H, B)
+    _activate_(s.constants, cell.spec.cell_activation, h_out)  # (H, B)
 
 
-STEPS: Mapping[LayerType, tuple[Callable[..., Any], Callable[..., None]]] = {
-    LayerType.LSTM: (lstm_state, lstm_step),
-    LayerType.GRU: (gru_state, gru_step),
-    LayerType.SIMPLE_RNN: (rnn_state, rnn_step),
+STEPS: Mapping[Kind, tuple[Callable[..., Any], Callable[..., None]]] = {
+    Kind.LSTM: (lstm_state, lstm_step),
+    Kind.GRU: (gru_state, gru_step),
+    Kind.RNN: (rnn_state, rnn_step),
 }
 
 
@@ -892,6 +931,7 @@ def run_cell(
     xw_buffer: Array | None = None,
     trace: Trace | None = None,
     key: tuple[str, int, int] = ("", 0, 0),
+    constants: Mapping[str, Any] | None = None,
 ) -> tuple[Array, tuple[Array, ...]]:
     """Run one cell over the input ``x``, as :func:`input_operand` gives it, for a batch of ``batch``.
 
@@ -902,7 +942,7 @@ def run_cell(
     dtype = x.dtype
     width = cell.w.shape[1]  # R
     make_state, step = STEPS[cell.kind]
-    state = make_state(cell, batch, dtype)
+    state = make_state(cell, batch, dtype, constants or {})
     xw = input_product(cell, x, batch, xw_buffer)  # (T, G·H, B)
     steps = xw.shape[0]
     if out is None:
@@ -942,7 +982,7 @@ def _merge(mode: MergeMode, a: Array, b: Array) -> Array:
 
 
 def _recurrent_layer(
-    conv: Convention,
+    fw: Framework,
     layer: LayerReport,
     spec: LayerSpec,
     w: Mapping[str, Array],
@@ -974,7 +1014,7 @@ def _recurrent_layer(
             shared = np.empty((steps, layer.directions * width, batch), x_t.dtype)  # (T, D·R, B)
         per_dir: list[Array] = []
         for d in range(layer.directions):
-            cell = make_cell(conv, layer, spec, w, info.stack_index, d)
+            cell = make_cell(layer, w, info.stack_index, d, x_t.dtype)
             key = (layer.name, info.stack_index, d)
             into = None if shared is None else shared[:, d * width : (d + 1) * width]  # (T, R, B)
             xw_buffer = None if trace else scratch.get((steps * cell.u.shape[0] * batch,), x_t.dtype)
@@ -988,6 +1028,7 @@ def _recurrent_layer(
                 xw_buffer=xw_buffer,
                 trace=trace,
                 key=key,
+                constants=fw.activations,
             )
             # without the sequence, y is each direction's final step: forward t = T-1, backward t = 0
             per_dir.append(y)  # (T, R, B) or (R, B)
@@ -999,15 +1040,17 @@ def _recurrent_layer(
         if not last:
             x_t = out  # (T, D·R, B)
     result = out.transpose(2, 0, 1) if sequences else out.T  # (B, T, F) or (B, F), views
-    return result, _states_layout(conv, finals)
+    return result, _states_layout(fw, finals)
 
 
-def _states_layout(conv: Convention, finals: list[tuple[Array, ...]]) -> tuple[Array, ...]:
-    """Final states as the framework returns them, batch first."""
-    if conv.stacked_states:
+def _states_layout(fw: Framework, finals: list[tuple[Array, ...]]) -> tuple[Array, ...]:
+    """Final states as the framework returns them, batch first (each cell's are h, then c)."""
+    if fw.states is States.STACKED:
         kinds = len(finals[0])
         return tuple(np.stack([f[j].T for f in finals]) for j in range(kinds))  # (L·D, B, width)
-    return tuple(np.ascontiguousarray(a.T) for f in finals for a in f)  # h, c per direction, each (B, width)
+    if fw.states is States.PER_CELL_CH:
+        return tuple(np.ascontiguousarray(a.T) for f in finals for a in reversed(f))  # c, h per cell
+    return tuple(np.ascontiguousarray(a.T) for f in finals for a in f)  # h, c per cell, each (B, width)
 
 
 # ---------------------------------------------------------------------------------------------

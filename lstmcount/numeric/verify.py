@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lstmcount.errors import UsageError
+from lstmcount.frameworks.base import States
 from lstmcount.model.report import LayerReport, Report
 from lstmcount.model.spec import Conv1DSpec, LayerType, ModelSpec, Padding
 
@@ -157,24 +158,43 @@ class VerifyResult:
         return (self.weights is None or self.weights.ok) and all(c.ok for c in checks)
 
 
-def state_names(layer: LayerReport, stacked: bool) -> tuple[str, ...]:
-    """Names of a recurrent layer's final states: h_n, c_n (stacked) or h, c per direction."""
+def _labels(layer: LayerReport) -> list[str]:
+    """A label per cell instance (stacked layer, direction), in the order the framework returns their states."""
+    words = ("forward", "backward")
+    several = len(layer.cells) > 1
+    return [
+        "_".join(filter(None, [str(c.stack_index) if several else "", words[d] if layer.directions > 1 else ""]))
+        for c in layer.cells
+        for d in range(layer.directions)
+    ]
+
+
+def state_names(layer: LayerReport, states: States) -> tuple[str, ...]:
+    """Names of a recurrent layer's final states: h_n, c_n (stacked), or h, c of each cell instance."""
     kinds = ("h", "c") if layer.type is LayerType.LSTM else ("h",)
-    if stacked:
+    if states is States.STACKED:
         return tuple(f"{k}_n" for k in kinds)
-    if layer.directions == 1:
+    if states is States.PER_CELL_CH:
+        kinds = tuple(reversed(kinds))
+    labels = _labels(layer)
+    if len(labels) == 1:
         return kinds
-    return tuple(f"{k}_{d}" for d in ("forward", "backward") for k in kinds)
+    return tuple(f"{k}_{label}" for label in labels for k in kinds)
 
 
-def expected_states(layer: LayerReport, batch: int, stacked: bool) -> tuple[tuple[int, ...], ...]:
+def expected_states(layer: LayerReport, batch: int, states: States) -> tuple[tuple[int, ...], ...]:
     """Shapes of the final states the report implies."""
-    cell = layer.cells[-1]
-    widths = (cell.output_size, cell.units) if layer.type is LayerType.LSTM else (cell.output_size,)
-    if stacked:
+    kinds = ("h", "c") if layer.type is LayerType.LSTM else ("h",)
+    if states is States.STACKED:
+        cell = layer.cells[-1]
+        widths = {"h": cell.output_size, "c": cell.units}
         n = len(layer.cells) * layer.directions
-        return tuple((n, batch, w) for w in widths)
-    return tuple((batch, w) for _ in range(layer.directions) for w in widths)
+        return tuple((n, batch, widths[k]) for k in kinds)
+    if states is States.PER_CELL_CH:
+        kinds = tuple(reversed(kinds))
+    return tuple(
+        (batch, {"h": c.output_size, "c": c.units}[k]) for c in layer.cells for _ in range(layer.directions) for k in kinds
+    )
 
 
 def verify_model(
@@ -319,7 +339,7 @@ def _compare(result: VerifyResult, model: Model, weights: dict[str, Any], out: F
 
     from lstmcount.numeric.forward import expected_shape
 
-    conv = model.conv
+    fw = model.fw
     for layer, lo in zip(model.report.layers, out.layers, strict=True):
         allocated = sum(int(weights[t.path].size) for t in layer.tensors)
         result.layers.append(
@@ -338,8 +358,8 @@ def _compare(result: VerifyResult, model: Model, weights: dict[str, Any], out: F
         result.states.append(
             StateCheck(
                 layer=layer.name,
-                names=state_names(layer, conv.stacked_states),
-                expected=expected_states(layer, result.batch, conv.stacked_states),
+                names=state_names(layer, fw.states),
+                expected=expected_states(layer, result.batch, fw.states),
                 actual=tuple(tuple(s.shape) for s in lo.states),
             )
         )
@@ -470,7 +490,7 @@ def verify_document(result: VerifyResult) -> dict[str, Any]:
         }
     return {
         "schema_version": VERIFY_SCHEMA_VERSION,
-        "framework": report.framework.value,
+        "framework": report.framework,
         "batch": result.batch,
         "timesteps": result.steps,
         "dtype": result.dtype,

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lstmcount.errors import UsageError
-from lstmcount.frameworks import convention
+from lstmcount import frameworks
 from lstmcount.io.sniff import Kind, sniff
 from lstmcount.model.report import Report
 from lstmcount.model.spec import ModelSpec
@@ -300,20 +300,19 @@ def fit_hints(spec: ModelSpec, report: Report, weights: Mapping[str, Any]) -> li
     but the model is counted in Keras's), and the model with its layers renamed as the file
     names them (automatic names such as ``lstm_1`` count up in a notebook session).
     """
-    from lstmcount.count.counter import count
+    from lstmcount.counting.counter import count
     from lstmcount.errors import SpecError
-    from lstmcount.frameworks import CONVENTIONS
 
     hints = []
-    for framework, conv in CONVENTIONS.items():
-        if framework is report.framework:
+    for fw in frameworks.every():
+        if fw.id == report.framework:
             continue
         try:
-            other = count(spec, framework)
+            other = count(spec, fw.id)
         except SpecError:
             continue
         if _names_fit(check_weights(other, weights)):
-            hints.append(f"these are {conv.display} tensor names: use --framework {framework.value}")
+            hints.append(f"these are {fw.display} tensor names: use --framework {fw.id}")
     renamed = _renamed_layers(report, check_weights(report, weights))
     if renamed:
         pairs = ", ".join(f"{mine!r} is {theirs!r}" for mine, theirs in renamed)
@@ -330,7 +329,7 @@ def _names_fit(check: WeightCheck) -> bool:
 
 def _renamed_layers(report: Report, check: WeightCheck) -> list[tuple[str, str]]:
     """(model's name, file's name) for each layer whose every tensor the file holds under another layer name."""
-    sep = convention(report.framework).path_sep
+    sep = frameworks.get(report.framework).path_sep
     missing = {p for p, _ in check.missing}
     unexpected = {k: shape for k, shape in check.unexpected}
     theirs: dict[str, set[tuple[str, tuple[int, ...]]]] = {}

@@ -14,8 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lstmcount.count.counter import fmt
-from lstmcount.frameworks import Convention, Role, convention
+from lstmcount import frameworks
+from lstmcount.cells import Biases, CellSpec, Kind, Param
+from lstmcount.counting.counter import fmt
+from lstmcount.frameworks.base import Framework, Role
 from lstmcount.model.report import SCHEMA_VERSION, LayerReport, OutShape, Report
 from lstmcount.renderers.text import BOLD, DEFAULT_WIDTH, ITALIC, RED, Column, grid, styled, table, wrap
 
@@ -26,6 +28,8 @@ class Comparison:
 
     reports: tuple[Report, ...]
     failures: tuple[tuple[str, str], ...] = ()
+    #: every framework was asked for: the text shows the comparison, not each framework's tables
+    brief: bool = False
 
 
 def shape_text(shape: Sequence[int | None]) -> str:
@@ -46,7 +50,7 @@ def _by_spec_layer(report: Report) -> dict[int, list[LayerReport]]:
 
 
 def differences(comparison: Comparison) -> list[str]:
-    """Sentences explaining why the frameworks' totals differ, layer by layer."""
+    """Sentences explaining why the frameworks' totals differ, layer by layer, from the first's."""
     if len(comparison.reports) < 2:
         return []
     base, *others = comparison.reports
@@ -73,25 +77,78 @@ def total_arithmetic(report: Report) -> str:
     return "Total: " + " + ".join(fmt(x.params) for x in report.layers) + f" = {fmt(report.total)}"
 
 
+#: how each bias form is said in a sentence, and in a table cell
+BIAS_WORDS = {
+    Biases.NONE: ("no bias", "no bias"),
+    Biases.ONE: ("one bias vector per gate", "1 bias per gate"),
+    Biases.TWO: ("two bias vectors per gate, an input-side and a recurrent-side one", "2 biases per gate"),
+    Biases.HN: ("one bias vector per gate and a recurrent one for the candidate only (b_hn)", "1 bias per gate + b_hn"),
+}
+
+
+def _bias_blocks(cell: CellSpec) -> int:
+    return sum(1 for role in cell.roles for p in (Param.BX, Param.BH) if cell.has(p, role))
+
+
+def _peephole_blocks(cell: CellSpec) -> int:
+    return sum(1 for role in cell.roles if cell.has(Param.PEEP, role))
+
+
+def cell_reasons(a: CellSpec, b: CellSpec, short: bool = False) -> list[str]:
+    """Why cell ``b`` has another count than cell ``a`` of the same spec layer (each a phrase)."""
+    reasons = []
+    if a.biases is Biases.ONE and b.biases is Biases.TWO and not short:
+        reasons.append("a second bias vector per gate (an input-side and a recurrent-side one)")
+    elif a.biases is not b.biases:
+        text = f"{BIAS_WORDS[b.biases][short]} (not {BIAS_WORDS[a.biases][short]})"
+        if b.kind is Kind.GRU and a.reset_after != b.reset_after:
+            where = "after" if b.reset_after else "before"
+            text += f", resetting {where} the recurrent product" if not short else f", reset {where}"
+        reasons.append(text)
+    if a.biases is Biases.ONE and b.biases is Biases.TWO and not short and b.kind is Kind.GRU and a.reset_after != b.reset_after:
+        reasons[-1] += ", as it resets after the recurrent product"
+    if _peephole_blocks(a) != _peephole_blocks(b):
+        reasons.append(("peepholes" if short else "peephole weights, 3 per cell unit") if b.peepholes else "no peepholes")
+    if a.proj != b.proj:  # pragma: no cover - one spec gives every framework the same projection
+        reasons.append("a projection")
+    return reasons
+
+
 def _explain_difference(
     base: Report, other: Report, left: list[LayerReport], right: list[LayerReport], a: int, b: int
 ) -> str:
     name = left[0].name if left else right[0].name
     head = f"{name}: {other.framework_display} {fmt(b)} vs {base.framework_display} {fmt(a)} ({b - a:+,})"
-    cells_a = [c for layer in left for c in layer.cells]
-    cells_b = [c for layer in right for c in layer.cells]
-    if cells_a and cells_b and len(cells_a) == len(cells_b):
-        extra = [cb.bias_vectors - ca.bias_vectors for ca, cb in zip(cells_a, cells_b, strict=True)]
-        dirs = left[0].directions
-        if all(e == extra[0] for e in extra) and extra[0]:
-            c = cells_a[0]
-            many = f"{dirs * len(cells_a)} × " if dirs * len(cells_a) > 1 else ""
-            more = "a second" if extra[0] == 1 else f"{extra[0]} more"
-            return (
-                f"{head}: {other.framework_display} keeps {more} bias vector per gate "
-                f"(bias_ih and bias_hh), {many}{c.gates}·{c.units} = {b - a:+,}."
-            )
-    return head + "."
+    cells_a = [(c, x.directions) for x in left for c in x.cells]
+    cells_b = [(c, x.directions) for x in right for c in x.cells]
+    if not cells_a or len(cells_a) != len(cells_b):
+        return head + "."
+    ca, cb = cells_a[0][0].cell, cells_b[0][0].cell
+    reasons = cell_reasons(ca, cb)
+    if not reasons:
+        return head + "."
+    instances = sum(d for _, d in cells_a)
+    blocks = _bias_blocks(cb) - _bias_blocks(ca) + _peephole_blocks(cb) - _peephole_blocks(ca)
+    tail = ""
+    if blocks * cb.units * instances == b - a and blocks:
+        many = f"{instances} × " if instances > 1 else ""
+        tail = f", {many}{abs(blocks)}·{cb.units} = {b - a:+,}"
+    return f"{head}: {other.framework_display} keeps " + "; ".join(reasons) + tail + "."
+
+
+def short_reasons(base: Report, other: Report) -> str:
+    """What makes ``other``'s total differ from ``base``'s, in a few words (for a table cell)."""
+    found: list[str] = []
+    left, right = _by_spec_layer(base), _by_spec_layer(other)
+    for index, layers in left.items():
+        mine = right.get(index, [])
+        cells_a = [c.cell for x in layers for c in x.cells]
+        cells_b = [c.cell for x in mine for c in x.cells]
+        if cells_a and len(cells_a) == len(cells_b):
+            for reason in cell_reasons(cells_a[0], cells_b[0], short=True):
+                if reason not in found:
+                    found.append(reason)
+    return "; ".join(found)
 
 
 # --------------------------------------------------------------------------- json
@@ -134,7 +191,7 @@ def _csv(reports: Comparison) -> str:
     for report in reports.reports:
         for layer in report.layers:
             base = [
-                report.framework.value,
+                report.framework,
                 layer.name,
                 layer.type.value,
                 layer.class_name,
@@ -173,10 +230,11 @@ def _markdown(reports: Comparison) -> str:
                 continue
             lines.append(f"### `{layer.name}` per gate")
             lines.append("")
-            conv = convention(report.framework)
-            lines += _md_table(_gate_header(layer, conv), [list(r) for r in _gate_rows(layer)], right=[5])
+            fw = frameworks.get(report.framework)
+            header = _gate_header(layer, fw)
+            lines += _md_table(header, [list(r) for r in _gate_rows(layer)], right=[len(header) - 1])
             lines.append("")
-            lines.append(_gate_legend(layer, conv))
+            lines.append(_gate_legend(layer, fw))
             lines.append("")
             lines += _md_table(
                 ["Tensor", "Shape", "Params"],
@@ -203,28 +261,34 @@ def _markdown(reports: Comparison) -> str:
     return "\n".join(lines)
 
 
-def _gate_header(layer: LayerReport, conv: Convention) -> list[str]:
+def _peepholes(layer: LayerReport) -> bool:
+    return any(c.cell.peepholes for c in layer.cells)
+
+
+def _gate_header(layer: LayerReport, fw: Framework) -> list[str]:
     """Cell, gate, the two weights with the framework's own symbols and orientation, bias, params."""
-    by_role = {t.role: t for t in layer.tensors}
-    rows_first = by_role[Role.INPUT].gate_axis == 0  # (G·H, I): each gate's block is (H, I)
+    rows_first = not any(p.transpose or p.reinterpret for t in layer.tensors for p in t.placements if p.param is Param.U)
     i_dims, h_dims = ("H×I", "H×R") if rows_first else ("I×H", "R×H")
     if not any(c.proj_size for c in layer.cells):
         h_dims = "H×H"
-    return [
-        "Cell",
-        "Gate",
-        f"{conv.input_symbol} ({i_dims})",
-        f"{conv.recurrent_symbol} ({h_dims})",
-        "Bias",
-        "Params",
-    ]
+    header = ["Cell", "Gate", f"{fw.input_symbol} ({i_dims})", f"{fw.recurrent_symbol} ({h_dims})", "Bias"]
+    if _peepholes(layer):
+        header.append("Peephole")
+    return [*header, "Params"]
 
 
 def _gate_rows(layer: LayerReport) -> list[tuple[str, ...]]:
     """One row per gate, per stacked layer and direction, and one per projection: they add up to the layer."""
     rows: list[tuple[str, ...]] = []
     multi = len(layer.cells) > 1 or layer.directions > 1
-    projections = {(t.stack_index, t.direction): t for t in layer.tensors if t.role is Role.PROJECTION}
+    peepholes = _peepholes(layer)
+    projections: dict[tuple[int, int], int] = {}
+    for t in layer.tensors:
+        for p in t.placements:
+            if p.param is Param.PROJ:
+                d = t.direction if p.direction is None else p.direction
+                key = (t.stack_index or 0, d or 0)
+                projections[key] = projections.get(key, 0) + p.size
 
     def cell_label(k: int, d: int) -> str:
         label = (f"layer {k} " if len(layer.cells) > 1 else "") + (
@@ -234,44 +298,38 @@ def _gate_rows(layer: LayerReport) -> list[tuple[str, ...]]:
 
     gates = layer.gates
     for n, g in enumerate(gates):
-        rows.append(
-            (
-                cell_label(g.stack_index, g.direction),
-                f"{g.symbol} ({g.meaning})",
-                shape_text(g.input_weights),
-                shape_text(g.recurrent_weights),
-                " + ".join(shape_text(b) for b in g.biases) or "none",
-                fmt(g.params),
-            )
-        )
+        row = [
+            cell_label(g.stack_index, g.direction),
+            f"{g.symbol} ({g.meaning})",
+            shape_text(g.input_weights),
+            shape_text(g.recurrent_weights),
+            " + ".join(shape_text(b) for b in g.biases) or "none",
+        ]
+        if peepholes:
+            row.append(shape_text(g.peephole) if g.peephole else "none")
+        rows.append((*row, fmt(g.params)))
         last_gate = n + 1 == len(gates) or (gates[n + 1].stack_index, gates[n + 1].direction) != (
             g.stack_index,
             g.direction,
         )
         proj = projections.get((g.stack_index, g.direction))
         if last_gate and proj is not None:
-            rows.append(
-                (
-                    cell_label(g.stack_index, g.direction),
-                    "projection",
-                    "",
-                    "",
-                    "",
-                    fmt(proj.params),
-                )
-            )
+            blank = [""] * (4 if peepholes else 3)
+            rows.append((cell_label(g.stack_index, g.direction), "projection", *blank, fmt(proj)))
     return rows
 
 
-def _gate_legend(layer: LayerReport, conv: Convention) -> str:
+def _gate_legend(layer: LayerReport, fw: Framework) -> str:
     """What the gate table's weights multiply, in the framework's own symbols and orientation."""
-    text = conv.gate_legend
+    text = fw.gate_legend
     projection = next((t for t in layer.tensors if t.role is Role.PROJECTION), None)
     if projection is not None:
         text += (
-            f" Each projection, {projection.name.split('_l')[0]} {shape_text(projection.shape)}, maps h_t to "
+            f" Each projection, {projection.name} {shape_text(projection.shape)}, maps h_t to "
             f"{layer.cells[0].proj_size} features: R = P = {layer.cells[0].proj_size}."
         )
+    if _peepholes(layer):
+        text += " Each peephole multiplies the cell state element-wise: c_(t-1) for the input and forget gates, c_t for the output gate."
     return text
 
 
@@ -343,6 +401,10 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
     for fw, why in reports.failures:
         out += [styled(line, BOLD + RED, bold) for line in wrap(f"{fw}: cannot build this model: {why}", width)]
         out.append("")
+    if reports.brief:
+        ids = ",".join(r.framework for r in reports.reports[:2])
+        out += wrap(f"Each framework's layers, gates and tensors: --framework {ids} (any list), or --format json.", width)
+        return "\n".join(out) + "\n"
     for report in reports.reports:
         name = report.model_name or "Model"
         head = f"{name} in {report.framework_display} conventions, input {shape_text(report.input_shape)}"
@@ -366,7 +428,7 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
         for layer in report.layers:
             if layer.recurrent:
                 out.append("")
-                out += _recurrent_lines(layer, convention(report.framework), width, bold)
+                out += _recurrent_lines(layer, frameworks.get(report.framework), width, bold)
         out.append("")
         out += grid(
             [
@@ -384,14 +446,14 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
     return "\n".join(out) + "\n"
 
 
-def _recurrent_lines(layer: LayerReport, conv: Convention, width: int, color: bool) -> list[str]:
+def _recurrent_lines(layer: LayerReport, fw: Framework, width: int, color: bool) -> list[str]:
     cell = layer.cells[0]
     title = (
         f"{layer.name}: {layer.class_name}, {cell.gates} gate{'s' if cell.gates > 1 else ''}, "
         f"{cell.units} units on {cell.input_size} features"
     )
     multi = len(layer.cells) > 1 or layer.directions > 1
-    header = _gate_header(layer, conv)
+    header = _gate_header(layer, fw)
     columns = [
         Column(h, right=i == len(header) - 1, fit="keep" if i == len(header) - 1 else "wrap")
         for i, h in enumerate(header)
@@ -400,7 +462,7 @@ def _recurrent_lines(layer: LayerReport, conv: Convention, width: int, color: bo
     if not multi:
         columns, rows = columns[1:], [r[1:] for r in rows]
     out = table(columns, rows, width=width, title=title, color=color)
-    out += wrap(_gate_legend(layer, conv), width)
+    out += wrap(_gate_legend(layer, fw), width)
     tensors = [(t.path, shape_text(t.shape), fmt(t.params)) for t in layer.tensors]
     out += table(
         (Column("Tensor", fit="path"), Column("Shape"), Column("Params", right=True, fit="keep")),
@@ -412,17 +474,46 @@ def _recurrent_lines(layer: LayerReport, conv: Convention, width: int, color: bo
     return out
 
 
+#: spec layers shown as columns of the side-by-side table, at most (those whose counts differ)
+SIDE_LAYERS = 3
+
+
 def _side_by_side(reports: Comparison, width: int, color: bool) -> list[str]:
-    """Each spec layer's count in every framework, and the totals."""
+    """Each framework's total, the spec layers whose counts differ, the difference from the first, and why."""
+    base = reports.reports[0]
     groups = [_by_spec_layer(r) for r in reports.reports]
-    first = reports.reports[0]
-    columns = [Column("Spec layer"), *(Column(r.framework_display, right=True, fit="keep") for r in reports.reports)]
+    counts = {
+        index: [sum(x.params for x in g.get(index, [])) for g in groups] for index in _by_spec_layer(base)
+    }
+    differing = [index for index, values in counts.items() if len(set(values)) > 1][:SIDE_LAYERS]
+    rows_wanted = len(reports.reports) + len(reports.failures)
+    for shown in range(len(differing), -1, -1):  # as many layer columns as leave the reasons room
+        lines = _side_table(reports, counts, differing[:shown], width, color)
+        if shown == 0 or (max(len(x) for x in lines) <= width and len(lines) <= 2 + 2 * rows_wanted):
+            return lines
+    return lines  # pragma: no cover - the loop returns at shown == 0
+
+
+def _side_table(
+    reports: Comparison, counts: dict[int, list[int]], layers: list[int], width: int, color: bool
+) -> list[str]:
+    base = reports.reports[0]
+    kinds = {i: _by_spec_layer(base)[i][0].type.value for i in layers}
+    columns = [
+        Column("Framework"),
+        *(Column(f"layers[{i}] {kinds[i]}", right=True, fit="keep") for i in layers),
+        Column("Total", right=True, fit="keep"),
+        Column(f"vs {base.framework_display}", right=True, fit="keep"),
+        Column("Why"),
+    ]
     rows = []
-    for index, layers in _by_spec_layer(first).items():
-        rows.append(
-            (f"layers[{index}] {layers[0].type.value}", *(fmt(sum(x.params for x in g.get(index, []))) for g in groups))
-        )
-    rows.append(("Total", *(fmt(r.total) for r in reports.reports)))
+    for n, report in enumerate(reports.reports):
+        delta = report.total - base.total
+        why = "" if report is base else (short_reasons(base, report) if delta else "the same count")
+        values = [fmt(counts[i][n]) for i in layers]
+        rows.append((report.framework_display, *values, fmt(report.total), f"{delta:+,}" if n else "", why))
+    for fid, _reason in reports.failures:
+        rows.append((frameworks.display(fid), *(["-"] * len(layers)), "-", "", "cannot build it (see below)"))
     return table(columns, rows, width=width, title="Side by side", color=color)
 
 

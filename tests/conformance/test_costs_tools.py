@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from lstmcount.api import count_dict
-from lstmcount.count import compat
+from lstmcount.counting import compat
 from lstmcount.model.report import Report
 from lstmcount.model.spec import LayerType
 

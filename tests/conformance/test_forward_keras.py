@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from frameworks import build_keras, dummy_steps, random_spec, spec_dict
 
-from lstmcount.count.counter import count
+from lstmcount.counting.counter import count
 from lstmcount.model.spec import ModelSpec, spec_from_dict
 from lstmcount.numeric.forward import forward
 
@@ -239,7 +239,7 @@ def test_every_keras_activation_is_known_and_gives_keras_output(keras: ModuleTyp
 
 
 def convention_activations(framework: str) -> list[str]:
-    """The activations lstmcount's table gives a framework."""
-    from lstmcount.frameworks import convention
+    """The activations lstmcount's module of ``framework`` gives it."""
+    from lstmcount import frameworks
 
-    return list(convention(framework).activations)
+    return list(frameworks.get(framework).activations)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from frameworks import TORCH_ACTIVATIONS, build_torch, dummy_steps, random_spec, spec_dict
 
-from lstmcount.count.counter import count
+from lstmcount.counting.counter import count
 from lstmcount.model.spec import ModelSpec, spec_from_dict
 from lstmcount.numeric.forward import forward
 
@@ -195,9 +195,9 @@ def test_api_takes_torch_tensors(torch: ModuleType) -> None:
 
 def test_every_torch_activation_is_known_and_gives_torchs_output(torch: ModuleType) -> None:
     """Each activation torch.nn.functional has (by its Keras name) passes in a PyTorch spec, with its output."""
-    from lstmcount.frameworks import convention
+    from lstmcount import frameworks
 
-    assert set(convention("pytorch").activations) == set(TORCH_ACTIVATIONS)
+    assert set(frameworks.get("pytorch").activations) == set(TORCH_ACTIVATIONS)
     rng = np.random.default_rng(3)
     x = 3 * rng.standard_normal((2, 6, 5))  # (B, T, I): values on both sides of every kink
     for name in TORCH_ACTIVATIONS:

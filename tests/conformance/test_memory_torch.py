@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lstmcount.api import count_dict
-from lstmcount.count.costs import estimate
+from lstmcount.counting.costs import estimate
 from lstmcount.model.report import Report
 from lstmcount.model.spec import LayerType
 

@@ -75,7 +75,7 @@ class Counts:
             params = layer.params
             total += params
             trainable += params if layer.trainable else 0
-        return cls(report.framework.value, report.framework_display, total, trainable, total - trainable,
+        return cls(report.framework, report.framework_display, total, trainable, total - trainable,
                    spec.expect is not None)  # fmt: skip
 
 

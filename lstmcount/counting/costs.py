@@ -39,7 +39,9 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from lstmcount.errors import UsageError
-from lstmcount.frameworks import Role, convention
+from lstmcount import frameworks
+from lstmcount.cells import Param
+from lstmcount.frameworks.base import Role
 from lstmcount.model.report import CellInfo, LayerReport, Report
 from lstmcount.model.spec import LayerType
 
@@ -56,8 +58,9 @@ OPTIMIZER_SLOTS: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2}
 ACT_BYTES = 4
 MASK_BYTES = 1
 
-_WEIGHT_ROLES = (Role.INPUT, Role.RECURRENT, Role.PROJECTION, Role.KERNEL)
-_BIAS_ROLES = (Role.BIAS, Role.INPUT_BIAS, Role.RECURRENT_BIAS, Role.OFFSET)
+#: the blocks of a recurrent cell that matrix products read, and those added as biases
+_PRODUCT_BLOCKS = (Param.U, Param.W, Param.PROJ)
+_BIAS_BLOCKS = (Param.BX, Param.BH)
 
 
 @dataclass(frozen=True)
@@ -175,21 +178,20 @@ def _numel(layer: LayerReport, roles: Sequence[Role]) -> int:
     return sum(t.params for t in layer.tensors if t.role in roles)
 
 
-def _gru_reset_after(layer: LayerReport, cell: CellInfo, framework: str) -> bool:
-    # two bias vectors per gate are the reset_after form (Keras (2, 3H), PyTorch b_ih + b_hh);
-    # without bias the report cannot tell, so the framework's default applies
-    if cell.bias_vectors:
-        return cell.bias_vectors == 2
-    return convention(framework).gru_reset_after_default
+def _blocks(layer: LayerReport, params: tuple[Param, ...]) -> int:
+    """Elements of a recurrent layer's blocks ``params``, in every cell and direction."""
+    return sum(p.size for t in layer.tensors for p in t.placements if p.param in params)
 
 
 def _cell_arith(layer: LayerReport, cell: CellInfo, framework: str) -> tuple[int, int]:
     """Element-wise and activation FLOPs of one step of one cell instance."""
     h = cell.units
     if layer.type is LayerType.LSTM:
-        return 4 * h, (cell.gates + 1) * h  # f⊙c, i⊙g, +, o⊙tanh(c); gates and tanh(c)
+        peepholes = 2 * 3 * h if cell.cell.peepholes else 0  # p ⊙ c and its add, for three gates
+        forget = h if cell.cell.forget_bias else 0  # the run-time forget bias
+        return 4 * h + peepholes + forget, (cell.gates + 1) * h  # f⊙c, i⊙g, +, o⊙tanh(c); gates and tanh(c)
     if layer.type is LayerType.GRU:
-        extra = h if _gru_reset_after(layer, cell, framework) else 0
+        extra = h if cell.cell.reset_after else 0
         return 5 * h + extra, cell.gates * h  # r⊙·, 1−z, (1−z)⊙n, z⊙h, +
     return 0, cell.gates * h
 
@@ -221,7 +223,7 @@ class _Work:
 
 def _recurrent(layer: LayerReport, framework: str) -> _Work:
     d = layer.directions
-    per_step = Ops(matmul_macs=_numel(layer, _WEIGHT_ROLES), bias_flops=_numel(layer, _BIAS_ROLES))
+    per_step = Ops(matmul_macs=_blocks(layer, _PRODUCT_BLOCKS), bias_flops=_blocks(layer, _BIAS_BLOCKS))
     parts, train_text = [], []
     train = 0
     for cell in layer.cells:
@@ -299,7 +301,7 @@ def layer_steps(report: Report, timesteps: int | None) -> tuple[Placed, ...]:
     report_steps = _report_steps(report)
     if timesteps is None:
         timesteps = report_steps
-    channels_first = convention(report.framework).conv_channels_first
+    channels_first = frameworks.get(report.framework).conv_channels_first
     out: list[Placed] = []
     conv_seen = False
     for layer in report.layers:
@@ -345,7 +347,7 @@ def estimate(report: Report, batch: int, timesteps: int | None, lengths: list[in
         timesteps = _report_steps(report)
     if lens is not None and any(layer.type is LayerType.CONV1D for layer in report.layers):
         raise UsageError("--lengths cannot be combined with a conv1d layer (its windows cross sequence ends)")
-    channels_first = convention(report.framework).conv_channels_first
+    channels_first = frameworks.get(report.framework).conv_channels_first
     layers: list[LayerCost] = []
     notes: list[str] = []
     for placed in layer_steps(report, timesteps):
@@ -362,7 +364,7 @@ def estimate(report: Report, batch: int, timesteps: int | None, lengths: list[in
         notes.append("The sequence length is unknown: give --timesteps T (or --lengths) for per-sequence figures.")
     memory = _memory(report, layers)
     return Costs(
-        framework=report.framework.value,
+        framework=report.framework,
         batch=batch,
         timesteps=timesteps,
         lengths=lens,

@@ -31,9 +31,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lstmcount.count.costs import Placed, layer_steps, output_width
+from lstmcount.counting.costs import Placed, layer_steps, output_width
 from lstmcount.errors import UsageError
-from lstmcount.frameworks import Role, convention
+from lstmcount import frameworks
+from lstmcount.cells import Param
+from lstmcount.frameworks.base import Role
 from lstmcount.model.report import CellInfo, LayerReport, Report
 from lstmcount.model.spec import LayerType
 
@@ -48,11 +50,18 @@ def _need(value: int | None, what: str) -> int:
     return value
 
 
-def _cell_tensors(layer: LayerReport, cell: CellInfo, roles: tuple[Role, ...]) -> int:
-    """Elements of the forward direction's tensors of one stacked layer, with the given roles."""
+def _cell_tensors(layer: LayerReport, cell: CellInfo, params: tuple[Param, ...]) -> int:
+    """Elements of the forward direction's blocks ``params`` of one stacked layer."""
     return sum(
-        t.params for t in layer.tensors if t.stack_index == cell.stack_index and not t.direction and t.role in roles
+        p.size
+        for t in layer.tensors
+        if t.holds(cell.stack_index, 0)
+        for p in t.placements
+        if p.param in params and p.direction in (None, 0)
     )
+
+
+_BIASES = (Param.BX, Param.BH)
 
 
 def _kernel(layer: LayerReport) -> int:
@@ -126,8 +135,8 @@ def thop_macs(report: Report, batch: int, timesteps: int | None) -> int:
 
 
 def _ptflops_cell(layer: LayerReport, cell: CellInfo) -> int:
-    weights = _cell_tensors(layer, cell, (Role.INPUT, Role.RECURRENT))
-    biases = _cell_tensors(layer, cell, (Role.BIAS, Role.INPUT_BIAS, Role.RECURRENT_BIAS))
+    weights = _cell_tensors(layer, cell, (Param.U, Param.W))
+    biases = _cell_tensors(layer, cell, _BIASES)
     return weights + _PTFLOPS_EXTRA[layer.type] * cell.units + biases
 
 
@@ -153,7 +162,7 @@ def ptflops_macs(report: Report, batch: int, timesteps: int | None) -> int:
 
 
 def _conv_filters(layer: LayerReport, report: Report) -> int:
-    return output_width(layer, convention(report.framework).conv_channels_first)
+    return output_width(layer, frameworks.get(report.framework).conv_channels_first)
 
 
 def calflops_macs(report: Report, batch: int, timesteps: int | None) -> int:
@@ -177,10 +186,10 @@ def calflops_flops(report: Report, batch: int, timesteps: int | None) -> int:
             per_step = 0
             for cell in layer.cells:
                 rows = cell.gates * cell.units
-                per_step += 2 * _cell_tensors(layer, cell, (Role.INPUT,)) - rows
-                per_step += 2 * _cell_tensors(layer, cell, (Role.RECURRENT,)) - rows
+                per_step += 2 * _cell_tensors(layer, cell, (Param.U,)) - rows
+                per_step += 2 * _cell_tensors(layer, cell, (Param.W,)) - rows
                 per_step += _PTFLOPS_EXTRA[layer.type] * cell.units
-                per_step += _cell_tensors(layer, cell, (Role.BIAS, Role.INPUT_BIAS, Role.RECURRENT_BIAS))
+                per_step += _cell_tensors(layer, cell, _BIASES)
             total += per_step * batch * _need(p.steps, "calflops") * layer.directions
         elif layer.type is LayerType.DENSE:
             total += 2 * _kernel(layer) * _positions(p, batch, "calflops")

@@ -98,9 +98,14 @@ def compare(spec: ModelSpec, framework: str | None = None, *, document: Origin |
     reports, failures = [], []
     for fid in wanted:
         try:
-            reports.append(count_located(spec, fid, document))
+            report = _count(spec, fid)
+            if report.framework == spec.framework:
+                check_expect_names(spec, report)
+            reports.append(report)
         except SpecError as exc:
-            failures.append((fid, exc.one_line()))
+            failures.append((fid, (document.locate(exc) if document else exc).one_line()))
     if not reports:
-        raise SpecError("no framework can build this model: " + "; ".join(f"{f}: {w}" for f, w in failures))
+        from lstmcount.errors import UsageError
+
+        raise UsageError("no framework can build this model: " + "; ".join(f"{f}: {w}" for f, w in failures))
     return Comparison(tuple(reports), tuple(failures), brief=framework == "all")

@@ -234,9 +234,9 @@ def test_choices_take_the_spellings_specs_take(args: list[str], same_as: list[st
 
 
 def test_a_framework_choice_that_is_no_framework_gets_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
-    """--framework tensorflow is refused with the framework it most likely means."""
-    assert run(["100", "128", "--framework", "tensorflow"]) == 2
-    assert "did you mean keras?" in capsys.readouterr().err
+    """A misspelt framework gets the one it means."""
+    assert run(["100", "128", "--framework", "pytroch"]) == 2
+    assert "did you mean 'pytorch'?" in capsys.readouterr().err
 
 
 def test_no_arguments_prints_help_and_succeeds(capsys: pytest.CaptureFixture[str]) -> None:

@@ -81,5 +81,10 @@ def test_framework_all_document() -> None:
     """`--framework all` wraps one report per framework and the differences."""
     doc = report("100", "128", "--framework", "all")
     assert set(doc) == {"schema_version", "reports", "unbuildable", "differences"}
-    assert [r["framework"] for r in doc["reports"]] == ["keras", "pytorch"]  # type: ignore[union-attr]
+    from lstmcount import frameworks
+
+    assert [r["framework"] for r in doc["reports"]] == list(frameworks.ids())  # type: ignore[union-attr]
+    totals = {r["framework"]: r["total"] for r in doc["reports"]}  # type: ignore[union-attr]
+    two_biases = [f for f in ("pytorch", "onnx", "paddle") if f in totals]
+    assert totals["keras"] == 117_248 and {totals[f] for f in two_biases} == {117_760}
     assert any("+512" in d for d in doc["differences"])  # type: ignore[union-attr]

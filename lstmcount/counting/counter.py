@@ -534,9 +534,9 @@ def cell_spec(cls: CellClass, layer: RecurrentSpec, inputs: int) -> CellSpec:
 def _recurrent(fw: Framework, layer: RecurrentSpec, i: int, flow: Flow, namer: _Namer) -> Iterator[LayerReport]:
     cls = recurrent_class(fw, layer, i)
     proj = layer.proj_size if isinstance(layer, LSTMSpec) else 0
-    if proj and proj >= layer.units:
+    if proj and proj >= layer.units and cls.projection_below_units:
         raise SpecError(
-            "{field:proj_size} must be smaller than {field:units}",
+            f"not valid for {fw.display} {cls.name}: {{field:proj_size}} must be smaller than {{field:units}}",
             path=f"layers[{i}].proj_size",
             expected=f"0 < {{field:proj_size}} < {layer.units}",
             received=f"integer {proj}",
@@ -579,7 +579,7 @@ def _recurrent(fw: Framework, layer: RecurrentSpec, i: int, flow: Flow, namer: _
         notes = (cls.composition,) if cls.composition else ()
     width = flow.features
     for name, ks, return_sequences in groups:
-        inner = namer.next(cls.stem) if wrapped else name
+        inner = namer.next(cls.stem) if wrapped and "{inner}" in template else name
         in_shape = _out(flow, width, True)
         tensors: list[TensorReport] = []
         cells: list[CellInfo] = []

@@ -193,6 +193,8 @@ class CellClass:
     cell_stem: str = ""
     #: the activations the class accepts by name for its gates and its candidate (empty: the framework's)
     cell_activations: frozenset[str] = frozenset()
+    #: whether a projection must be smaller than the cell (some frameworks refuse P >= H)
+    projection_below_units: bool = True
 
     def __post_init__(self) -> None:
         if sorted(g.role for g in self.gates) != sorted(ROLES[self.kind]):

@@ -39,24 +39,58 @@ def _use_bias(layer: Any) -> bool:
     return bool(getattr(layer, "use_bias", True))
 
 
-def keras_cell_tensors(order: tuple[str, ...], scope_bias_rows: bool) -> tuple[Tensor, ...]:
+def keras_cell_tensors(order: tuple[str, ...], suffix: str = "") -> tuple[Tensor, ...]:
     """``kernel``, ``recurrent_kernel`` and ``bias`` over the gates ``order``, as Keras 2 and 3 store them.
 
-    With ``scope_bias_rows`` a cell with two biases per gate keeps them as the rows of one
-    ``(2, G·H)`` tensor (a GRU that resets after the product: the recurrent bias must sit inside
-    ``r ⊙ (h W + b_rec)``).
+    A cell with two biases per gate keeps them as the rows of one ``(2, G·H)`` tensor (a GRU
+    that resets after the product: the recurrent bias must sit inside ``r ⊙ (h W + b_rec)``).
+    ``suffix`` ends each name (Keras 2's ``:0``).
     """
 
     def bias(cell: CellSpec) -> Layout:
-        if cell.biases is Biases.TWO and scope_bias_rows:
+        if cell.biases is Biases.TWO:
             return Stack((fused(Param.BX, order), fused(Param.BH, order)))
         return fused(Param.BX, order)
 
     return (
-        Tensor("kernel", fused(Param.U, order, axis=1, transpose=True), Role.INPUT),
-        Tensor("recurrent_kernel", fused(Param.W, order, axis=1, transpose=True), Role.RECURRENT),
-        Tensor("bias", bias, Role.BIAS, when=lambda cell: cell.biases is not Biases.NONE),
+        Tensor("kernel" + suffix, fused(Param.U, order, axis=1, transpose=True), Role.INPUT),
+        Tensor("recurrent_kernel" + suffix, fused(Param.W, order, axis=1, transpose=True), Role.RECURRENT),
+        Tensor("bias" + suffix, bias, Role.BIAS, when=lambda cell: cell.biases is not Biases.NONE),
     )
+
+
+def keras_layers(suffix: str = "") -> dict[str, LayerClass]:
+    """The layers around the recurrent ones, as Keras 2 and 3 name their weights (``suffix``: Keras 2's ``:0``)."""
+    return {
+        "embedding": LayerClass(
+            "Embedding", "embedding", (LayerTensor("embeddings" + suffix, lambda d: (d.V, d.F), Role.EMBEDDINGS),)
+        ),
+        "dense": LayerClass(
+            "Dense",
+            "dense",
+            (
+                LayerTensor("kernel" + suffix, lambda d: (d.I, d.F), Role.KERNEL),
+                LayerTensor("bias" + suffix, lambda d: (d.F,), Role.BIAS, when=_use_bias),
+            ),
+        ),
+        "dropout": LayerClass("Dropout", "dropout"),
+        "conv1d": LayerClass(
+            "Conv1D",
+            "conv1d",
+            (
+                LayerTensor("kernel" + suffix, lambda d: (d.K, d.I, d.F), Role.KERNEL),
+                LayerTensor("bias" + suffix, lambda d: (d.F,), Role.BIAS, when=_use_bias),
+            ),
+        ),
+        "layer_normalization": LayerClass(
+            "LayerNormalization",
+            "layer_normalization",
+            (
+                LayerTensor("gamma" + suffix, lambda d: (d.F,), Role.SCALE, when=lambda layer: layer.scale),
+                LayerTensor("beta" + suffix, lambda d: (d.F,), Role.OFFSET, when=lambda layer: layer.center),
+            ),
+        ),
+    }
 
 
 def gru_biases(use_bias: bool, reset_after: bool) -> Biases:
@@ -78,35 +112,6 @@ PATHS = Paths(
     stems={"bidirectional": "bidirectional"},
 )
 RECURRENT_OPTIONS = frozenset({"merge_mode", "activation", "recurrent_activation"})
-LAYERS_AROUND = {
-    "embedding": LayerClass("Embedding", "embedding", (LayerTensor("embeddings", lambda d: (d.V, d.F), Role.EMBEDDINGS),)),
-    "dense": LayerClass(
-        "Dense",
-        "dense",
-        (
-            LayerTensor("kernel", lambda d: (d.I, d.F), Role.KERNEL),
-            LayerTensor("bias", lambda d: (d.F,), Role.BIAS, when=_use_bias),
-        ),
-    ),
-    "dropout": LayerClass("Dropout", "dropout"),
-    "conv1d": LayerClass(
-        "Conv1D",
-        "conv1d",
-        (
-            LayerTensor("kernel", lambda d: (d.K, d.I, d.F), Role.KERNEL),
-            LayerTensor("bias", lambda d: (d.F,), Role.BIAS, when=_use_bias),
-        ),
-    ),
-    "layer_normalization": LayerClass(
-        "LayerNormalization",
-        "layer_normalization",
-        (
-            LayerTensor("gamma", lambda d: (d.F,), Role.SCALE, when=lambda layer: layer.scale),
-            LayerTensor("beta", lambda d: (d.F,), Role.OFFSET, when=lambda layer: layer.center),
-        ),
-    ),
-}
-
 FRAMEWORK = Framework(
     id="keras",
     display="Keras 3",
@@ -120,7 +125,7 @@ FRAMEWORK = Framework(
                 name="LSTM",
                 kind=Kind.LSTM,
                 gates=gates(("i", "i"), ("f", "f"), ("c", "g"), ("o", "o")),
-                tensors=keras_cell_tensors(LSTM_ORDER, True),
+                tensors=keras_cell_tensors(LSTM_ORDER),
                 biases=one_bias,
                 stem="lstm",
                 paths=PATHS,
@@ -136,7 +141,7 @@ FRAMEWORK = Framework(
                 name="GRU",
                 kind=Kind.GRU,
                 gates=gates(("z", "z"), ("r", "r"), ("h", "n")),
-                tensors=keras_cell_tensors(GRU_ORDER, True),
+                tensors=keras_cell_tensors(GRU_ORDER),
                 biases=gru_biases,
                 stem="gru",
                 paths=PATHS,
@@ -153,7 +158,7 @@ FRAMEWORK = Framework(
                 name="SimpleRNN",
                 kind=Kind.RNN,
                 gates=gates(("h", "h")),
-                tensors=keras_cell_tensors(("h",), True),
+                tensors=keras_cell_tensors(("h",)),
                 biases=one_bias,
                 stem="simple_rnn",
                 paths=PATHS,
@@ -165,7 +170,7 @@ FRAMEWORK = Framework(
             ),
         ),
     },
-    layers=LAYERS_AROUND,
+    layers=keras_layers(),
     auto_names_avoid_given=False,
     numbered_from_zero=False,
     restrictions=(),

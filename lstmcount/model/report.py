@@ -231,13 +231,13 @@ class LayerReport:
 
     @property
     def trainable_params(self) -> int:
-        """Parameters that training updates."""
-        return self.params if self.trainable else 0
+        """Parameters that training updates (a frozen layer has none; a framework may freeze some tensors)."""
+        return sum([prod(t.shape) for t in self.tensors if t.trainable])
 
     @property
     def non_trainable_params(self) -> int:
-        """Parameters of a frozen layer."""
-        return 0 if self.trainable else self.params
+        """Parameters stored but not trained: a frozen layer's, or tensors the framework keeps frozen."""
+        return self.params - self.trainable_params
 
     @property
     def recurrent(self) -> bool:

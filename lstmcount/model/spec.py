@@ -904,7 +904,8 @@ def framework_id(value: Any, path: str) -> Framework:
         found = frameworks.resolve(value)
         if found is not None:
             return found
-        hint = suggest(value.strip().lower(), list(frameworks.spellings()))
+        key = value.strip().lower()
+        hint = frameworks.hints().get(key) or suggest(key, list(frameworks.spellings()))
         raise SpecError("invalid value", path=path, expected=" | ".join(ids), received=_describe(value), hint=hint)
     raise SpecError("wrong type", path=path, expected=" | ".join(ids), received=_describe(value))
 

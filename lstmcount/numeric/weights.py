@@ -100,25 +100,35 @@ def as_array(value: Any) -> Array:
 
 def check_weights(report: Report, weights: Mapping[str, Any]) -> WeightCheck:
     """Check ``weights`` against the report's tensors like a strict state-dict load."""
-    expected = {t.path: t.shape for layer in report.layers for t in layer.tensors}
+    tensors = [t for layer in report.layers for t in layer.tensors]
+    expected = {t.path: t.shape for t in tensors}
+    #: every other name a framework's files also store a tensor under (Paddle's nested names)
+    alias_of = {alias: t.path for t in tensors for alias in t.aliases}
+    known = {**expected, **{a: expected[p] for a, p in alias_of.items()}}
     arrays = {str(k): as_array(v) for k, v in weights.items()}
-    prefix = _common_prefix(arrays, expected)
+    prefix = _common_prefix(arrays, known)
     if prefix:
         arrays = {k[len(prefix) :]: v for k, v in arrays.items()}
-    layer_prefix = _layer_prefix(report, arrays, expected)
+    layer_prefix = _layer_prefix(report, arrays, known)
     if layer_prefix:
         arrays = {layer_prefix + k: v for k, v in arrays.items()}
     check = WeightCheck(weights={}, prefix=prefix, layer_prefix=layer_prefix)
-    for path, shape in expected.items():
-        if path not in arrays:
+    for t in tensors:
+        path, shape = t.path, t.shape
+        given = [name for name in (path, *t.aliases) if name in arrays]
+        if not given:
             check.missing.append((path, shape))
-        elif tuple(arrays[path].shape) != shape:
-            check.mis_shaped.append((path, shape, tuple(arrays[path].shape)))
-        elif (why := value_problem(arrays[path])) is not None:
-            check.bad_values.append((path, why))
+            continue
+        first = arrays[given[0]]
+        if tuple(first.shape) != shape:
+            check.mis_shaped.append((given[0], shape, tuple(first.shape)))
+        elif (why := value_problem(first)) is not None:
+            check.bad_values.append((given[0], why))
+        elif any(not np.array_equal(arrays[other], first) for other in given[1:]):
+            check.bad_values.append((path, f"other values under its other name {given[1]}"))
         else:
-            check.weights[path] = arrays[path]
-    check.unexpected = [(k, tuple(v.shape)) for k, v in arrays.items() if k not in expected]
+            check.weights[path] = first
+    check.unexpected = [(k, tuple(v.shape)) for k, v in arrays.items() if k not in known]
     return check
 
 
@@ -142,6 +152,8 @@ def _layer_prefix(report: Report, arrays: Mapping[str, Array], expected: Mapping
         return None
     layer = weighted[0]
     path = layer.tensors[0].path
+    if layer.name not in path:  # the framework does not put the layer's name in its paths
+        return None
     prefix = path[: path.index(layer.name) + len(layer.name) + 1]  # the name and its separator
     return prefix if all(prefix + k in expected for k in arrays) else None
 

@@ -80,9 +80,9 @@ def total_arithmetic(report: Report) -> str:
 #: how each bias form is said in a sentence, and in a table cell
 BIAS_WORDS = {
     Biases.NONE: ("no bias", "no bias"),
-    Biases.ONE: ("one bias vector per gate", "1 bias per gate"),
-    Biases.TWO: ("two bias vectors per gate, an input-side and a recurrent-side one", "2 biases per gate"),
-    Biases.HN: ("one bias vector per gate and a recurrent one for the candidate only (b_hn)", "1 bias per gate + b_hn"),
+    Biases.ONE: ("one bias vector per gate", "1 bias/gate"),
+    Biases.TWO: ("two bias vectors per gate, an input-side and a recurrent-side one", "2 biases/gate"),
+    Biases.HN: ("one bias vector per gate and the candidate's recurrent bias b_hn", "1 bias/gate + b_hn"),
 }
 
 
@@ -94,19 +94,20 @@ def _peephole_blocks(cell: CellSpec) -> int:
     return sum(1 for role in cell.roles if cell.has(Param.PEEP, role))
 
 
-def cell_reasons(a: CellSpec, b: CellSpec, short: bool = False) -> list[str]:
-    """Why cell ``b`` has another count than cell ``a`` of the same spec layer (each a phrase)."""
+def cell_reasons(a: CellSpec, b: CellSpec, short: bool = False, base: str = "the other") -> list[str]:
+    """Why cell ``b`` has another count than cell ``a`` (of framework ``base``) of the same spec layer."""
     reasons = []
     if a.biases is Biases.ONE and b.biases is Biases.TWO and not short:
         reasons.append("a second bias vector per gate (an input-side and a recurrent-side one)")
     elif a.biases is not b.biases:
-        text = f"{BIAS_WORDS[b.biases][short]} (not {BIAS_WORDS[a.biases][short]})"
-        if b.kind is Kind.GRU and a.reset_after != b.reset_after:
-            where = "after" if b.reset_after else "before"
-            text += f", resetting {where} the recurrent product" if not short else f", reset {where}"
+        if short:
+            text = f"{BIAS_WORDS[b.biases][1]} (vs {BIAS_WORDS[a.biases][1]})"
+        else:
+            text = f"{BIAS_WORDS[b.biases][0]} where {base} keeps {BIAS_WORDS[a.biases][0]}"
         reasons.append(text)
-    if a.biases is Biases.ONE and b.biases is Biases.TWO and not short and b.kind is Kind.GRU and a.reset_after != b.reset_after:
-        reasons[-1] += ", as it resets after the recurrent product"
+    if b.kind is Kind.GRU and a.reset_after != b.reset_after and a.biases is not b.biases:
+        where = "after" if b.reset_after else "before"
+        reasons[-1] += f", reset {where}" if short else f", as it applies the reset gate {where} the recurrent product"
     if _peephole_blocks(a) != _peephole_blocks(b):
         reasons.append(("peepholes" if short else "peephole weights, 3 per cell unit") if b.peepholes else "no peepholes")
     if a.proj != b.proj:  # pragma: no cover - one spec gives every framework the same projection
@@ -124,7 +125,7 @@ def _explain_difference(
     if not cells_a or len(cells_a) != len(cells_b):
         return head + "."
     ca, cb = cells_a[0][0].cell, cells_b[0][0].cell
-    reasons = cell_reasons(ca, cb)
+    reasons = cell_reasons(ca, cb, base=base.framework_display)
     if not reasons:
         return head + "."
     instances = sum(d for _, d in cells_a)

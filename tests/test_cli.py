@@ -234,7 +234,9 @@ def test_choices_take_the_spellings_specs_take(args: list[str], same_as: list[st
 
 
 def test_a_framework_choice_that_is_no_framework_gets_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
-    """A misspelt framework gets the one it means."""
+    """--framework tensorflow is refused with the frameworks it may mean; a typo gets the one it means."""
+    assert run(["100", "128", "--framework", "tensorflow"]) == 2
+    assert "write tf1 (tf.compat.v1 cells), keras2 (tf.keras, Keras 2) or keras" in capsys.readouterr().err
     assert run(["100", "128", "--framework", "pytroch"]) == 2
     assert "did you mean 'pytorch'?" in capsys.readouterr().err
 

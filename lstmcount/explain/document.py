@@ -297,8 +297,8 @@ class Cell:
         """The concatenation a concat notation multiplies."""
         return f"[x_t, {h}]" if self.notation.concat_first == "x" else f"[{h}, x_t]"
 
-    def affine(self, gate: Gate, h: str = "h_{t-1}") -> str:
-        """The whole pre-activation of a gate (peepholes and a run-time forget bias included)."""
+    def affine(self, gate: Gate, h: str = "h_{t-1}", extras: bool = True) -> str:
+        """The whole pre-activation of a gate (with ``extras``, peepholes and a run-time forget bias included)."""
         if self.concat:
             joined = self.concatenated(h)
             text = f"{joined} {self.wcat(gate)}" if self.notation.row else f"{self.wcat(gate)} {joined}"
@@ -308,6 +308,8 @@ class Cell:
             text = f"{self.input_part(gate)} + {self.recurrent_part(gate, h)}"
         if not self.two_biases and self.has(Param.BX, gate):
             text += f" + {self.b(gate)}"
+        if not extras:
+            return text
         if self.has(Param.PEEP, gate):
             c = "c_t" if gate.role == "o" else "c_{t-1}"
             text += f" + {self.peep(gate)} {self.w.odot} {c}"
@@ -344,7 +346,7 @@ def equations(cell: Cell) -> list[Eq]:
             out.append(Eq(o, w.act(cell.activation(late), cell.affine(late)), "output gate: its peephole reads c_t"))
         inner = f"{o} {w.odot} {w.act(cell.info.cell.cell_activation, 'c_t')}"
         if cell.info.proj_size:
-            rhs = f"({inner}) {cell.proj()}" if cell.row else f"{cell.proj()} ({inner})"
+            rhs = f"({inner}) {cell.proj()}" if cell.notation.row else f"{cell.proj()} ({inner})"
             out.append(Eq("h_t", rhs, "projected output and next hidden state"))
         else:
             out.append(Eq("h_t", inner, "output and next hidden state"))
@@ -388,7 +390,7 @@ def _vec(cell: Cell, n: int) -> str:
 def _symbol_shape(cell: Cell, param: Param) -> tuple[int, ...]:
     """The shape of a block's symbol in the notation: column-oriented, or transposed in row notation."""
     canonical = cell.info.cell.block_shape(param)
-    if cell.row and not cell.notation.transposed and len(canonical) == 2:
+    if cell.notation.row and not cell.notation.transposed and len(canonical) == 2:
         return tuple(reversed(canonical))
     return canonical
 
@@ -449,7 +451,7 @@ def _mark(cell: Cell, p: Placement) -> str:
     if p.reinterpret:
         rows, cols = p.stored
         return f" (its memory read as {shape((cols, rows))})"
-    symbol_transposed = cell.row and not cell.notation.transposed
+    symbol_transposed = cell.notation.row and not cell.notation.transposed
     return TRANSPOSE[cell.w.tex] if p.transpose != symbol_transposed else ""
 
 
@@ -650,7 +652,7 @@ def unrolled(cell: Cell, steps: int, width: int | None = None) -> tuple[list[str
 def _style(cell: Cell) -> str:
     """The notation in words, with the form of a gate's pre-activation (without the gate's index)."""
     gate = cell.gates[0]
-    form = cell.affine(Gate("", gate.role))
+    form = cell.affine(Gate("", gate.role), extras=False)
     own = "the framework's notation" if cell.notation is cell.fw.notation else "notation"
     return f"{own}: {cell.notation.name}, {cell.w.m(form)}"
 

@@ -160,7 +160,7 @@ FRAMEWORK = Framework(
         recurrent="W_h{g}",
         bias="b_{g}",
         input_bias="b_{g}",
-        recurrent_bias="b_n",
+        recurrent_bias="b_h{g}",
         projection="W_p",
     ),
     states=States.PER_CELL_HC,

@@ -218,7 +218,7 @@ FRAMEWORK = Framework(
         row=True,
         input="W_i{g}",
         recurrent="W_h{g}",
-        bias="b_h{g}",
+        bias="b_{g}",
         input_bias="b_i{g}",
         recurrent_bias="b_h{g}",
         projection="W_p",
@@ -231,7 +231,7 @@ FRAMEWORK = Framework(
     note="Flax NNX keeps a kernel (in, out) per Linear layer and the gate's one bias on the recurrent side.",
     input_symbol="W_i*",
     recurrent_symbol="W_h*",
-    gate_legend="W_i* multiplies x and W_h* multiplies h, as x @ W_i* + h @ W_h* + b_h* (shapes as Flax stores "
+    gate_legend="W_i* multiplies x and W_h* multiplies h, as x @ W_i* + h @ W_h* + b (shapes as Flax stores "
     "its kernels, inputs first); each gate has its own kernels and one bias.",
     keys="nnx.state(model, nnx.Param) paths joined by '.': rnn.cell.ii.kernel",
     argument_aliases={"hidden_features": "units", "in_features": "input_size"},

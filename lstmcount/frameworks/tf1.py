@@ -128,7 +128,7 @@ FRAMEWORK = Framework(
     id="tf1",
     display="TensorFlow 1",
     order=7,
-    aliases=("tf.compat.v1", "tensorflow1", "tf-1", "tf_v1", "tfv1", "tensorflow.compat.v1", "rnn_cell", "tf.nn.rnn_cell"),
+    aliases=("tf.compat.v1", "tensorflow1", "tf-1", "tf_v1", "tfv1", "tensorflow.compat.v1", "tf.nn.rnn_cell"),
     checked="tensorflow 2.21 with tf-keras 2.21 (TF_USE_LEGACY_KERAS=1)",
     path_sep="/",
     cells={

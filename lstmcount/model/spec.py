@@ -897,13 +897,14 @@ def framework_id(value: Any, path: str) -> Framework:
     """The framework a spec's (or a flag's) value names, by any of its spellings; else a SpecError."""
     from lstmcount import frameworks
 
-    ids = frameworks.ids()
-    if value is None:
-        raise SpecError("must not be null", path=path, expected=" | ".join(ids), received="null")
     if isinstance(value, str):
         found = frameworks.resolve(value)
         if found is not None:
             return found
+    ids = frameworks.ids()  # only to say what was expected: loading every framework costs time
+    if value is None:
+        raise SpecError("must not be null", path=path, expected=" | ".join(ids), received="null")
+    if isinstance(value, str):
         key = value.strip().lower()
         hint = frameworks.hints().get(key) or suggest(key, list(frameworks.spellings()))
         raise SpecError("invalid value", path=path, expected=" | ".join(ids), received=_describe(value), hint=hint)

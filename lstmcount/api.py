@@ -28,9 +28,7 @@ def load(source: str | os.PathLike[str]) -> ModelSpec:
     return load_spec(source)
 
 
-def count(
-    spec: ModelSpec | Mapping[str, Any] | str | os.PathLike[str], framework: str | None = None
-) -> Report:
+def count(spec: ModelSpec | Mapping[str, Any] | str | os.PathLike[str], framework: str | None = None) -> Report:
     """Count a spec given as a :class:`ModelSpec`, a mapping or a file path."""
     return _count(as_spec(spec), framework)
 

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lstmcount.explain.document import NOTATIONS, Writer, _cell_for, build, render_text, shapes
 
 from lstmcount import frameworks as registry
 from lstmcount.api import count_dict
 from lstmcount.cli import main, run
 from lstmcount.counting.counter import cell_params
+from lstmcount.explain.document import NOTATIONS, Writer, _cell_for, build, render_text, shapes
 from lstmcount.model.spec import spec_from_dict
 
 Golden = Callable[[str, str], None]
@@ -306,8 +306,8 @@ def test_fused_table_slices_give_each_gates_block(framework: str, layer: dict[st
     against real PyTorch and Keras.
     """
     import numpy as np
-    from lstmcount.explain.document import fused
 
+    from lstmcount.explain.document import fused
     from lstmcount.numeric import bptt
 
     data = {"framework": framework, "input": {"features": 3}, "layers": [{**layer, "units": 2}]}

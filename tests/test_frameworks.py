@@ -142,7 +142,9 @@ def _options() -> list[tuple[str, str, Kind, dict[str, object]]]:
     for fw in frameworks.every():
         for kind, classes in fw.cells.items():
             for cls in classes:
-                for bias, proj, peep, reset in itertools.product((True, False), (0, 2), (False, True), (None, False, True)):
+                for bias, proj, peep, reset in itertools.product(
+                    (True, False), (0, 2), (False, True), (None, False, True)
+                ):
                     if kind is not Kind.LSTM and (proj or peep):
                         continue
                     if kind is not Kind.GRU and reset is not None:
@@ -161,8 +163,12 @@ def _options() -> list[tuple[str, str, Kind, dict[str, object]]]:
 OPTIONS = _options()
 
 
-@pytest.mark.parametrize(("fid", "name", "kind", "layer"), OPTIONS, ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(OPTIONS)])
-def test_every_class_stores_each_block_of_its_cell_once(fid: str, name: str, kind: Kind, layer: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("fid", "name", "kind", "layer"), OPTIONS, ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(OPTIONS)]
+)
+def test_every_class_stores_each_block_of_its_cell_once(
+    fid: str, name: str, kind: Kind, layer: dict[str, object]
+) -> None:
     """The tensors of a cell instance hold every block the cell has, once, and fill every element of each tensor."""
     fw = frameworks.get(fid)
     cls = fw.cell_class(kind, name)
@@ -184,11 +190,17 @@ def test_every_class_stores_each_block_of_its_cell_once(fid: str, name: str, kin
         total = 1
         for n in shape:
             total *= n
-        assert covered == total, (t.name, shape)  # the blocks fill the tensor (they never overlap: layout builds them apart)
+        assert covered == total, (
+            t.name,
+            shape,
+        )  # the blocks fill the tensor (they never overlap: layout builds them apart)
     per_direction = [(p, r) for p, r, d in held if d in (None, 0)]
     assert sorted(per_direction) == sorted(wanted)
     assert cell.params == sum(
-        p.size for t in cls.tensors if t.when(cell) for p in instantiate(t.layout_for(cell), cell, 1 + t.per_layer)[1]
+        p.size
+        for t in cls.tensors
+        if t.when(cell)
+        for p in instantiate(t.layout_for(cell), cell, 1 + t.per_layer)[1]
         if p.direction in (None, 0)
     )
 

@@ -72,11 +72,9 @@ def _specs() -> list[dict[str, object]]:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_text_fits_the_width(width: int) -> None:
     """The table, explain and verify text fit the width given, breaking no word; tensor paths keep their end."""
-    from lstmcount.explain.document import build, render_text
-
     from lstmcount import frameworks
-
     from lstmcount.cli import run  # noqa: F401  (the commands take --width; the renderers are called directly here)
+    from lstmcount.explain.document import build, render_text
     from lstmcount.model.spec import ModelSpec
 
     for spec in _specs():
@@ -131,7 +129,9 @@ def test_keras_layout_of_several_frameworks_says_whose_each_is() -> None:
     comparison = api.compare(load("examples/keras_sentiment.yaml"), "all")
     text = render(comparison, "keras")
     heads = [line for line in text.splitlines() if line.startswith("In ")]
-    assert heads == [f"In {r.framework_display} conventions, as Keras's model.summary() lays it out:" for r in comparison.reports]
+    assert heads == [
+        f"In {r.framework_display} conventions, as Keras's model.summary() lays it out:" for r in comparison.reports
+    ]
     assert heads[:2] == [
         "In Keras 3 conventions, as Keras's model.summary() lays it out:",
         "In PyTorch conventions, as Keras's model.summary() lays it out:",

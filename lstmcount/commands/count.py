@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lstmcount.model.spec import DEFAULT_FRAMEWORK
 from lstmcount.commands.options import (
     FORMATS,
     flags_from,
@@ -20,7 +19,7 @@ from lstmcount.commands.options import (
 from lstmcount.commands.output import echo
 from lstmcount.errors import UsageError
 from lstmcount.model.report import Report
-from lstmcount.model.spec import ModelSpec
+from lstmcount.model.spec import DEFAULT_FRAMEWORK, ModelSpec
 
 if TYPE_CHECKING:
     from lstmcount.io.loader import Document
@@ -33,7 +32,10 @@ COMPAT_TOOLS = ("torchinfo", "thop", "ptflops", "calflops", "torchprofile")
 @click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
 @model_options
 @framework_option(
-    "Weight layout to count in; several (a,b) or 'all' are compared [default: the spec's, or " + DEFAULT_FRAMEWORK + "].", allow_all=True
+    "Weight layout to count in; several (a,b) or 'all' are compared [default: the spec's, or "
+    + DEFAULT_FRAMEWORK
+    + "].",
+    allow_all=True,
 )
 @click.option(
     "--format", "fmt_name", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
@@ -124,7 +126,13 @@ def with_costs(
     import json
 
     from lstmcount.counting.compat import headlines, tool
-    from lstmcount.counting.costs import costs_to_dict, estimate, parse_lengths, render_costs_markdown, render_costs_text
+    from lstmcount.counting.costs import (
+        costs_to_dict,
+        estimate,
+        parse_lengths,
+        render_costs_markdown,
+        render_costs_text,
+    )
 
     sizes = parse_lengths(lengths)
     if fmt_name not in ("table", "markdown", "json"):

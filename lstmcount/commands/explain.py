@@ -6,14 +6,13 @@ from typing import Any
 
 import click
 
-from lstmcount.model.spec import DEFAULT_FRAMEWORK
 from lstmcount.commands.options import flags_from, framework_option, model_options, terminal_width, width_option
 from lstmcount.commands.output import echo
 from lstmcount.errors import UsageError
 from lstmcount.explain.document import (
     DEFAULT_STEPS,
-    Drawing,
     NOTATIONS,
+    Drawing,
     Section,
     Verbatim,
     bptt_lines,
@@ -22,12 +21,15 @@ from lstmcount.explain.document import (
     render_markdown,
     render_text,
 )
+from lstmcount.model.spec import DEFAULT_FRAMEWORK
 
 
 @click.command("explain")
 @click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
 @model_options
-@framework_option("Weight layout whose tensors are split and counted [default: the spec's, or " + DEFAULT_FRAMEWORK + "].")
+@framework_option(
+    "Weight layout whose tensors are split and counted [default: the spec's, or " + DEFAULT_FRAMEWORK + "]."
+)
 @click.option(
     "--notation",
     type=click.Choice(list(NOTATIONS)),

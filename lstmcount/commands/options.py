@@ -72,24 +72,25 @@ class FrameworkChoice(Spelling):
     def __init__(self, allow_all: bool) -> None:
         self.name = "framework"
         self.allow_all = allow_all
+        self._filled = False
 
-    @property  # type: ignore[override]
-    def shown(self) -> tuple[str, ...]:
+    def _fill(self) -> None:
+        if self._filled:
+            return
         from lstmcount import frameworks
 
-        return frameworks.ids() + (("all",) if self.allow_all else ())
+        self.shown = frameworks.ids() + (("all",) if self.allow_all else ())
+        self.choices = dict(frameworks.spellings())
+        self.hints = frameworks.hints()
+        self._filled = True
 
-    @property  # type: ignore[override]
-    def choices(self) -> dict[str, str]:
-        from lstmcount import frameworks
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        self._fill()
+        return super().get_metavar(param, ctx)
 
-        return dict(frameworks.spellings())
-
-    @property  # type: ignore[override]
-    def hints(self) -> dict[str, str]:
-        from lstmcount import frameworks
-
-        return frameworks.hints()
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        self._fill()
+        return super().shell_complete(ctx, param, incomplete)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         from lstmcount import frameworks
@@ -104,6 +105,7 @@ class FrameworkChoice(Spelling):
         for part in parts:
             fid = frameworks.resolve(part)
             if fid is None:
+                self._fill()
                 key = part.strip().lower()
                 hint = self.hints.get(key) or suggest(key, list(self.choices))
                 message = f"{part.strip()!r} is not one of {', '.join(self.shown)}"
@@ -162,7 +164,11 @@ def model_options(func: F) -> F:
             help="The framework's own class, where it has several (lstmcount frameworks lists them).",
         ),
         click.option("--no-bias", is_flag=True, default=None, help="Recurrent layers without bias."),
-        click.option("--reset-after/--no-reset-after", default=None, help="GRU: reset after the recurrent product [default: the framework's]."),
+        click.option(
+            "--reset-after/--no-reset-after",
+            default=None,
+            help="GRU: reset after the recurrent product [default: the framework's].",
+        ),
         click.option(
             "--nonlinearity",
             type=Spelling("nonlinearity", {"tanh": "tanh", "relu": "relu"}, ("tanh", "relu"), {}),

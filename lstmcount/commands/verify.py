@@ -6,9 +6,9 @@ from typing import Any
 
 import click
 
-from lstmcount.model.spec import DEFAULT_FRAMEWORK
 from lstmcount.commands.options import flags_from, framework_option, model_options, terminal_width, width_option
 from lstmcount.commands.output import echo
+from lstmcount.model.spec import DEFAULT_FRAMEWORK
 from lstmcount.numeric.verify import (
     DEFAULT_BATCH,
     default_steps,

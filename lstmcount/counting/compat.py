@@ -31,10 +31,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lstmcount.counting.costs import Placed, layer_steps, output_width
-from lstmcount.errors import UsageError
 from lstmcount import frameworks
 from lstmcount.cells import Param
+from lstmcount.counting.costs import Placed, layer_steps, output_width
+from lstmcount.errors import UsageError
 from lstmcount.frameworks.base import Role
 from lstmcount.model.report import CellInfo, LayerReport, Report
 from lstmcount.model.spec import LayerType

@@ -38,9 +38,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from lstmcount.errors import UsageError
 from lstmcount import frameworks
 from lstmcount.cells import Param
+from lstmcount.errors import UsageError
 from lstmcount.frameworks.base import Role
 from lstmcount.model.report import CellInfo, LayerReport, Report
 from lstmcount.model.spec import LayerType

@@ -238,6 +238,7 @@ def _elsewhere(builds: Callable[[Framework], bool], otherwise: str | None = None
 def _check_activation(fw: Framework, activation: str | None, allowed: frozenset[str], path: str) -> None:
     if activation is None or activation in (allowed or fw.activations):
         return
+    hint: str | None
     if allowed:
         hint = "choose one of " + ", ".join(sorted(allowed))
     else:
@@ -506,8 +507,10 @@ def cell_spec(cls: CellClass, layer: RecurrentSpec, inputs: int) -> CellSpec:
     defaults = cls.defaults
     reset_after = True
     if isinstance(layer, GRUSpec):
-        reset_after = layer.reset_after if layer.reset_after is not None else cls.fixed.get(
-            "reset_after", defaults.get("reset_after", True)
+        reset_after = (
+            layer.reset_after
+            if layer.reset_after is not None
+            else cls.fixed.get("reset_after", defaults.get("reset_after", True))
         )
     forget_bias = getattr(layer, "forget_bias", None)
     if forget_bias is None:
@@ -574,8 +577,10 @@ def _recurrent(fw: Framework, layer: RecurrentSpec, i: int, flow: Flow, namer: _
     per_cell_names = "{cell}" in template
     trainable = layer.trainable
     frozen = {t.name: bool(t.frozen and t.frozen(layer)) for t in cls.tensors}
-    notes = ()
-    if (stacked and cls.stacking is Stacking.COMPOSED) or (bidirectional and cls.bidirectional is Bidirectional.COMPOSED):
+    notes: tuple[str, ...] = ()
+    if (stacked and cls.stacking is Stacking.COMPOSED) or (
+        bidirectional and cls.bidirectional is Bidirectional.COMPOSED
+    ):
         notes = (cls.composition,) if cls.composition else ()
     width = flow.features
     for name, ks, return_sequences in groups:

@@ -1,4 +1,4 @@
-"""The ``explain`` command: a cell's equations with shapes, where each parameter is stored, the count and the unrolled view.
+"""``explain``: a cell's equations with shapes, where each parameter is stored, the count and the unrolled view.
 
 Everything framework-specific (gate order, tensor names, where each block lies, bias vectors,
 peepholes, activations, the symbols of its documentation) is read from the count report and the
@@ -416,9 +416,15 @@ def shapes(cell: Cell) -> Table:
             )
         )
     else:
-        rows.append((names(cell.u), shape(_symbol_shape(cell, Param.U)), "trained: input weights, multiply " + w.m("x_t")))
         rows.append(
-            (names(cell.wr), shape(_symbol_shape(cell, Param.W)), "trained: recurrent weights, multiply " + w.m("h_{t-1}"))
+            (names(cell.u), shape(_symbol_shape(cell, Param.U)), "trained: input weights, multiply " + w.m("x_t"))
+        )
+        rows.append(
+            (
+                names(cell.wr),
+                shape(_symbol_shape(cell, Param.W)),
+                "trained: recurrent weights, multiply " + w.m("h_{t-1}"),
+            )
         )
     biases = info.cell.biases
     if biases in (Biases.ONE, Biases.HN):
@@ -549,7 +555,10 @@ def count_lines(report: Report, cells: dict[str, Cell]) -> list[str]:
                 terms.append(f"{w.m(cell.b(g))} {info.units}")
             elif c.biases is Biases.TWO:
                 terms.append(f"two biases 2×{info.units} ({2 * info.units})")
-            per_gate = info.gates * info.units * (info.input_size + info.output_size) + info.gates * info.units * c.bias_vectors
+            per_gate = (
+                info.gates * info.units * (info.input_size + info.output_size)
+                + info.gates * info.units * c.bias_vectors
+            )
             per_gate //= info.gates
             where = f"{layer.name}" + (f", layer {info.stack_index}" if len(layer.cells) > 1 else "")
             lines.append(f"{where}, one gate: " + " + ".join(terms) + f" = {fmt(per_gate)}")

@@ -98,4 +98,4 @@ def display(framework: str) -> str:
     return _load(fid).display if fid else framework
 
 
-__all__ = ["Framework", "display", "every", "get", "ids", "resolve", "spellings", "hints"]
+__all__ = ["Framework", "display", "every", "get", "hints", "ids", "resolve", "spellings"]

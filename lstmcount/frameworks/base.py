@@ -169,7 +169,8 @@ class CellClass:
     kind: Kind
     gates: tuple[Gate, ...]
     tensors: tuple[Tensor, ...]
-    biases: Callable[[Any], Biases]
+    #: the bias form of a layer, from its use_bias and its reset_after (the class's default when unset)
+    biases: Callable[[bool, bool], Biases]
     stem: str
     paths: Paths
     scope: str = ""

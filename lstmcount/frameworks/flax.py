@@ -135,8 +135,14 @@ FRAMEWORK = Framework(
     path_sep=".",
     cells={
         Kind.LSTM: (
-            _class("LSTMCell", Kind.LSTM, LSTM_GATES, per_gate_lstm(".", GATE_NAMES), "lstm",
-                   about="one nnx.Linear per gate and side: ii, if_, ig, io and hi, hf, hg, ho"),
+            _class(
+                "LSTMCell",
+                Kind.LSTM,
+                LSTM_GATES,
+                per_gate_lstm(".", GATE_NAMES),
+                "lstm",
+                about="one nnx.Linear per gate and side: ii, if_, ig, io and hi, hf, hg, ho",
+            ),
             _class(
                 "OptimizedLSTMCell",
                 Kind.LSTM,

@@ -176,9 +176,7 @@ FRAMEWORK = Framework(
     restrictions=(),
     # keras/src/activations/__init__.py ALL_OBJECTS (threshold needs arguments, so no name alone
     # builds it); leaky_relu's negative_slope defaults to 0.2, hard_sigmoid is relu6(x + 3) / 6
-    activations={
-        a: {"leaky_relu": 0.2, "hard_sigmoid": 1 / 6}.get(a) for a in ACTIVATIONS if a != "softmin"
-    },
+    activations={a: {"leaky_relu": 0.2, "hard_sigmoid": 1 / 6}.get(a) for a in ACTIVATIONS if a != "softmin"},
     name_forbids="/",
     name_rule="Keras 3 layer names cannot contain '/' (it separates the parts of a weight's path)",
     notation=Notation(

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple
 
 from lstmcount.cells import CellSpec, Param
 
 Shape = tuple[int, ...]
 #: an index into a tensor: an int for a stacked axis, a (start, stop) range for the others
-Index = tuple[Union[int, tuple[int, int]], ...]
+Index = tuple[int | tuple[int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Directions:
     part: Layout
 
 
-Layout = Union[Block, Cat, Stack, Directions]
+Layout = Block | Cat | Stack | Directions
 
 
 class Placement(NamedTuple):
@@ -72,7 +72,7 @@ class Placement(NamedTuple):
     param: Param
     role: str
     direction: int | None  # the direction for a tensor holding both (Directions), else None
-    index: Index
+    at: Index  # where the block lies: an int for a stacked axis, a (start, stop) range for the others
     stored: Shape  # the block's shape as stored (transposed when transposed or reinterpreted)
     transpose: bool
     reinterpret: bool
@@ -84,12 +84,12 @@ class Placement(NamedTuple):
 
     def slices(self) -> tuple[int | slice, ...]:
         """The index as Python's slices (for NumPy arrays)."""
-        return tuple(i if isinstance(i, int) else slice(*i) for i in self.index)
+        return tuple(i if isinstance(i, int) else slice(*i) for i in self.at)
 
     def text(self, tensor: Shape) -> str:
         """The index into a tensor of shape ``tensor`` as it is written: ``[0, 384:512, :]``, ``[:, 128:256]``."""
         parts = []
-        for i, full in zip(self.index, tensor, strict=True):
+        for i, full in zip(self.at, tensor, strict=True):
             if isinstance(i, int):
                 parts.append(str(i))
             elif i == (0, full):
@@ -108,25 +108,27 @@ def _build(layout: Layout, cell: CellSpec, directions: int, direction: int | Non
     if isinstance(layout, Block):
         base = cell.block_shape(layout.param)
         stored = tuple(reversed(base)) if layout.transpose or layout.reinterpret else base
-        index = tuple((0, n) for n in stored)
+        whole = tuple((0, n) for n in stored)
         return stored, [
-            Placement(layout.param, layout.role, direction, index, stored, layout.transpose, layout.reinterpret)
+            Placement(layout.param, layout.role, direction, whole, stored, layout.transpose, layout.reinterpret)
         ]
     if isinstance(layout, Cat):
         built = [_build(part, cell, directions, direction) for part in layout.parts]
         first = built[0][0]
         axis = layout.axis
         for shape, _ in built[1:]:
-            if len(shape) != len(first) or any(a != b for k, (a, b) in enumerate(zip(shape, first)) if k != axis):
+            if len(shape) != len(first) or any(
+                a != b for k, (a, b) in enumerate(zip(shape, first, strict=True)) if k != axis
+            ):
                 raise ValueError(f"parts of different shapes cannot be joined along axis {axis}: {first}, {shape}")
         out: list[Placement] = []
         offset = 0
         for shape, placements in built:
             for p in placements:
-                index = list(p.index)
-                at = index[axis]  # the index has one entry per axis of the part
-                index[axis] = at + offset if isinstance(at, int) else (at[0] + offset, at[1] + offset)
-                out.append(p._replace(index=tuple(index)))
+                where: list[Any] = list(p.at)  # one entry per axis of the part
+                here = where[axis]
+                where[axis] = here + offset if isinstance(here, int) else (here[0] + offset, here[1] + offset)
+                out.append(p._replace(at=tuple(where)))
             offset += shape[axis]
         joined = list(first)
         joined[axis] = offset
@@ -136,11 +138,11 @@ def _build(layout: Layout, cell: CellSpec, directions: int, direction: int | Non
         if len({shape for shape, _ in built}) != 1:
             raise ValueError(f"parts of different shapes cannot be stacked: {[s for s, _ in built]}")
         return (len(built), *built[0][0]), [
-            p._replace(index=(k, *p.index)) for k, (_, placements) in enumerate(built) for p in placements
+            p._replace(at=(k, *p.at)) for k, (_, placements) in enumerate(built) for p in placements
         ]
     built = [_build(layout.part, cell, directions, d) for d in range(directions)]
     return (directions, *built[0][0]), [
-        p._replace(index=(d, *p.index)) for d, (_, placements) in enumerate(built) for p in placements
+        p._replace(at=(d, *p.at)) for d, (_, placements) in enumerate(built) for p in placements
     ]
 
 

@@ -132,7 +132,9 @@ FRAMEWORK = Framework(
         ),
     },
     layers={
-        "embedding": LayerClass("Embedding", "embedding", (LayerTensor("weight", lambda d: (d.V, d.F), Role.EMBEDDINGS),)),
+        "embedding": LayerClass(
+            "Embedding", "embedding", (LayerTensor("weight", lambda d: (d.V, d.F), Role.EMBEDDINGS),)
+        ),
         "dense": LayerClass(
             "Linear",
             "linear",

@@ -41,7 +41,9 @@ ORDERS = {Kind.LSTM: ("i", "o", "f", "g"), Kind.GRU: ("z", "r", "n"), Kind.RNN: 
 GATES = {
     Kind.LSTM: gates(("i", "i"), ("o", "o"), ("f", "f"), ("c", "g")),
     Kind.GRU: gates(("z", "z"), ("r", "r"), ("h", "n")),
-    Kind.RNN: gates(("i", "h"),),
+    Kind.RNN: gates(
+        ("i", "h"),
+    ),
 }
 OP_TYPES = {Kind.LSTM: "LSTM", Kind.GRU: "GRU", Kind.RNN: "RNN"}
 
@@ -79,7 +81,11 @@ def _peepholes(cell: CellSpec) -> bool:
 
 PATHS = Paths(single="{layer}.{tensor}", stacked="{layer}.{k}.{tensor}")
 STEMS = {Kind.LSTM: "lstm", Kind.GRU: "gru", Kind.RNN: "rnn"}
-OPTIONS = {Kind.LSTM: frozenset({"peepholes"}), Kind.GRU: frozenset({"reset_after"}), Kind.RNN: frozenset({"nonlinearity"})}
+OPTIONS = {
+    Kind.LSTM: frozenset({"peepholes"}),
+    Kind.GRU: frozenset({"reset_after"}),
+    Kind.RNN: frozenset({"nonlinearity"}),
+}
 COMPOSITION = (
     "ONNX has no num_layers: each stacked layer is a node of its own, reading the previous node's Y "
     "(paths <layer>.<k>.W, as an exporter might name them)."

@@ -120,7 +120,9 @@ def flat_names(layer: Any, tensors: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _classes(kind: Kind) -> tuple[CellClass, ...]:
-    base = dict(kind=kind, gates=GATES[kind], tensors=cell_tensors(kind), biases=two_biases, stem=STEMS[kind])
+    base: dict[str, Any] = dict(
+        kind=kind, gates=GATES[kind], tensors=cell_tensors(kind), biases=two_biases, stem=STEMS[kind]
+    )
     base["fixed"] = {"reset_after": True} if kind is Kind.GRU else {}
     layer = CellClass(
         name=LAYER_NAMES[kind],
@@ -176,7 +178,9 @@ FRAMEWORK = Framework(
     path_sep=".",
     cells={kind: _classes(kind) for kind in (Kind.LSTM, Kind.GRU, Kind.RNN)},
     layers={
-        "embedding": LayerClass("Embedding", "embedding", (LayerTensor("weight", lambda d: (d.V, d.F), Role.EMBEDDINGS),)),
+        "embedding": LayerClass(
+            "Embedding", "embedding", (LayerTensor("weight", lambda d: (d.V, d.F), Role.EMBEDDINGS),)
+        ),
         "dense": LayerClass(
             "Linear",
             "linear",

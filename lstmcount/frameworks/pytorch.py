@@ -117,7 +117,9 @@ FRAMEWORK = Framework(
     path_sep=".",
     cells={kind: _classes(kind) for kind in (Kind.LSTM, Kind.GRU, Kind.RNN)},
     layers={
-        "embedding": LayerClass("Embedding", "embedding", (LayerTensor("weight", lambda d: (d.V, d.F), Role.EMBEDDINGS),)),
+        "embedding": LayerClass(
+            "Embedding", "embedding", (LayerTensor("weight", lambda d: (d.V, d.F), Role.EMBEDDINGS),)
+        ),
         "dense": LayerClass(
             "Linear",
             "linear",

@@ -64,8 +64,12 @@ PATHS = Paths(
     bidirectional="{layer}/{dir}/{scope}{tensor}",
     stacked_bidirectional="{layer}/cell_{k}/bidirectional_rnn/{dir}/{scope}{tensor}",
     directions=("fw", "bw"),
-    stems={"single": "rnn", "stacked": "rnn", "bidirectional": "bidirectional_rnn",
-           "stacked_bidirectional": "stack_bidirectional_rnn"},
+    stems={
+        "single": "rnn",
+        "stacked": "rnn",
+        "bidirectional": "bidirectional_rnn",
+        "stacked_bidirectional": "stack_bidirectional_rnn",
+    },
 )
 COMPOSITION = (
     "TensorFlow 1 has no num_layers or bidirectional option: counted as users build them, a MultiRNNCell stack "
@@ -149,7 +153,10 @@ FRAMEWORK = Framework(
                 "BasicLSTMCell",
                 Kind.LSTM,
                 LSTM_GATES,
-                (Tensor("kernel", over_x_and_h(LSTM_ORDER), Role.CONCAT), Tensor("bias", fused(Param.BX, LSTM_ORDER), Role.BIAS)),
+                (
+                    Tensor("kernel", over_x_and_h(LSTM_ORDER), Role.CONCAT),
+                    Tensor("bias", fused(Param.BX, LSTM_ORDER), Role.BIAS),
+                ),
                 "basic_lstm_cell/",
                 options=frozenset({"forget_bias", "activation"}),
                 defaults={"forget_bias": 1.0},

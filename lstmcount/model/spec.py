@@ -177,9 +177,7 @@ class RecurrentSpec(LayerSpec):
         False, doc="Return the output of every time step (true) or only the last one (false)."
     )
     bidirectional: bool = spec_field(False, doc="Run a second copy of the layer backwards in time.")
-    merge_mode: MergeMode = spec_field(
-        MergeMode.CONCAT, doc="How the two directions combine."
-    )
+    merge_mode: MergeMode = spec_field(MergeMode.CONCAT, doc="How the two directions combine.")
     num_layers: int = spec_field(
         1, doc="Stacked layers (where a framework has no such option, that many layers).", minimum=1, maximum=MAX_STACK
     )
@@ -205,10 +203,13 @@ class LSTMSpec(RecurrentSpec):
         aliases=("num_proj",),
     )
     peepholes: bool = spec_field(
-        False, doc="Peephole connections from the cell state to the input, forget and output gates.", aliases=("use_peepholes",)
+        False,
+        doc="Peephole connections from the cell state to the input, forget and output gates.",
+        aliases=("use_peepholes",),
     )
     forget_bias: float | None = spec_field(
-        None, doc="A constant added to the forget gate's pre-activation at run time, not stored (default: the framework's)."
+        None,
+        doc="A constant added to the forget gate's pre-activation at run time, not stored (default: the framework's).",
     )
     activation: str | None = spec_field(
         None, doc="Activation of the candidate and the output (default tanh).", kind="activation"
@@ -228,9 +229,7 @@ class GRUSpec(RecurrentSpec):
         doc="Apply the reset gate after the recurrent product, not to h before it (default: the framework's).",
         aliases=("linear_before_reset",),
     )
-    activation: str | None = spec_field(
-        None, doc="Activation of the candidate (default tanh).", kind="activation"
-    )
+    activation: str | None = spec_field(None, doc="Activation of the candidate (default tanh).", kind="activation")
     recurrent_activation: str | None = spec_field(
         None, doc="Activation of the gates (default the framework's: sigmoid).", kind="activation"
     )

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lstmcount.counting.counter import count
-from lstmcount.errors import UsageError
 from lstmcount import frameworks
 from lstmcount.cells import Biases, CellSpec, Param
+from lstmcount.counting.counter import count
+from lstmcount.errors import UsageError
 from lstmcount.frameworks.base import Framework
 from lstmcount.model.report import LayerReport, Report, TensorReport
 from lstmcount.model.spec import LayerType, LSTMSpec, ModelSpec, RecurrentSpec

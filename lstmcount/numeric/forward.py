@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from lstmcount import frameworks
 from lstmcount.api import as_spec
+from lstmcount.cells import Biases, CellSpec, Kind, Param
 from lstmcount.counting.counter import count
 from lstmcount.errors import LstmcountError, UsageError
-from lstmcount import frameworks
-from lstmcount.cells import Biases, CellSpec, Kind, Param
 from lstmcount.frameworks.base import Framework, Role, States
 from lstmcount.frameworks.layout import Placement
 from lstmcount.model.report import LayerReport, OutShape, Report, TensorReport
@@ -516,7 +516,11 @@ LAYERS: Mapping[LayerType, Layer] = {
 # works on one contiguous block, and a step's h is one contiguous block.
 
 #: the order of the gates in a gathered cell: sigmoid gates first, so that they are one run of rows
-CELL_ORDER: Mapping[Kind, tuple[str, ...]] = {Kind.LSTM: ("i", "f", "o", "g"), Kind.GRU: ("r", "z", "n"), Kind.RNN: ("h",)}
+CELL_ORDER: Mapping[Kind, tuple[str, ...]] = {
+    Kind.LSTM: ("i", "f", "o", "g"),
+    Kind.GRU: ("r", "z", "n"),
+    Kind.RNN: ("h",),
+}
 
 
 @dataclass
@@ -644,7 +648,7 @@ def make_cell(layer: LayerReport, w: Mapping[str, Array], k: int, d: int, dtype:
     )
     named = {"u": cell.u, "w": cell.w, "b": cell.b_x, "rec": cell.b_rec, "proj": cell.proj}
     cell.origins = {id(a): tuple(dict.fromkeys(made[n])) for n, a in named.items() if a is not None}
-    for role, a in peep.items():
+    for a in peep.values():
         cell.origins[id(a)] = tuple(dict.fromkeys(made["peep"]))
     return cell
 
@@ -710,7 +714,7 @@ def _reads(cell: Cell, weights: list[Array | None], bias: Array | None) -> list[
     return arrays
 
 
-def lstm_state(cell: Cell, batch: int, dtype: Any, constants: Mapping[str, Any] = {}) -> LSTMState:  # noqa: B006
+def lstm_state(cell: Cell, batch: int, dtype: Any, constants: Mapping[str, Any] = {}) -> LSTMState:
     """Zeroed buffers for an LSTM cell."""
     h = cell.units
     z = np.empty((4 * h, batch), dtype)  # (4H, B) in CELL_ORDER: i, f, o, g
@@ -790,7 +794,7 @@ class GRUState:
         return arrays + _reads(cell, [], self.b)
 
 
-def gru_state(cell: Cell, batch: int, dtype: Any, constants: Mapping[str, Any] = {}) -> GRUState:  # noqa: B006
+def gru_state(cell: Cell, batch: int, dtype: Any, constants: Mapping[str, Any] = {}) -> GRUState:
     """Buffers for a GRU cell."""
     h = cell.units
     return GRUState(
@@ -851,7 +855,7 @@ class RNNState:
         return _reads(cell, [cell.w], self.b)
 
 
-def rnn_state(cell: Cell, batch: int, dtype: Any, constants: Mapping[str, Any] = {}) -> RNNState:  # noqa: B006
+def rnn_state(cell: Cell, batch: int, dtype: Any, constants: Mapping[str, Any] = {}) -> RNNState:
     """Buffers for a simple RNN cell: the bias block."""
     return RNNState(b=_bias_block(cell, batch), constants=constants)
 

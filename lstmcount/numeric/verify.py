@@ -171,7 +171,7 @@ def _labels(layer: LayerReport) -> list[str]:
 
 def state_names(layer: LayerReport, states: States) -> tuple[str, ...]:
     """Names of a recurrent layer's final states: h_n, c_n (stacked), or h, c of each cell instance."""
-    kinds = ("h", "c") if layer.type is LayerType.LSTM else ("h",)
+    kinds: tuple[str, ...] = ("h", "c") if layer.type is LayerType.LSTM else ("h",)
     if states is States.STACKED:
         return tuple(f"{k}_n" for k in kinds)
     if states is States.PER_CELL_CH:
@@ -184,7 +184,7 @@ def state_names(layer: LayerReport, states: States) -> tuple[str, ...]:
 
 def expected_states(layer: LayerReport, batch: int, states: States) -> tuple[tuple[int, ...], ...]:
     """Shapes of the final states the report implies."""
-    kinds = ("h", "c") if layer.type is LayerType.LSTM else ("h",)
+    kinds: tuple[str, ...] = ("h", "c") if layer.type is LayerType.LSTM else ("h",)
     if states is States.STACKED:
         cell = layer.cells[-1]
         widths = {"h": cell.output_size, "c": cell.units}
@@ -193,7 +193,10 @@ def expected_states(layer: LayerReport, batch: int, states: States) -> tuple[tup
     if states is States.PER_CELL_CH:
         kinds = tuple(reversed(kinds))
     return tuple(
-        (batch, {"h": c.output_size, "c": c.units}[k]) for c in layer.cells for _ in range(layer.directions) for k in kinds
+        (batch, {"h": c.output_size, "c": c.units}[k])
+        for c in layer.cells
+        for _ in range(layer.directions)
+        for k in kinds
     )
 
 

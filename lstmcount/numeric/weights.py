@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lstmcount.errors import UsageError
 from lstmcount import frameworks
+from lstmcount.errors import UsageError
 from lstmcount.io.sniff import Kind, sniff
 from lstmcount.model.report import Report
 from lstmcount.model.spec import ModelSpec

@@ -109,7 +109,9 @@ def cell_reasons(a: CellSpec, b: CellSpec, short: bool = False, base: str = "the
         where = "after" if b.reset_after else "before"
         reasons[-1] += f", reset {where}" if short else f", as it applies the reset gate {where} the recurrent product"
     if _peephole_blocks(a) != _peephole_blocks(b):
-        reasons.append(("peepholes" if short else "peephole weights, 3 per cell unit") if b.peepholes else "no peepholes")
+        reasons.append(
+            ("peepholes" if short else "peephole weights, 3 per cell unit") if b.peepholes else "no peepholes"
+        )
     if a.proj != b.proj:  # pragma: no cover - one spec gives every framework the same projection
         reasons.append("a projection")
     return reasons
@@ -254,8 +256,8 @@ def _markdown(reports: Comparison) -> str:
         lines += [f"> {note}" for note in report.notes]
         if report.notes:
             lines.append("")
-    for fw, why in reports.failures:
-        lines += [f"**{fw}:** cannot build this model: {why}", ""]
+    for fid, why in reports.failures:
+        lines += [f"**{fid}:** cannot build this model: {why}", ""]
     diffs = differences(reports)
     if diffs:
         lines += ["## Why the totals differ", ""] + [f"- {d}" for d in diffs] + [""]
@@ -268,7 +270,9 @@ def _peepholes(layer: LayerReport) -> bool:
 
 def _gate_header(layer: LayerReport, fw: Framework) -> list[str]:
     """Cell, gate, the two weights with the framework's own symbols and orientation, bias, params."""
-    rows_first = not any(p.transpose or p.reinterpret for t in layer.tensors for p in t.placements if p.param is Param.U)
+    rows_first = not any(
+        p.transpose or p.reinterpret for t in layer.tensors for p in t.placements if p.param is Param.U
+    )
     i_dims, h_dims = ("H×I", "H×R") if rows_first else ("I×H", "R×H")
     if not any(c.proj_size for c in layer.cells):
         h_dims = "H×H"
@@ -330,7 +334,10 @@ def _gate_legend(layer: LayerReport, fw: Framework) -> str:
             f"{layer.cells[0].proj_size} features: R = P = {layer.cells[0].proj_size}."
         )
     if _peepholes(layer):
-        text += " Each peephole multiplies the cell state element-wise: c_(t-1) for the input and forget gates, c_t for the output gate."
+        text += (
+            " Each peephole multiplies the cell state element-wise: c_(t-1) for the input and forget gates, "
+            "c_t for the output gate."
+        )
     return text
 
 
@@ -404,7 +411,9 @@ def _table(reports: Comparison, *, width: int | None = None, color: bool | None 
         out.append("")
     if reports.brief:
         ids = ",".join(r.framework for r in reports.reports[:2])
-        out += wrap(f"Each framework's layers, gates and tensors: --framework {ids} (any list), or --format json.", width)
+        out += wrap(
+            f"Each framework's layers, gates and tensors: --framework {ids} (any list), or --format json.", width
+        )
         return "\n".join(out) + "\n"
     for report in reports.reports:
         name = report.model_name or "Model"
@@ -483,9 +492,7 @@ def _side_by_side(reports: Comparison, width: int, color: bool) -> list[str]:
     """Each framework's total, the spec layers whose counts differ, the difference from the first, and why."""
     base = reports.reports[0]
     groups = [_by_spec_layer(r) for r in reports.reports]
-    counts = {
-        index: [sum(x.params for x in g.get(index, [])) for g in groups] for index in _by_spec_layer(base)
-    }
+    counts = {index: [sum(x.params for x in g.get(index, [])) for g in groups] for index in _by_spec_layer(base)}
     differing = [index for index, values in counts.items() if len(set(values)) > 1][:SIDE_LAYERS]
     rows_wanted = len(reports.reports) + len(reports.failures)
     for shown in range(len(differing), -1, -1):  # as many layer columns as leave the reasons room

@@ -21,6 +21,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true", help="rewrite golden files from current output")
 
 
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Import PaddlePaddle first when its tests will run: imported after TensorFlow, it crashes the process.
+
+    (paddlepaddle 3.3.1 segfaults in ``paddle/base/core.py`` once tensorflow 2.21 is loaded, and
+    Keras 3 loads TensorFlow for its data adapters whenever it is installed.)
+    """
+    import importlib.util
+    import warnings
+
+    if any("[paddle-" in item.nodeid for item in items) and importlib.util.find_spec("paddle") is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            importlib.import_module("paddle")
+
+
 def need(module: str) -> ModuleType:
     """Import a framework, or skip (fail when LSTMCOUNT_REQUIRE_FRAMEWORKS=1)."""
     try:

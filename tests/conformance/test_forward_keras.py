@@ -115,13 +115,16 @@ def floatx(keras: ModuleType, dtype: str) -> Iterator[None]:
     from keras.src.backend.common import dtypes
 
     before, narrowing = keras.config.floatx(), dtypes.BIT64_TO_BIT32_DTYPE
+    policy = keras.config.dtype_policy()  # fixed once any layer was made: set it too, not floatx alone
     keras.config.set_floatx(dtype)
+    keras.config.set_dtype_policy(dtype)
     if dtype == "float64":
         dtypes.BIT64_TO_BIT32_DTYPE = {}
     try:
         yield
     finally:
         keras.config.set_floatx(before)
+        keras.config.set_dtype_policy(policy)
         dtypes.BIT64_TO_BIT32_DTYPE = narrowing
 
 

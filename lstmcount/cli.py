@@ -52,6 +52,10 @@ COMMANDS: dict[str, Entry] = {
         "lstmcount.commands.check:check_command",
         "Validate spec files and check their parameter counts against expectations.",
     ),
+    "frameworks": Entry(
+        "lstmcount.commands.frameworks:frameworks_command",
+        "List the frameworks: gate orders, bias layouts, classes and a real count of each.",
+    ),
     "schema": Entry(
         "lstmcount.commands.schema:schema_command",
         "Print the JSON Schema of the spec format, for editors and validators.",

@@ -91,6 +91,7 @@ def base_args(command: str, files: dict[str, str]) -> list[str]:
         "verify": ["verify", "3", "2"],
         "check": ["check", files["spec"]],
         "schema": ["schema"],
+        "frameworks": ["frameworks"],
         "completion": ["completion", "bash"],
         "help": ["help"],
     }[command]

@@ -57,14 +57,16 @@ def differences(comparison: Comparison) -> list[str]:
     lines = []
     for other in others:
         left, right = _by_spec_layer(base), _by_spec_layer(other)
+        differing = 0
         for index, layers in left.items():
             a = sum(x.params for x in layers)
             b = sum(x.params for x in right.get(index, []))
             if a == b:
                 continue
+            differing += 1
             lines.append(_explain_difference(base, other, layers, right.get(index, []), a, b))
         delta = other.total - base.total
-        if delta:
+        if delta and (differing > 1 or len(left) > 1):  # one differing layer of one: its line says it all
             lines.append(
                 f"In all: {other.framework_display} {fmt(other.total)} vs "
                 f"{base.framework_display} {fmt(base.total)} ({delta:+,})."

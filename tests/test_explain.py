@@ -85,6 +85,16 @@ VARIANTS = {
     "lstm_markdown": ["100", "128", "--format", "markdown"],
     "gru_markdown_pytorch": ["10", "8", "--cell", "gru", "--framework", "pytorch", "--format", "markdown"],
     "lstm_bptt": ["3", "2", "--bptt"],
+    "lstm_onnx_peepholes": ["10", "4", "--framework", "onnx", "--peepholes"],
+    "lstm_tf1_peepholes_projection": ["10", "4", "--framework", "tf1", "--peepholes", "--proj-size", "3"],
+    "gru_tf1_reset_before": ["10", "4", "--cell", "gru", "--framework", "tf1"],
+    "lstm_flax_per_gate": ["10", "4", "--framework", "flax"],
+    "gru_flax_linen_hn": ["10", "4", "--cell", "gru", "--framework", "flax-linen"],
+    "gru_mlx_bidirectional": ["10", "4", "--cell", "gru", "--framework", "mlx", "--bidirectional"],
+    "lstm_equinox_stacked": ["10", "4", "--framework", "equinox", "--num-layers", "2"],
+    "lstm_keras2_cudnn": ["10", "4", "--framework", "keras2", "--class", "CuDNNLSTM"],
+    "gru_keras2_v1": ["10", "4", "--cell", "gru", "--framework", "keras2", "--class", "v1.GRU"],
+    "lstm_paddle_projection": ["10", "4", "--framework", "paddle", "--proj-size", "2"],
     "gru_bptt_pytorch_tiny": ["100", "128", "--cell", "gru", "--framework", "pytorch", "--bptt"],
 }
 
@@ -287,23 +297,29 @@ def _index(text: str) -> tuple[object, ...]:
     return tuple(parts)
 
 
-FUSED_CASES = [
-    ("keras", {"type": "lstm"}),
-    ("keras", {"type": "gru"}),
-    ("keras", {"type": "gru", "reset_after": False}),
-    ("keras", {"type": "simple_rnn"}),
-    ("pytorch", {"type": "lstm"}),
-    ("pytorch", {"type": "gru"}),
-    ("pytorch", {"type": "simple_rnn"}),
-]
+def _fused_cases() -> list[tuple[str, dict[str, object]]]:
+    """Every class of every framework, for each cell kind, with its default bias form (and Keras's GRU both ways)."""
+    cases: list[tuple[str, dict[str, object]]] = [("keras", {"type": "gru", "reset_after": False})]
+    types = {"lstm": "lstm", "gru": "gru", "simple_rnn": "simple_rnn"}
+    for fw in registry.every():
+        for kind, classes in fw.cells.items():
+            for cls in classes:
+                cases.append((fw.id, {"type": types[kind.value], "class": cls.name}))
+    return cases
 
 
-@pytest.mark.parametrize(("framework", "layer"), FUSED_CASES)
+FUSED_CASES = _fused_cases()
+
+
+@pytest.mark.parametrize(
+    ("framework", "layer"), FUSED_CASES, ids=[f"{f}-{x.get('class', '')}-{x['type']}" for f, x in FUSED_CASES]
+)
 def test_fused_table_slices_give_each_gates_block(framework: str, layer: dict[str, object]) -> None:
     """Applying the printed slices to the framework's tensors yields each gate's U, W and biases.
 
-    The framework tensors come from the BPTT module's layout, which the conformance tests check
-    against real PyTorch and Keras.
+    The framework tensors are made from canonical weights by the BPTT module's layout, which the
+    conformance tests check against the real frameworks; a block stored as another shape's memory
+    (a cuDNN buffer) is read in the shape the table names.
     """
     import numpy as np
 
@@ -311,20 +327,25 @@ def test_fused_table_slices_give_each_gates_block(framework: str, layer: dict[st
     from lstmcount.numeric import bptt
 
     data = {"framework": framework, "input": {"features": 3}, "layers": [{**layer, "units": 2}]}
-    report, spec = count_dict(data), spec_from_dict(data)
-    result = bptt.run_for(report, spec)
-    tensors = result.framework(result.cell.params())
+    report = count_dict(data)
+    info = report.layers[0].cells[0]
+    params = bptt.make_cell(info.cell, np.random.default_rng(7)).params()
+    own = tuple(t for t in report.layers[0].tensors if t.holds(info.stack_index, 0))
+    tensors = bptt.to_framework(params, own, info.cell)
     cell = _cell_for(report, report.layers[0], NOTATIONS["row"], Writer(False))
-    _, table, _ = fused(cell, report.layers[0].tensors)
+    _, table, _ = fused(cell, own)
     canonical = bptt.CANONICAL[report.layers[0].type]
-    params = result.cell.params()
-    assert len(table.rows) == sum(len(t.placements) for t in report.layers[0].tensors)
+    assert len(table.rows) == sum(1 for t in own for p in t.placements if p.direction in (None, 0))
     for gate_symbol, symbol, where, _shape in table.rows:
         gate = next(g for g in cell.gates if g.symbol == gate_symbol)
         k = canonical.index(gate.role)
         name, _, rest = where.partition("[")
-        slice_text = "[" + rest
+        slice_text, _, read_as = ("[" + rest).partition(" (its memory, read as ")
         block = tensors[name][_index(slice_text.removesuffix("ᵀ"))]
+        if read_as:  # the memory in that shape is the block in column orientation: it holds it transposed
+            assert read_as.endswith(", holds it transposed)")
+            shape = tuple(int(n) for n in read_as.split("), ")[0].strip("()").split(", "))
+            block = np.ascontiguousarray(block).reshape(shape).T
         if slice_text.endswith("ᵀ"):
             block = block.T
         key = {"U": "U", "W": "W", "b": "bx", "bx": "bx", "bh": "bh"}[symbol.split("_")[0]]

@@ -262,3 +262,70 @@ def test_no_cell_class_is_left_without_its_biases() -> None:
         cell = CellSpec(Kind.GRU, 2, 3, biases=biases)
         blocks = sum(cell.has(p, r) for p in (Param.BX, Param.BH) for r in cell.roles)
         assert blocks == {Biases.NONE: 0, Biases.ONE: 3, Biases.TWO: 6, Biases.HN: 4}[biases]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "attribute"),
+    [
+        ("hidden_size", 7, "units"),
+        ("hidden_features", 7, "units"),
+        ("features", 7, "units"),
+        ("num_units", 7, "units"),
+        ("num_proj", 3, "proj_size"),
+        ("use_peepholes", True, "peepholes"),
+    ],
+)
+def test_frameworks_argument_names_are_spec_aliases(field: str, value: object, attribute: str) -> None:
+    """A framework's own argument name in a spec sets the spec field it means."""
+    layer = {"type": "lstm", field: value, **({} if attribute == "units" else {"units": 7})}
+    spec = spec_from_dict({"framework": "tf1", "input": {"features": 3}, "layers": [layer]})
+    assert getattr(spec.layers[0], attribute) == value
+
+
+def test_every_declared_argument_alias_is_a_spec_alias() -> None:
+    """Each framework's ``argument_aliases`` names spec fields that accept that spelling."""
+    from lstmcount.model.spec import LAYER_CLASSES, fields_of
+
+    accepted: dict[str, set[str]] = {}
+    for cls in LAYER_CLASSES.values():
+        for key, f in fields_of(cls).items():
+            accepted.setdefault(key, set()).update({key, *f.metadata.get("aliases", ())})
+    for fw in frameworks.every():
+        for alias, field in fw.argument_aliases.items():
+            assert alias in accepted[field], (fw.id, alias, field)
+
+
+def test_linear_before_reset_is_reset_after() -> None:
+    """ONNX's linear_before_reset: 1 resets after the product, as reset_after: true does."""
+    spec = spec_from_dict(
+        {
+            "framework": "onnx",
+            "input": {"features": 3},
+            "layers": [{"type": "gru", "units": 2, "linear_before_reset": True}],
+        }
+    )
+    assert spec.layers[0].reset_after is True  # type: ignore[attr-defined]
+
+
+def test_a_list_of_frameworks_compares_those() -> None:
+    """--framework onnx,tf1 shows those two, in the order given, side by side and each in full."""
+    result = CliRunner().invoke(main, ["100", "128", "--peepholes", "--framework", "onnx,tf1"])
+    assert result.exit_code == 0, result.output
+    side = result.stdout.split("\n\n")[0].splitlines()
+    assert side[3].startswith("ONNX") and "118,144" in side[3]
+    assert side[4].startswith("TensorFlow 1") and "117,632" in side[4] and "-512" in side[4]
+    assert "Model in ONNX conventions" in result.stdout and "Model in TensorFlow 1 conventions" in result.stdout
+    doc = _count("100", "128", "--framework", "torch,keras,torch")
+    assert [r["framework"] for r in doc["reports"]] == ["pytorch", "keras"]  # type: ignore[index,union-attr]
+
+
+def test_an_option_a_class_lacks_is_refused_naming_one_that_has_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """--peepholes under Keras is one error line that points to a framework with peepholes."""
+    from lstmcount.cli import run
+
+    assert run(["100", "128", "--peepholes"]) == 2
+    assert capsys.readouterr().err.strip().endswith("remove --peepholes or use --framework onnx")
+    assert run(["100", "128", "--framework", "flax", "--class", "OptimisedLSTMCell"]) == 2
+    assert "did you mean 'OptimizedLSTMCell'?" in capsys.readouterr().err
+    assert run(["100", "128", "--framework", "pytorch", "--class", "LSTMCell", "--num-layers", "2"]) == 2
+    assert "use --class LSTM" in capsys.readouterr().err

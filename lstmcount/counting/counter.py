@@ -7,6 +7,7 @@ convention table which tensors each layer creates. No numpy, no I/O.
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
@@ -33,7 +34,6 @@ from lstmcount.model.spec import (
     RecurrentSpec,
     SimpleRNNSpec,
     _new,
-    suggest,
 )
 
 #: ``TensorReport(*fields)`` for all nine fields, without the named tuple's ``__new__`` in Python
@@ -446,12 +446,18 @@ def recurrent_class(fw: Framework, layer: RecurrentSpec, i: int) -> CellClass:
     try:
         cls = fw.cell_class(kind, layer.cell_class)
     except KeyError:
+        asked = str(layer.cell_class)
+        hint = _elsewhere(lambda other: asked.lower() in (n.lower() for n in other.class_names(kind)))
+        lowered = [n.lower() for n in names]
+        close = difflib.get_close_matches(asked.lower(), lowered, n=1, cutoff=0.75)
+        if close and hint is None:
+            hint = f"did you mean {names[lowered.index(close[0])]!r}?"
         raise SpecError(
-            f"{fw.display} has no {word} class {layer.cell_class!r}",
+            f"{fw.display} has no {word} class {asked!r}",
             path=f"layers[{i}].class",
             expected=" | ".join(names),
-            received=repr(layer.cell_class),
-            hint=suggest(str(layer.cell_class), list(names)),
+            received=repr(asked),
+            hint=hint,
         ) from None
     where = f"{fw.display} {cls.name}"
 

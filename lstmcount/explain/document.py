@@ -454,10 +454,11 @@ def _mark(cell: Cell, p: Placement) -> str:
     """How a stored block relates to its symbol: transposed, or its memory read in another shape."""
     if len(p.stored) != 2:
         return ""
+    symbol_transposed = cell.notation.row and not cell.notation.transposed
     if p.reinterpret:
         rows, cols = p.stored
-        return f" (its memory read as {shape((cols, rows))})"
-    symbol_transposed = cell.notation.row and not cell.notation.transposed
+        how = "holds it transposed" if symbol_transposed else "holds it"
+        return f" (its memory, read as {shape((cols, rows))}, {how})"
     return TRANSPOSE[cell.w.tex] if p.transpose != symbol_transposed else ""
 
 

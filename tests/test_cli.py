@@ -286,7 +286,9 @@ def test_completion_scripts(shell: str) -> None:
     [
         ("lstmcount ch", {"check"}),
         ("lstmcount 100 128 --fr", {"--framework"}),
-        ("lstmcount 100 128 --framework ", {"keras", "pytorch", "all"}),
+        ("lstmcount 100 128 --framework ", {"keras", "pytorch", "onnx", "flax", "flax-linen", "tf1", "all"}),
+        ("lstmcount 100 128 --framework flax --class ", {"LSTMCell", "OptimizedLSTMCell", "GRUCell", "SimpleCell"}),
+        ("lstmcount 100 128 --class Cu", {"CuDNNLSTM", "CuDNNGRU"}),
         ("lstmcount check --for", {"--format"}),
         ("lstmcount 100 128 --cell ", {"lstm", "gru", "rnn"}),
     ],

@@ -119,6 +119,18 @@ def _framework_type(allow_all: bool) -> Spelling:
     return FrameworkChoice(allow_all)
 
 
+def _complete_class(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Every framework's class names (of the --framework given, when it is), for shell completion."""
+    from click.shell_completion import CompletionItem
+
+    from lstmcount import frameworks
+
+    chosen = ctx.params.get("framework")
+    pool = [frameworks.get(chosen)] if chosen and "," not in chosen and chosen != "all" else frameworks.every()
+    names = sorted({c.name for fw in pool for classes in fw.cells.values() for c in classes})
+    return [CompletionItem(n) for n in names if n.lower().startswith(incomplete.lower())]
+
+
 def model_options(func: F) -> F:
     """The options that shape a model from ``INPUT UNITS...`` (shared by count, verify, explain)."""
     options = [
@@ -161,6 +173,7 @@ def model_options(func: F) -> F:
             "cell_class",
             default=None,
             metavar="NAME",
+            shell_complete=_complete_class,
             help="The framework's own class, where it has several (lstmcount frameworks lists them).",
         ),
         click.option("--no-bias", is_flag=True, default=None, help="Recurrent layers without bias."),

@@ -10,8 +10,9 @@ index 0. ONNX has no ``num_layers``: each stacked layer is one node reading the 
 
 ONNX names no tensor: an exporter chooses the initializers' names. Paths here are
 ``<layer>.W`` (and ``<layer>.<k>.W`` for stacked layer k). The layers around are the operators
-PyTorch's exporter writes for them (``Gemm`` with ``transB``, ``Conv``, ``Gather``,
-``LayerNormalization``), named by their operator inputs.
+PyTorch's exporter writes for them on a sequence (a dense layer as ``MatMul`` with the transposed
+weight ``(I, F)`` and ``Add``; ``Conv``, ``Gather``, ``LayerNormalization``), named by their
+operator inputs.
 """
 
 from __future__ import annotations
@@ -126,11 +127,11 @@ FRAMEWORK = Framework(
     layers={
         "embedding": LayerClass("Gather", "embedding", (LayerTensor("data", lambda d: (d.V, d.F), Role.EMBEDDINGS),)),
         "dense": LayerClass(
-            "Gemm",
-            "gemm",
+            "MatMul+Add",
+            "linear",
             (
-                LayerTensor("B", lambda d: (d.F, d.I), Role.KERNEL),
-                LayerTensor("C", lambda d: (d.F,), Role.BIAS, when=_use_bias),
+                LayerTensor("MatMul.B", lambda d: (d.I, d.F), Role.KERNEL),
+                LayerTensor("Add.B", lambda d: (d.F,), Role.BIAS, when=_use_bias),
             ),
         ),
         "dropout": LayerClass("Dropout", "dropout"),
@@ -206,7 +207,7 @@ FRAMEWORK = Framework(
     ),
     states=States.STACKED,
     conv_channels_first=True,
-    out_features_first=True,
+    out_features_first=False,
     conv_kernel="FIK",
     layer_norm_epsilon=1e-5,
     note="ONNX keeps W (D, G·H, I), R (D, G·H, H) and B (D, 2·G·H) in each node, and P (D, 3H) for peepholes.",

@@ -169,3 +169,77 @@ def test_dense_after_sequence_is_fine() -> None:
         model({"type": "lstm", "units": 3, "return_sequences": True}, {"type": "dense", "units": 2}, features=4)
     )
     assert report.layers[1].output_shape == (None, None, 2)
+
+
+def test_generic_layer_counts_its_tensors_and_keeps_frozen_ones_untrained() -> None:
+    """A layer lstmcount does not model counts from its stated tensors; frozen ones are stored, not trained."""
+    report = count_dict(
+        {
+            "framework": "pytorch",
+            "input": {"features": 4},
+            "layers": [
+                {"type": "lstm", "units": 3, "return_sequences": True},
+                {
+                    "type": "generic",
+                    "name": "bn",
+                    "class": "BatchNorm1d",
+                    "tensors": {"weight": [3], "bias": [3], "running_mean": [3], "running_var": [3]},
+                    "frozen": ["running_mean", "running_var"],
+                },
+                {"type": "generic", "name": "head", "params": 1000, "units": 2},
+            ],
+        }
+    )
+    lstm, bn, head = report.layers
+    assert bn.params == 12 and bn.trainable_params == 6 and bn.class_name == "BatchNorm1d"
+    assert [t.path for t in bn.tensors] == ["bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"]
+    assert head.params == 1000 and head.output_shape == (None, None, 2)
+    assert report.total == lstm.params + 12 + 1000 and report.non_trainable == 6
+
+
+@pytest.mark.parametrize(
+    ("layer", "needle"),
+    [
+        ({"type": "generic"}, "a generic layer needs its count"),
+        ({"type": "generic", "params": 3, "tensors": {"w": [3]}}, "give params or tensors, not both"),
+        ({"type": "generic", "tensors": {"w": [3]}, "frozen": ["v"]}, "frozen names no tensor of the layer"),
+        ({"type": "generic", "tensors": {"w": [3, -1]}}, "a shape: a list of sizes"),
+    ],
+)
+def test_generic_layer_states_its_count_one_way(layer: dict[str, object], needle: str) -> None:
+    """A generic layer without a count, with two, or freezing a tensor it lacks, is refused."""
+    with pytest.raises(SpecError, match=needle):
+        count_dict({"input": {"features": 4}, "layers": [layer]})
+
+
+def test_scope_puts_a_layer_in_its_module_and_from_reads_another_layer() -> None:
+    """scope prefixes the layer's name and paths; from makes a layer read the input or an earlier layer."""
+    report = count_dict(
+        {
+            "framework": "pytorch",
+            "input": {"features": 10},
+            "layers": [
+                {"type": "lstm", "units": 8, "name": "rnn", "scope": "encoder", "return_sequences": True},
+                {"type": "lstm", "units": 4, "name": "rnn", "scope": "decoder", "from": "input"},
+                {"type": "dense", "units": 2, "from": "encoder.rnn"},
+            ],
+        }
+    )
+    enc, dec, dense = report.layers
+    assert enc.name == "encoder.rnn" and enc.tensors[0].path == "encoder.rnn.weight_ih_l0"
+    assert dec.cells[0].input_size == 10  # the model's input, not the encoder's 8 features
+    assert dense.input_shape == (None, None, 8) and dense.tensors[0].shape == (2, 8)
+
+
+def test_from_must_name_an_earlier_layer() -> None:
+    """A layer reading a layer that does not come before it is one error naming what it could read."""
+    with pytest.raises(SpecError, match="from names no earlier layer: 'later'"):
+        count_dict(
+            {
+                "input": {"features": 4},
+                "layers": [
+                    {"type": "dense", "units": 2, "from": "later"},
+                    {"type": "dense", "units": 2, "name": "later"},
+                ],
+            }
+        )

@@ -7,15 +7,26 @@ convention table which tensors each layer creates. No numpy, no I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 from collections.abc import Callable, Iterator
+from math import prod
 from typing import Any, NamedTuple
 
 from lstmcount import frameworks
 from lstmcount.cells import CellSpec, Kind
 from lstmcount.errors import SpecError
-from lstmcount.frameworks.base import Bidirectional, CellClass, Dims, Framework, Stacking, arrangement
+from lstmcount.frameworks.base import (
+    Bidirectional,
+    CellClass,
+    Dims,
+    Framework,
+    LayerClass,
+    Role,
+    Stacking,
+    arrangement,
+)
 from lstmcount.frameworks.layout import Placement, instantiate
 from lstmcount.model.report import CellInfo, LayerReport, OutShape, Report, TensorReport, cell_formula, cell_params, fmt
 from lstmcount.model.spec import (
@@ -23,6 +34,7 @@ from lstmcount.model.spec import (
     DenseSpec,
     DropoutSpec,
     EmbeddingSpec,
+    GenericSpec,
     GRUSpec,
     LayerNormSpec,
     LayerSpec,
@@ -34,6 +46,7 @@ from lstmcount.model.spec import (
     RecurrentSpec,
     SimpleRNNSpec,
     _new,
+    suggest,
 )
 
 #: ``TensorReport(*fields)`` for all nine fields, without the named tuple's ``__new__`` in Python
@@ -90,21 +103,28 @@ def count(spec: ModelSpec, framework: str | None = None) -> Report:
     fw = frameworks.get(framework or spec.framework)
     flow = _input_flow(spec)
     explicit = [layer.name for layer in spec.layers if layer.name]
-    seen: set[str] = set()
+    seen: set[tuple[str | None, str]] = set()
     for i, layer in enumerate(spec.layers):
-        if layer.name and layer.name in seen:
+        scoped = (layer.scope, layer.name)
+        if layer.name and scoped in seen:
             raise SpecError(
                 f"duplicate layer name {layer.name!r}", path=f"layers[{i}].name", hint="layer names must be unique"
             )
         if layer.name:
-            seen.add(layer.name)
+            seen.add(scoped)
     namer = _Namer(set(explicit), avoid=fw.auto_names_avoid_given, from_zero=fw.numbered_from_zero)
     layers: list[LayerReport] = []
+    model_input = flow
+    outputs: dict[str, Flow] = {}  # what each layer gives, by its name (for a layer that reads it)
     for i, layer in enumerate(spec.layers):
         _check_restrictions(fw, layer, i)
+        if layer.reads is not None:
+            flow = _read_flow(layer.reads, model_input, outputs, i)
         for report in _layer_reports(fw, spec, layer, i, flow, namer):
+            if layer.scope:
+                report = _scoped(report, layer.scope, fw.path_sep)
             layers.append(report)
-        flow = _next_flow(layers[-1], flow, fw)
+            outputs[report.name] = flow = _next_flow(report, flow, fw)
     _check_unique_names(fw, spec, layers)
     notes = [SHARED_WEIGHTS_NOTE] if any(r.recurrent for r in layers) else []
     notes += [note for note in dict.fromkeys(n for r in layers for n in r.notes)]
@@ -116,6 +136,28 @@ def count(spec: ModelSpec, framework: str | None = None) -> Report:
         model_name=spec.name,
         notes=tuple(notes),
     )
+
+
+def _read_flow(reads: str, model_input: Flow, outputs: dict[str, Flow], i: int) -> Flow:
+    """The data a layer reads when its ``from`` names it: the model input, or an earlier layer's output."""
+    if reads == "input":
+        return model_input
+    if reads in outputs:
+        return outputs[reads]
+    raise SpecError(
+        f"from names no earlier layer: {reads!r}",
+        path=f"layers[{i}].from",
+        expected="input, or the name of a layer before this one: " + ", ".join(outputs) if outputs else "input",
+        received=repr(reads),
+        hint=suggest(reads, [*outputs, "input"]),
+    )
+
+
+def _scoped(report: LayerReport, scope: str, sep: str) -> LayerReport:
+    """``report`` inside the module ``scope``: its name and its tensors' paths start with it."""
+    head = scope + sep
+    tensors = tuple(t._replace(path=head + t.path, aliases=tuple(head + a for a in t.aliases)) for t in report.tensors)
+    return dataclasses.replace(report, name=head + report.name, tensors=tensors)
 
 
 def _check_unique_names(fw: Framework, spec: ModelSpec, layers: list[LayerReport]) -> None:
@@ -209,7 +251,7 @@ def _check_restrictions(fw: Framework, layer: LayerSpec, i: int) -> None:
             raise SpecError(
                 f"not valid for {fw.display}: {rule.message}", path=f"layers[{i}].{rule.field}", hint=rule.hint
             )
-    if not isinstance(layer, RecurrentSpec):
+    if not isinstance(layer, (RecurrentSpec, GenericSpec)):
         if layer.TYPE.value not in fw.layers:
             raise SpecError(
                 f"not valid for {fw.display}: it has no {layer.TYPE.value} layer",
@@ -310,7 +352,7 @@ def _layer_reports(
         _need_sequence(layer, i, flow, prev)
         yield from _recurrent(fw, layer, i, flow, namer)
         return
-    klass = fw.layers[layer.TYPE.value]
+    klass = _GENERIC if isinstance(layer, GenericSpec) else fw.layers[layer.TYPE.value]
     name = layer.name or namer.next(klass.stem)
     path = f"{name}{fw.path_sep}"
     out: OutShape
@@ -348,6 +390,9 @@ def _layer_reports(
         out = flow.shape
         formula = "0 (no weights)"
         in_shape = flow.shape
+    elif isinstance(layer, GenericSpec):
+        yield _generic(layer, i, flow, name, fw.path_sep)
+        return
     else:  # pragma: no cover - every layer type is handled above
         raise TypeError(layer)
     trainable = layer.trainable
@@ -368,6 +413,43 @@ def _layer_reports(
             "trainable": trainable,
             "arithmetic": formula,
             "spec_index": i,
+        },
+    )
+
+
+#: a layer lstmcount does not model, in any framework
+_GENERIC = LayerClass("Generic", "layer")
+
+
+def _generic(layer: GenericSpec, i: int, flow: Flow, name: str, sep: str) -> LayerReport:
+    """A generic layer: its stated tensors (or count), passing its input's shape on (or ``units`` features)."""
+    tensors: tuple[TensorReport, ...]
+    if layer.tensors:
+        tensors = tuple(
+            _tensor((t, f"{name}{sep}{t}", shape, Role.OTHER, (), layer.trainable and t not in layer.frozen, None,
+                     None, ()))
+            for t, shape in layer.tensors.items()
+        )  # fmt: skip
+        formula = " + ".join("×".join(map(str, s)) or "1" for s in layer.tensors.values())
+    else:
+        count = layer.params or 0
+        tensors = (_tensor(("(parameters)", name, (count,), Role.OTHER, (), layer.trainable, None, None, ())),)
+        formula = f"{count:,} (as stated)"
+    total = sum(prod(t.shape) for t in tensors)
+    out = flow.shape if layer.units is None else _out(flow, layer.units)
+    return _new(
+        LayerReport,
+        {
+            "name": name,
+            "type": layer.TYPE,
+            "class_name": layer.cell_class or "generic",
+            "input_shape": flow.shape,
+            "output_shape": out,
+            "tensors": tensors,
+            "trainable": layer.trainable,
+            "arithmetic": f"{formula} = {fmt(total)}" if layer.tensors else f"{fmt(total)} (as stated)",
+            "spec_index": i,
+            "notes": ("lstmcount does not model this layer: it is counted from its stated tensors or count.",),
         },
     )
 

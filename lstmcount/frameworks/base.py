@@ -52,6 +52,7 @@ class Role(StrEnum):
     EMBEDDINGS = "embeddings"
     SCALE = "scale"
     OFFSET = "offset"
+    OTHER = "other"  # a tensor of a layer lstmcount does not model
 
 
 #: roles whose tensors multiply (matrix products), and roles of bias-like tensors, for costs

@@ -69,6 +69,11 @@ def _value_schema(cls: type, f: dataclasses.Field[Any]) -> dict[str, Any]:
         out = _choice(list(ACTIVATION_SPELLINGS), strip=True)
     elif kind == "int_map":
         out = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+    elif kind == "shape_map":
+        sizes = {"type": "integer", "minimum": 0, "maximum": MAX_DIM}
+        out = {"type": "object", "additionalProperties": {"type": "array", "items": sizes, "maxItems": 8}}
+    elif kind == "names":
+        out = {"type": "array", "items": {"type": "string", "minLength": 1}}
     else:
         out = {"type": "integer" if kind == "int" else "number"}
         if meta.get("minimum") is not None:
@@ -80,7 +85,7 @@ def _value_schema(cls: type, f: dataclasses.Field[Any]) -> dict[str, Any]:
     out["description"] = meta["doc"]
     default = f.default
     if default is not dataclasses.MISSING and default is not None:
-        out["default"] = getattr(default, "value", default)
+        out["default"] = list(default) if isinstance(default, tuple) else getattr(default, "value", default)
     return out
 
 
@@ -93,7 +98,11 @@ def object_schema(cls: type, extra: dict[str, Any] | None = None) -> dict[str, A
         value = _value_schema(cls, f)
         properties[name] = value
         aliases = tuple(f.metadata.get("aliases", ()))
-        if name == "class":
+        if (
+            name == "class"
+            and getattr(cls, "TYPE", None) is not None
+            and cls.TYPE.value in ("lstm", "gru", "simple_rnn")
+        ):
             value = {**value, "description": value["description"] + " " + _classes_text(cls)}
             properties[name] = value
         for alias in aliases:

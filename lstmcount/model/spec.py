@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -41,6 +42,7 @@ class LayerType(StrEnum):
     DROPOUT = "dropout"
     CONV1D = "conv1d"
     LAYER_NORMALIZATION = "layer_normalization"
+    GENERIC = "generic"
 
 
 RECURRENT_TYPES = frozenset({LayerType.LSTM, LayerType.GRU, LayerType.SIMPLE_RNN})
@@ -151,6 +153,16 @@ class LayerSpec:
     TYPE: ClassVar[LayerType]
     name: str | None = spec_field(None, doc="Layer name; defaults to the framework's naming.")
     trainable: bool = spec_field(True, doc="false freezes the layer: its weights count as non-trainable.")
+    scope: str | None = spec_field(
+        None,
+        doc="The module the layer sits in (an enclosing module's or nested model's path, parts joined by the "
+        "framework's separator); its tensors' paths start with it.",
+    )
+    reads: str | None = spec_field(
+        None,
+        doc="What the layer reads: input (the model's input) or an earlier layer's name; default the layer before it.",
+        key="from",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -306,9 +318,39 @@ class LayerNormSpec(LayerSpec):
     scale: bool = spec_field(True, doc="Learn a scale (gamma).")
 
 
+@dataclass(frozen=True, kw_only=True)
+class GenericSpec(LayerSpec):
+    """A layer lstmcount does not model, counted from its stated parameters or tensors.
+
+    ``tensors`` maps each tensor's name to its shape; without them ``params`` says the count.
+    The layer passes its input's shape on, or gives ``units`` features when stated.
+    """
+
+    TYPE: ClassVar[LayerType] = LayerType.GENERIC
+    params: int | None = spec_field(None, doc="Its parameters, when no tensors are listed.", minimum=0, maximum=2**53)
+    tensors: Mapping[str, tuple[int, ...]] = spec_field(
+        doc="Its tensors: name -> shape (a list of sizes).", kind="shape_map", default_factory=dict
+    )
+    frozen: tuple[str, ...] = spec_field(
+        (), doc="Tensors stored but not trained (a batch normalization's moving statistics).", kind="names"
+    )
+    cell_class: str | None = spec_field(None, doc="The framework's class of the layer, as shown.", key="class")
+    units: int | None = _dim("Features it outputs (default: as many as it reads).", default=None)
+
+
 LAYER_CLASSES: Mapping[LayerType, type[LayerSpec]] = {
     cls.TYPE: cls
-    for cls in (LSTMSpec, GRUSpec, SimpleRNNSpec, EmbeddingSpec, DenseSpec, DropoutSpec, Conv1DSpec, LayerNormSpec)
+    for cls in (
+        LSTMSpec,
+        GRUSpec,
+        SimpleRNNSpec,
+        EmbeddingSpec,
+        DenseSpec,
+        DropoutSpec,
+        Conv1DSpec,
+        LayerNormSpec,
+        GenericSpec,
+    )
 }
 
 
@@ -444,6 +486,28 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
                 hint=suggest(key, list(ACTIVATION_SPELLINGS)),
             )
         raise SpecError("wrong type", path=path, expected="an activation name", received=_describe(value))
+    if kind == "shape_map":
+        if not isinstance(value, Mapping):
+            raise SpecError(
+                "wrong type", path=path, expected="a mapping of tensor name to shape", received=_describe(value)
+            )
+        shapes = {}
+        for key, item in value.items():
+            sub = f"{path}.{key}"
+            if not isinstance(item, (list, tuple)) or not all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_DIM for n in item
+            ):
+                raise SpecError(
+                    "wrong type", path=sub, expected="a shape: a list of sizes >= 0", received=_describe(item)
+                )
+            if len(item) > 8:
+                raise SpecError("too many axes", path=sub, expected="at most 8 sizes", received=f"{len(item)} sizes")
+            shapes[str(key)] = tuple(item)
+        return shapes
+    if kind == "names":
+        if not isinstance(value, (list, tuple)) or not all(isinstance(n, str) and n for n in value):
+            raise SpecError("wrong type", path=path, expected="a list of tensor names", received=_describe(value))
+        return tuple(value)
     if kind == "int_map":
         if not isinstance(value, Mapping):
             raise SpecError(
@@ -799,6 +863,7 @@ def layer_type(value: Any, path: str) -> LayerType:
                 path=path,
                 expected=" | ".join(valid),
                 received=_describe(value),
+                hint="write it as type: generic, with its tensors (name: shape) or its params",
             )
         raise SpecError(
             f"unknown layer type {value!r}", path=path, expected=" | ".join(valid), received=_describe(value), hint=hint
@@ -823,6 +888,15 @@ def layer_from_dict(data: Any, path: str) -> LayerSpec:
         )
     kind = layer_type(data["type"], f"{path}.type")
     layer: LayerSpec = _build(LAYER_CLASSES[kind], data, path, skip="type")
+    if isinstance(layer, GenericSpec):
+        _check_generic(layer, data, path)
+    if layer.scope is not None and any(not part.strip() for part in re.split(r"[./]", layer.scope)):
+        raise SpecError(
+            "a scope has an empty part",
+            path=f"{path}.scope",
+            expected="module names joined by the framework's separator",
+            received=repr(layer.scope),
+        )
     if isinstance(layer, RecurrentSpec) and not layer.bidirectional and "merge_mode" in data:
         raise SpecError(
             "merge_mode applies only to a bidirectional layer",
@@ -830,6 +904,31 @@ def layer_from_dict(data: Any, path: str) -> LayerSpec:
             hint="add {value:bidirectional=true}, or remove {field:merge_mode}",
         )
     return layer
+
+
+def _check_generic(layer: GenericSpec, data: Mapping[str, Any], path: str) -> None:
+    """A generic layer states its count one way: ``params`` or ``tensors`` (and ``frozen`` names some of them)."""
+    if layer.params is None and not layer.tensors:
+        raise SpecError(
+            "a generic layer needs its count",
+            path=f"{path}.params",
+            expected="params: N, or tensors: {name: shape}",
+            received="neither",
+        )
+    if layer.params is not None and layer.tensors:
+        raise SpecError(
+            "give params or tensors, not both",
+            path=f"{path}.params",
+            hint="tensors give the count: remove params",
+        )
+    unknown = [n for n in layer.frozen if n not in layer.tensors]
+    if unknown:
+        raise SpecError(
+            f"frozen names no tensor of the layer: {unknown[0]!r}",
+            path=f"{path}.frozen",
+            expected="names of its tensors",
+            received=repr(unknown[0]),
+        )
 
 
 _PLAIN: dataclasses.Field[Any] = dataclasses.field(metadata={})

@@ -390,6 +390,10 @@ def run(
         spec = model.layer_spec(layer)
         w = {t.path: weights[t.path] for t in layer.tensors}
         states: tuple[Array, ...] = ()
+        if layer.type is LayerType.GENERIC:
+            raise UsageError(
+                f"the forward pass cannot run layer {layer.name!r}: lstmcount does not model {layer.class_name} layers"
+            )
         if layer.recurrent:
             x, states = _recurrent_layer(fw, layer, spec, w, x, trace, model.scratch)  # (B, T, F) or (B, F)
         else:

@@ -105,13 +105,13 @@ def count(spec: ModelSpec, framework: str | None = None) -> Report:
     explicit = [layer.name for layer in spec.layers if layer.name]
     seen: set[tuple[str | None, str]] = set()
     for i, layer in enumerate(spec.layers):
-        scoped = (layer.scope, layer.name)
-        if layer.name and scoped in seen:
+        if not layer.name:
+            continue
+        if (layer.scope, layer.name) in seen:
             raise SpecError(
                 f"duplicate layer name {layer.name!r}", path=f"layers[{i}].name", hint="layer names must be unique"
             )
-        if layer.name:
-            seen.add(scoped)
+        seen.add((layer.scope, layer.name))
     namer = _Namer(set(explicit), avoid=fw.auto_names_avoid_given, from_zero=fw.numbered_from_zero)
     layers: list[LayerReport] = []
     model_input = flow
@@ -437,7 +437,7 @@ def _generic(layer: GenericSpec, i: int, flow: Flow, name: str, sep: str) -> Lay
         formula = f"{count:,} (as stated)"
     total = sum(prod(t.shape) for t in tensors)
     out = flow.shape if layer.units is None else _out(flow, layer.units)
-    return _new(
+    report: LayerReport = _new(
         LayerReport,
         {
             "name": name,
@@ -452,6 +452,7 @@ def _generic(layer: GenericSpec, i: int, flow: Flow, name: str, sep: str) -> Lay
             "notes": ("lstmcount does not model this layer: it is counted from its stated tensors or count.",),
         },
     )
+    return report
 
 
 def _conv_steps(layer: Conv1DSpec, steps: int | None, i: int) -> int | None:

@@ -98,11 +98,8 @@ def object_schema(cls: type, extra: dict[str, Any] | None = None) -> dict[str, A
         value = _value_schema(cls, f)
         properties[name] = value
         aliases = tuple(f.metadata.get("aliases", ()))
-        if (
-            name == "class"
-            and getattr(cls, "TYPE", None) is not None
-            and cls.TYPE.value in ("lstm", "gru", "simple_rnn")
-        ):
+        layer_type = getattr(cls, "TYPE", None)
+        if name == "class" and layer_type is not None and layer_type.value in ("lstm", "gru", "simple_rnn"):
             value = {**value, "description": value["description"] + " " + _classes_text(cls)}
             properties[name] = value
         for alias in aliases:

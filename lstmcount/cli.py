@@ -44,6 +44,10 @@ COMMANDS: dict[str, Entry] = {
         "lstmcount.commands.explain:explain_command",
         "Explain a recurrent cell: its equations with shapes, fused tensors, count and unrolled view.",
     ),
+    "inspect": Entry(
+        "lstmcount.commands.inspect:inspect_command",
+        "Read a model file's tensors without its framework, rebuild the model and count it.",
+    ),
     "verify": Entry(
         "lstmcount.commands.verify:verify_command",
         "Run a forward pass in NumPy and show that every shape and count holds.",

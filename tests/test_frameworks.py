@@ -41,6 +41,11 @@ ALLOWED = {
     ("lstmcount/io/sniff.py", "keras"): "file formats, named as their makers name them",
     ("lstmcount/io/sniff.py", "onnx"): "file formats, named as their makers name them",
     ("lstmcount/io/sniff.py", "flax"): "file formats, named as their makers name them",
+    **{
+        (f"lstmcount/importers/{module}.py", word): "a file format's reader, which names the format as its makers do"
+        for module in ("torch_files", "safe_pickle")
+        for word in ("torch", "pytorch", "paddle")
+    },
 }
 
 

@@ -48,6 +48,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         archive.writestr("model/data.pkl", b"\x80\x02}q\x00.")
     (root / "header.safetensors").write_bytes((10**9).to_bytes(8, "little") + b"{}")
     (root / "empty").write_bytes(b"")
+    (root / "lstm.safetensors").write_bytes(_safetensors({"lstm.weight_ih_l0": (8, 3), "lstm.weight_hh_l0": (8, 2)}))
     os.mkdir(root / "dir")
     (root / "dir" / "bad.yaml").write_text("layers: [{type: lstn}]\n")
     return {
@@ -68,7 +69,22 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "unwritable": "/proc/no/such/dir/out.npy",
         "under a file": str(root / "spec.yaml" / "out.npy"),
         "spec": str(root / "spec.yaml"),
+        "model": str(root / "lstm.safetensors"),
     }
+
+
+def _safetensors(shapes: dict[str, tuple[int, ...]]) -> bytes:
+    """A safetensors file of float32 zeros with these tensors (the format is a JSON header and the data)."""
+    import json
+    import math
+
+    header, offset = {}, 0
+    for name, shape in shapes.items():
+        size = 4 * math.prod(shape)
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + size]}
+        offset += size
+    raw = json.dumps(header).encode()
+    return len(raw).to_bytes(8, "little") + raw + bytes(offset)
 
 
 #: values for options that take numbers, choices or free text
@@ -90,6 +106,7 @@ def base_args(command: str, files: dict[str, str]) -> list[str]:
         "explain": ["explain", "3", "2"],
         "verify": ["verify", "3", "2"],
         "check": ["check", files["spec"]],
+        "inspect": ["inspect", files["model"]],
         "schema": ["schema"],
         "frameworks": ["frameworks"],
         "completion": ["completion", "bash"],

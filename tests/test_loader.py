@@ -99,7 +99,7 @@ def test_a_model_file_given_as_a_spec_is_named(name: str, tmp_path: Path, capsys
     data, what = MODEL_FILES[name]
     path = tmp_path / (Path(name).stem + ".yaml")  # the suffix says spec; the content says otherwise
     path.write_bytes(data)
-    assert run([str(path)]) == 2
+    assert run(["explain", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.splitlines() == [f"lstmcount: error: {path}: this is {what}{err.split(what, 1)[1].splitlines()[0]}"]
     assert "not a spec; a spec is a YAML or JSON file" in err
@@ -109,5 +109,5 @@ def test_a_large_model_file_is_named_not_called_too_large(tmp_path: Path, capsys
     """A model file above the spec size limit is still named for what it is."""
     path = tmp_path / "big.onnx"
     path.write_bytes(MODEL_FILES["model.onnx"][0] + bytes(loader.MAX_BYTES + 10))
-    assert run([str(path)]) == 2
+    assert run(["explain", str(path)]) == 2
     assert "this is an ONNX model, not a spec" in capsys.readouterr().err

@@ -70,6 +70,10 @@ def count_command(
     from lstmcount.api import compare
     from lstmcount.renderers.report import render
 
+    model_file = _model_file(args)
+    if model_file is not None:
+        _inspect(model_file, framework, fmt_name, width, batch, lengths, compat, kwargs)
+        return
     resolved = resolve_or_hint(args, flags_from(kwargs), framework)
     comparison = compare(resolved.spec, framework, document=resolved.document)
     text = render(comparison, fmt_name, width=terminal_width(width), color=use_color())
@@ -78,6 +82,49 @@ def count_command(
     echo(text, nl=False)
     if expectations_fail(resolved.spec, comparison.reports, resolved.document):
         raise click.exceptions.Exit(1)
+
+
+def _model_file(args: tuple[str, ...]) -> str | None:
+    """The one argument when it is a model file (by its content), else None."""
+    if len(args) != 1 or args[0] == "-":
+        return None
+    import os
+
+    if not os.path.isfile(args[0]):
+        return None
+    from lstmcount.io.sniff import MODEL_KINDS, Kind, sniff
+
+    try:
+        kind = sniff(args[0])
+    except OSError:
+        return None
+    return args[0] if kind in MODEL_KINDS and kind is not Kind.NPY else None
+
+
+def _inspect(
+    path: str,
+    framework: str | None,
+    fmt_name: str,
+    width: int | None,
+    batch: int | None,
+    lengths: str | None,
+    compat: str | None,
+    kwargs: dict[str, Any],
+) -> None:
+    """``lstmcount FILE`` for a model file: what ``inspect`` shows (model flags do not apply to it)."""
+    given = flags_from(kwargs).given()
+    if given:
+        raise UsageError(f"{given[0]} describes a model; {path} is a model file, read as it is (lstmcount inspect)")
+    if framework is not None and "," in framework:
+        raise UsageError("a model file is read in one framework's conventions: give one --framework")
+    from lstmcount.importers import inspect
+    from lstmcount.renderers.inspection import render_inspection
+
+    found = inspect(path, None if framework in (None, "all") else framework)
+    text = render_inspection(found, fmt_name, width=terminal_width(width), color=use_color())
+    if batch or lengths or compat:
+        text = with_costs(text, fmt_name, [found.report], batch, lengths, compat, terminal_width(width))
+    echo(text, nl=False)
 
 
 def expectations_fail(spec: ModelSpec, reports: Sequence[Report], document: Document | FlagOrigin | None) -> bool:

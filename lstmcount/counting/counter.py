@@ -119,7 +119,7 @@ def count(spec: ModelSpec, framework: str | None = None) -> Report:
     for i, layer in enumerate(spec.layers):
         _check_restrictions(fw, layer, i)
         if layer.reads is not None:
-            flow = _read_flow(layer.reads, model_input, outputs, i)
+            flow = _read_flow(layer.reads, model_input, outputs, i, spec)
         for report in _layer_reports(fw, spec, layer, i, flow, namer):
             if layer.scope:
                 report = _scoped(report, layer.scope, fw.path_sep)
@@ -138,18 +138,26 @@ def count(spec: ModelSpec, framework: str | None = None) -> Report:
     )
 
 
-def _read_flow(reads: str, model_input: Flow, outputs: dict[str, Flow], i: int) -> Flow:
-    """The data a layer reads when its ``from`` names it: the model input, or an earlier layer's output."""
+def _read_flow(reads: str, model_input: Flow, outputs: dict[str, Flow], i: int, spec: ModelSpec) -> Flow:
+    """What a layer whose ``from`` names it reads: the model input, a further input, or an earlier layer's output."""
     if reads == "input":
         return model_input
     if reads in outputs:
         return outputs[reads]
+    if reads in spec.inputs:
+        other = spec.inputs[reads]
+        if other.features is None:
+            raise SpecError(
+                "the input has no feature count", path=f"inputs.{reads}.features", expected="an integer >= 1"
+            )
+        return Flow(features=other.features, sequence=True, steps=other.timesteps, produced_by=f"input {reads!r}")
     raise SpecError(
         f"from names no earlier layer: {reads!r}",
         path=f"layers[{i}].from",
-        expected="input, or the name of a layer before this one: " + ", ".join(outputs) if outputs else "input",
+        expected="input, an input of inputs, or the name of a layer before this one: "
+        + ", ".join([*spec.inputs, *outputs]),
         received=repr(reads),
-        hint=suggest(reads, [*outputs, "input"]),
+        hint=suggest(reads, [*outputs, *spec.inputs, "input"]),
     )
 
 

@@ -92,10 +92,15 @@ def every() -> tuple[Framework, ...]:
     return tuple(_load(fid) for fid in ids())
 
 
+def state_dict_reader() -> str:
+    """The framework a state dict keyed by module paths is read in when its file does not say whose it is."""
+    return next(fw.id for fw in every() if fw.module_state_dict)
+
+
 def display(framework: str) -> str:
     """How ``framework`` is shown (``Keras 3``)."""
     fid = resolve(framework)
     return _load(fid).display if fid else framework
 
 
-__all__ = ["Framework", "display", "every", "get", "hints", "ids", "resolve", "spellings"]
+__all__ = ["Framework", "display", "every", "get", "hints", "ids", "resolve", "spellings", "state_dict_reader"]

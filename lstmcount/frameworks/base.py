@@ -323,6 +323,12 @@ class Framework:
     argument_aliases: Mapping[str, str] = field(default_factory=dict)
     #: for spellings that name no framework alone (``tf``), what to write instead
     hints: Mapping[str, str] = field(default_factory=dict)
+    #: whether its models save a state dict keyed by module path, a recurrent layer's tensors as
+    #: weight_ih_l<k> and the like: a state dict that does not say whose it is is read in the first
+    module_state_dict: bool = False
+    #: a recurrent layer's constructor arguments by the spec field they set (input_size, units,
+    #: num_layers, bidirectional, proj_size, use_bias), to write a rebuilt layer as it is built
+    arguments: Mapping[str, str] = field(default_factory=lambda: {"input_size": "input_size", "units": "units"})
     #: a last pass over each recurrent layer's tensors (names a framework gives by its own rules)
     finish: Callable[[Any, tuple[Any, ...]], tuple[Any, ...]] | None = None
     #: the symbols of the gate tables' weight columns, and what the gate table's legend says

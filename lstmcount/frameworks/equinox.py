@@ -174,6 +174,7 @@ FRAMEWORK = Framework(
     gate_legend="W_i* multiplies x and W_h* multiplies h, as weight_ih @ x + weight_hh @ h + bias (shapes as "
     "Equinox stores them, outputs first); each gate has its own weights and one bias (the GRU candidate a second, "
     "bias_n).",
+    arguments={"input_size": "input_size", "units": "hidden_size", "use_bias": "use_bias"},
     keys="the pytree's leaf paths joined by '.': the field names, list indices for layers",
     argument_aliases={"hidden_size": "units", "input_size": "input_size"},
 )

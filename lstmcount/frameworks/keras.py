@@ -199,5 +199,6 @@ FRAMEWORK = Framework(
     recurrent_symbol="W",
     gate_legend="U multiplies x_t and W multiplies h_(t-1), as x_t U + h_(t-1) W (shapes as Keras stores "
     "them, inputs first); each gate has its own U, W and bias.",
+    arguments={"units": "units", "use_bias": "use_bias"},
     keys="each variable's path: lstm/lstm_cell/kernel (model.weights: w.path)",
 )

@@ -203,5 +203,6 @@ FRAMEWORK = Framework(
     recurrent_symbol="W",
     gate_legend="U multiplies x_t and W multiplies h_(t-1), as x_t U + h_(t-1) W (shapes as Keras stores them, "
     "inputs first); each gate has its own U, W and bias (a cuDNN layer's blocks are cuDNN's, see explain).",
+    arguments={"units": "units", "use_bias": "use_bias"},
     keys="each weight's name: lstm/lstm_cell/kernel:0 (model.weights: w.name)",
 )

@@ -209,6 +209,7 @@ FRAMEWORK = Framework(
     recurrent_symbol="W_h*",
     gate_legend="W_x* multiplies x_t and W_h* multiplies h_(t-1), as x_t Wxᵀ + h_(t-1) Whᵀ + b (shapes as MLX "
     "stores them, outputs first); each gate has its own weights and one bias (the GRU candidate a second, bhn).",
+    arguments={"input_size": "input_size", "units": "hidden_size", "use_bias": "bias"},
     keys="tree_flatten(model.parameters()) paths: lstm.Wx",
     argument_aliases={"hidden_size": "units", "input_size": "input_size"},
 )

@@ -275,6 +275,8 @@ FRAMEWORK = Framework(
     recurrent_symbol="W_h*",
     gate_legend="W_i* multiplies x_t and W_h* multiplies h_(t-1), as x_t W_i*ᵀ + h_(t-1) W_h*ᵀ (shapes as Paddle "
     "stores them, outputs first); each gate has its own weights and two biases, b_i* and b_h*.",
+    module_state_dict=True,
+    arguments={"input_size": "input_size", "units": "hidden_size", "num_layers": "num_layers"},
     keys="named_parameters() names: lstm.weight_ih_l0 (state_dict() also holds lstm.0.cell.weight_ih)",
     argument_aliases={"hidden_size": "units", "input_size": "input_size"},
     finish=finish,

@@ -207,5 +207,14 @@ FRAMEWORK = Framework(
     recurrent_symbol="W_h*",
     gate_legend="W_i* multiplies x_t and W_h* multiplies h_(t-1), as W_ii x_t + W_hi h_(t-1) for gate i "
     "(shapes as PyTorch stores them, outputs first); each gate has its own weights and two biases, b_i* and b_h*.",
+    module_state_dict=True,
+    arguments={
+        "input_size": "input_size",
+        "units": "hidden_size",
+        "num_layers": "num_layers",
+        "bidirectional": "bidirectional",
+        "proj_size": "proj_size",
+        "use_bias": "bias",
+    },
     keys="state_dict() keys: lstm.weight_ih_l0 (the module's attribute name, then the tensor's)",
 )

@@ -36,6 +36,7 @@ TOP_LEVEL_DOCS = {
     "name": "Model name, shown in reports.",
     "description": "Free text about the model.",
     "input": "The model input: features per step, or vocab before an embedding; timesteps.",
+    "inputs": "Further inputs by name, which a layer reads with from: (an encoder and a decoder in one model).",
     "layers": "The layers, first to last.",
     "expect": "Expected counts, checked by lstmcount check (and written by lstmcount check --update).",
 }
@@ -185,6 +186,12 @@ def spec_schema() -> dict[str, Any]:
         "input": {
             "anyOf": [input_schema, {"type": "null"}],
             "description": TOP_LEVEL_DOCS["input"],
+        },
+        "inputs": {
+            "type": "object",
+            "additionalProperties": input_schema,
+            "propertyNames": {"not": {"const": "input"}},
+            "description": TOP_LEVEL_DOCS["inputs"],
         },
         "layers": {
             "type": "array",

@@ -387,6 +387,8 @@ class ModelSpec:
     layers: tuple[LayerSpec, ...]
     input: InputSpec = InputSpec()
     framework: Framework = DEFAULT_FRAMEWORK
+    #: further inputs, by name, that a layer reads with ``from`` (an encoder and a decoder in one model)
+    inputs: Mapping[str, InputSpec] = dataclasses.field(default_factory=dict)
     name: str | None = None
     description: str | None = None
     expect: ExpectSpec | None = None
@@ -933,7 +935,7 @@ def _check_generic(layer: GenericSpec, data: Mapping[str, Any], path: str) -> No
 
 _PLAIN: dataclasses.Field[Any] = dataclasses.field(metadata={})
 
-TOP_LEVEL = ("framework", "input", "layers", "expect", "name", "description")
+TOP_LEVEL = ("framework", "input", "inputs", "layers", "expect", "name", "description")
 #: a key editors read to find a JSON file's schema (``"$schema": "lstmcount.schema.json"``); ignored here
 SCHEMA_KEY = "$schema"
 _TOP_LEVEL = frozenset((*TOP_LEVEL, SCHEMA_KEY))
@@ -973,6 +975,7 @@ def spec_from_dict(data: Any) -> ModelSpec:
     if "framework" in data:
         framework = framework_id(data["framework"], "framework")
     inp = _build(InputSpec, data["input"], "input") if data.get("input") is not None else InputSpec()
+    inputs = _inputs(data.get("inputs"))
     if "layers" not in data:
         raise SpecError("missing required field", path="layers", expected="a list of layers", received="nothing")
     raw_layers = data["layers"]
@@ -988,7 +991,26 @@ def spec_from_dict(data: Any) -> ModelSpec:
     description = data.get("description")
     if description is not None and not isinstance(description, str):
         raise SpecError("wrong type", path="description", expected="a string", received=_describe(description))
-    return ModelSpec(layers=layers, input=inp, framework=framework, name=name, description=description, expect=expect)
+    return ModelSpec(
+        layers=layers, input=inp, framework=framework, name=name, description=description, expect=expect, inputs=inputs
+    )
+
+
+def _inputs(data: Any) -> dict[str, InputSpec]:
+    """The further inputs, by name (``input`` is the model's own)."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise SpecError(
+            "wrong type", path="inputs", expected="a mapping of input name to input", received=_describe(data)
+        )
+    out = {}
+    for key, value in data.items():
+        name = str(key)
+        if name == "input" or not name.strip():
+            raise SpecError("an input needs a name of its own", path=f"inputs.{name}", hint="input is the model's own")
+        out[name] = _build(InputSpec, value, f"inputs.{name}") if value is not None else InputSpec()
+    return out
 
 
 def framework_id(value: Any, path: str) -> Framework:
@@ -1027,5 +1049,9 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
     if spec.name:
         out["name"] = spec.name
     out["input"] = inp
+    if spec.inputs:
+        out["inputs"] = {
+            k: {f: v for f, v in dataclasses.asdict(i).items() if v is not None} for k, i in spec.inputs.items()
+        }
     out["layers"] = [layer_to_dict(layer) for layer in spec.layers]
     return out

@@ -1,0 +1,42 @@
+"""``lstmcount inspect FILE``: a model file's parameters, read without its framework and never run."""
+
+from __future__ import annotations
+
+import click
+
+from lstmcount.commands.options import FORMATS as COUNT_FORMATS
+from lstmcount.commands.options import framework_option, terminal_width, use_color, width_option
+from lstmcount.commands.output import echo
+
+FORMATS = (*COUNT_FORMATS, "yaml")
+
+
+@click.command("inspect")
+@click.argument("path", metavar="FILE")
+@framework_option("The framework a state dict is read in, where the file does not say whose it is.")
+@click.option(
+    "--format",
+    "fmt_name",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format; yaml writes the rebuilt spec, which lstmcount check accepts.",
+)
+@width_option
+def inspect_command(path: str, framework: str | None, fmt_name: str, width: int | None) -> None:
+    """Read a model file's tensors without its framework, rebuild the model and count it.
+
+    Reads metadata only (names, shapes, dtypes), and never runs anything the file holds:
+    PyTorch checkpoints (.pt, .pth, .bin, the legacy format, training checkpoints),
+    .safetensors, NumPy .npz and pickled state dicts.
+
+    \b
+    Example:
+      lstmcount inspect model.pt
+      lstmcount inspect model.safetensors --format yaml > model.yaml
+    """
+    from lstmcount.importers import inspect
+    from lstmcount.renderers.inspection import render_inspection
+
+    found = inspect(path, framework)
+    echo(render_inspection(found, fmt_name, width=terminal_width(width), color=use_color()), nl=False)

@@ -1,0 +1,163 @@
+"""Model files read without their framework: metadata only, nothing from the file ever run.
+
+:func:`inspect` recognises a file by its content (:mod:`lstmcount.io.sniff`), reads its tensors'
+names, shapes and dtypes (or, for a graph format, its layers), rebuilds the model as a spec,
+counts it in the framework's conventions and accounts for every tensor of the file: those the
+model explains, those set aside (an optimizer's state, buffers), and any left over. Standard
+library only; a format that needs a library (HDF5) names the extra to install.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lstmcount.errors import SpecError
+from lstmcount.importers.base import Contents, FileTensor, ModelFileError
+from lstmcount.model.report import Report
+
+
+@dataclass
+class Inspection:
+    """A model file, read: where it came from, the spec rebuilt from it, its count, and its tensors accounted for."""
+
+    path: str
+    format: str
+    framework: str
+    spec: dict[str, Any]
+    report: Report
+    file_total: int
+    tensors: int
+    set_aside: list[tuple[str, int, str]] = field(default_factory=list)
+    unexplained: list[FileTensor] = field(default_factory=list)
+    missing: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def source(self) -> dict[str, Any]:
+        """The file, its format and the framework it is read in, for the JSON document."""
+        return {"file": self.path, "format": self.format, "framework": self.framework}
+
+    def accounting(self) -> dict[str, Any]:
+        """Every tensor of the file accounted for, for the JSON document."""
+        return {
+            "total": self.file_total,
+            "tensors": self.tensors,
+            "model_total": self.report.total,
+            "set_aside": [{"name": n, "params": c, "why": w} for n, c, w in self.set_aside],
+            "unexplained": [{"name": t.name, "shape": list(t.shape)} for t in self.unexplained],
+            "aliases": dict(self.aliases),
+        }
+
+
+def read(path: str | os.PathLike[str]) -> Contents:
+    """The contents of a model file, by what the file holds."""
+    from lstmcount.io.sniff import Kind, sniff
+
+    p = Path(path)
+    try:
+        info = os.stat(p)
+        if stat.S_ISDIR(info.st_mode):
+            raise ModelFileError(path, "a directory, not a model file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFileError(path, "not a regular file (a device or a pipe), which lstmcount does not read")
+        kind = sniff(p)
+    except FileNotFoundError:
+        raise ModelFileError(path, "no such file") from None
+    except OSError as exc:
+        raise ModelFileError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if kind is Kind.SAFETENSORS:
+        from lstmcount.importers import safetensors
+
+        return safetensors.read(p)
+    if kind is Kind.NPZ:
+        from lstmcount.importers import npz
+
+        return npz.read(p)
+    if kind in (Kind.PYTORCH_ZIP, Kind.PYTORCH_LEGACY, Kind.PICKLE):
+        from lstmcount.importers import torch_files
+
+        reader = {Kind.PYTORCH_ZIP: torch_files.read_zip, Kind.PYTORCH_LEGACY: torch_files.read_legacy}
+        return reader.get(kind, torch_files.read_pickle)(p)
+    if kind is Kind.TORCHSCRIPT:
+        from lstmcount.importers import torch_files
+
+        torch_files.refuse_script(p)
+    raise ModelFileError(path, f"this is {kind.value}, which lstmcount does not read as a model")
+
+
+def inspect(path: str | os.PathLike[str], framework: str | None = None) -> Inspection:
+    """Read a model file, rebuild its spec, count it and account for every tensor."""
+    from lstmcount.counting.counter import count
+    from lstmcount.importers.reconstruct import from_state_dict
+    from lstmcount.model.spec import spec_from_dict
+
+    contents = read(path)
+    notes = list(contents.notes)
+    set_aside = list(contents.set_aside)
+    if contents.spec is not None:
+        spec_dict = contents.spec
+        tensors = contents.tensors
+    else:
+        from lstmcount import frameworks
+
+        fid = framework or contents.framework or frameworks.state_dict_reader()
+        rebuilt = from_state_dict(contents, fid)
+        spec_dict = rebuilt.spec
+        set_aside += rebuilt.set_aside
+        notes += rebuilt.notes
+        tensors = [t for t in contents.tensors if t.name not in rebuilt.aside]
+    try:
+        spec = spec_from_dict(spec_dict)
+        report = count(spec)
+    except SpecError as exc:
+        raise ModelFileError(path, f"the rebuilt model cannot be counted: {exc.one_line()}") from None
+    paths = _file_names(spec, report)
+    named = {t.path for layer in report.layers for t in layer.tensors}
+    if any(p not in named for p in paths):
+        layer = next(x for x in report.layers if x.tensors)
+        notes.append(
+            f"The file is one module's own state dict (its names have no module path, as {next(iter(paths))}); "
+            f"lstmcount calls the module {layer.name}."
+        )
+    have = {t.name: t for t in tensors}
+    missing = []
+    for p, shape in paths.items():
+        found = have.get(p)
+        if found is None or found.shape != shape:
+            missing.append((p, shape))
+    unexplained = [t for t in tensors if t.name not in paths]
+    return Inspection(
+        path=str(path),
+        format=contents.format,
+        framework=report.framework,
+        spec=spec_dict,
+        report=report,
+        file_total=contents.total,
+        tensors=len(contents.tensors) + len(contents.aliases),
+        set_aside=set_aside,
+        unexplained=unexplained,
+        missing=missing,
+        aliases=dict(contents.aliases),
+        notes=notes,
+    )
+
+
+def _file_names(spec: Any, report: Report) -> dict[str, tuple[int, ...]]:
+    """Each report tensor under the name the file gives it (a bare module's tensors have no module name)."""
+    from lstmcount import frameworks
+
+    sep = frameworks.get(report.framework).path_sep
+    out: dict[str, tuple[int, ...]] = {}
+    for layer in report.layers:
+        bare = spec.layers[layer.spec_index].name is None and len([x for x in report.layers if x.tensors]) == 1
+        for t in layer.tensors:
+            name = t.path[len(layer.name) + len(sep) :] if bare and t.path.startswith(layer.name + sep) else t.path
+            out[name] = t.shape
+    return out
+
+
+__all__ = ["Contents", "FileTensor", "Inspection", "ModelFileError", "inspect", "read"]

@@ -1,0 +1,213 @@
+"""PyTorch checkpoints (``torch.save``: the zip archive and the legacy stream) and plain pickles of arrays.
+
+The records are unpickled with :mod:`lstmcount.importers.safe_pickle` (nothing runs); tensor
+data stays unread. A state dict may sit inside a training checkpoint: the model's tensors are
+found under the usual keys, and an optimizer's state is recognised and set aside. A Paddle
+``.pdparams`` file (a pickle of NumPy arrays with Paddle's name map) is read the same way.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+from collections.abc import Iterator
+from typing import Any
+
+from lstmcount.importers.base import MAX_DEPTH, MAX_PICKLE, MAX_TENSORS, Contents, FileTensor, ModelFileError
+from lstmcount.importers.safe_pickle import ArrayStub, StorageStub, TensorStub, load
+from lstmcount.importers.zips import open_archive, read_member
+
+#: keys under which checkpoints keep the model's state dict, in the order they are tried
+MODEL_KEYS = (
+    "state_dict",
+    "model_state_dict",
+    "model",
+    "model_state",
+    "net",
+    "network",
+    "module",
+    "weights",
+    "params",
+    "ema_state_dict",
+)
+#: Paddle's map from each state-dict key to its tensor's internal name
+PADDLE_NAMES = "StructuredToParameterName@@"
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, (TensorStub, ArrayStub))
+
+
+def _tensors_of(obj: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """Every tensor in a nested structure, with its key path."""
+    if depth > MAX_DEPTH:
+        raise RecursionError
+    if _is_tensor(obj):
+        yield prefix, obj
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _tensors_of(value, f"{prefix}.{key}" if prefix else str(key), depth + 1)
+    elif isinstance(obj, (list, tuple)):
+        for n, value in enumerate(obj):
+            yield from _tensors_of(value, f"{prefix}.{n}" if prefix else str(n), depth + 1)
+
+
+def _state_dict(obj: Any) -> bool:
+    return (
+        isinstance(obj, dict)
+        and bool(obj)
+        and all(isinstance(k, str) for k in obj)
+        and all(_is_tensor(v) for k, v in obj.items() if k != PADDLE_NAMES)
+    )
+
+
+def _file_tensor(name: str, stub: Any) -> FileTensor:
+    return FileTensor(name, tuple(stub.shape), stub.dtype or "unknown")
+
+
+def contents_of(obj: Any, path: str | os.PathLike[str], fmt: str) -> Contents:
+    """The model's tensors in an unpickled checkpoint, and what else it holds, set aside."""
+    contents = Contents(path=str(path), format=fmt, framework="pytorch")
+    try:
+        found = list(_tensors_of(obj))
+    except RecursionError:
+        raise ModelFileError(path, "the checkpoint nests deeper than lstmcount reads") from None
+    if len(found) > MAX_TENSORS:
+        raise ModelFileError(path, f"the checkpoint holds {len(found):,} tensors")
+    model: dict[str, Any] | None = None
+    where = ""
+    if _state_dict(obj):
+        model = obj
+    elif isinstance(obj, dict):
+        for key in MODEL_KEYS:
+            if _state_dict(obj.get(key)):
+                model, where = obj[key], key
+                break
+        if model is None:
+            candidates = [k for k, v in obj.items() if _state_dict(v) and "optim" not in str(k).lower()]
+            if len(candidates) == 1:
+                model, where = obj[candidates[0]], candidates[0]
+    if model is None:
+        if not found:
+            raise ModelFileError(path, "the file holds no tensors")
+        raise ModelFileError(path, "no state dict found in the checkpoint (its tensors are not under one key)")
+    if where:
+        contents.notes.append(f"The model's state dict is the checkpoint's {where!r}.")
+    names = model.get(PADDLE_NAMES) if isinstance(model.get(PADDLE_NAMES), dict) else None
+    if names is not None or any(isinstance(v, ArrayStub) for v in model.values()):
+        contents.framework = "paddle" if names is not None else None
+    seen: dict[Any, str] = {}
+    for key, stub in model.items():
+        if key == PADDLE_NAMES:
+            continue
+        identity = _identity(key, stub, names)
+        if identity in seen:
+            contents.aliases[key] = seen[identity]  # one tensor under two names: counted once
+            continue
+        seen[identity] = key
+        contents.tensors.append(_file_tensor(key, stub))
+    if isinstance(obj, dict) and where:
+        for key, value in obj.items():
+            if key == where:
+                continue
+            elements = sum(stub_size(s) for _, s in _tensors_of(value))
+            why = "an optimizer's state" if "optim" in str(key).lower() else "not the model's state dict"
+            if elements or "optim" in str(key).lower():
+                contents.set_aside.append((str(key), elements, why))
+    return contents
+
+
+def stub_size(stub: Any) -> int:
+    """Elements of a stub tensor."""
+    n = 1
+    for d in stub.shape:
+        n *= d
+    return n
+
+
+def _identity(key: str, stub: Any, names: dict[str, Any] | None) -> Any:
+    """What makes two names one tensor: the same storage at the same offset (PyTorch), or one internal name (Paddle)."""
+    if names is not None and key in names:
+        return ("paddle", names[key])
+    if isinstance(stub, TensorStub) and stub.storage is not None:
+        return ("torch", stub.storage.key, stub.offset, stub.shape)
+    return ("key", key)
+
+
+def read_zip(path: str | os.PathLike[str]) -> Contents:
+    """A ``torch.save`` zip archive: ``<name>/data.pkl`` holds the records, ``<name>/data/<key>`` each storage."""
+    with open_archive(path) as archive:
+        names = archive.namelist()
+        records = [n for n in names if n == "data.pkl" or n.endswith("/data.pkl")]
+        if len(records) != 1:
+            raise ModelFileError(path, "a PyTorch archive holds one data.pkl; this one holds " + str(len(records)))
+        data = read_member(path, archive, records[0], MAX_PICKLE)
+        obj, storages = load(data, path)
+        root = records[0][: -len("data.pkl")]
+        for key, storage in storages.items():
+            member = f"{root}data/{key}"
+            if member not in names:
+                raise ModelFileError(path, f"storage {key!r} is missing from the archive")
+            info = archive.getinfo(member)
+            _check_storage(path, key, storage, info.file_size)
+    return contents_of(obj, path, "PyTorch checkpoint (torch.save zip archive)")
+
+
+def _check_storage(path: str | os.PathLike[str], key: str, storage: StorageStub, size: int) -> None:
+    from lstmcount.importers.base import ITEMSIZE
+
+    if storage.numel * ITEMSIZE.get(storage.dtype, 1) > size:
+        raise ModelFileError(
+            path, f"storage {key!r} declares {storage.numel:,} values, more than its {size:,} bytes hold"
+        )
+
+
+def refuse_script(path: str | os.PathLike[str]) -> None:
+    """A TorchScript archive is code: say so, and what to save instead."""
+    raise ModelFileError(
+        path,
+        "a TorchScript archive (torch.jit.save) holds code, which lstmcount does not run; "
+        "save model.state_dict() with torch.save and inspect that",
+    )
+
+
+def read_legacy(path: str | os.PathLike[str]) -> Contents:
+    """A legacy ``torch.save`` stream: magic, protocol, system info, the records, then the storages' data."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        head = handle.read(min(size, MAX_PICKLE))
+    stream = io.BytesIO(head)
+    for _ in range(3):  # magic number, protocol version, system info: plain values
+        _skip_plain(stream, path)
+    obj, _ = load(stream.read(), path)
+    return contents_of(obj, path, "PyTorch checkpoint (legacy format, before PyTorch 1.6)")
+
+
+def _skip_plain(stream: io.BytesIO, path: str | os.PathLike[str]) -> None:
+    """Read one small pickle of plain values (no globals) from ``stream``."""
+    try:
+        _Plain(stream).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+        raise ModelFileError(path, f"the legacy header cannot be read ({exc})") from None
+
+
+class _Plain(pickle.Unpickler):
+    """An unpickler for a header of plain values: it resolves no global at all."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"{module}.{name} in the legacy header")
+
+
+def read_pickle(path: str | os.PathLike[str]) -> Contents:
+    """A plain pickle of a state dict (a Paddle ``.pdparams``, a pickled dict of arrays)."""
+    size = os.path.getsize(path)
+    if size > MAX_PICKLE:
+        raise ModelFileError(path, f"a pickle of {size:,} bytes is larger than lstmcount reads ({MAX_PICKLE:,})")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    obj, _ = load(data, path)
+    contents = contents_of(obj, path, "a pickle of arrays")
+    if contents.framework == "paddle":
+        contents.format = "PaddlePaddle state dict (.pdparams)"
+    return contents

@@ -1,0 +1,91 @@
+"""What the recorded model-file tests and the live ones share: ``lstmcount inspect`` against a framework's facts.
+
+A case's facts (see ``tests/facts/models_*.py``) are what the framework itself says about the
+model it saved: its parameter count, each parameter's name in the file and its shape, the
+file's total, and each recurrent layer's constructor arguments. :func:`compare` lists every
+way an inspection of one of the case's files differs from them (empty: it agrees).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lstmcount.importers import Inspection
+
+#: the spec type of each PyTorch recurrent class
+TYPES = {
+    "LSTM": ("lstm", None),
+    "GRU": ("gru", None),
+    "RNN": ("simple_rnn", None),
+    "LSTMCell": ("lstm", "LSTMCell"),
+    "GRUCell": ("gru", "GRUCell"),
+    "RNNCell": ("simple_rnn", "RNNCell"),
+}
+
+
+def file_names(found: Inspection) -> dict[str, tuple[int, ...]]:
+    """Every tensor of the rebuilt model under the name its file gives it, with its shape."""
+    from lstmcount.importers import _file_names
+    from lstmcount.model.spec import spec_from_dict
+
+    return _file_names(spec_from_dict(found.spec), found.report)
+
+
+def compare(found: Inspection, facts: dict[str, Any], form: str) -> list[str]:
+    """How the inspection of the case's file saved as ``form`` differs from the framework's facts."""
+    problems = []
+    if found.report.total != facts["total"]:
+        problems.append(f"counts {found.report.total:,}, the framework {facts['total']:,}")
+    trainable = found.report.trainable
+    if trainable != facts["trainable"]:
+        problems.append(f"counts {trainable:,} trainable, the framework {facts['trainable']:,}")
+    in_file = facts["safetensors"] if form == "safetensors" else facts["state_dict"]
+    unique = facts.get("safetensors_total", facts["file_total"]) if form == "safetensors" else facts["file_total"]
+    if found.file_total != unique:
+        problems.append(f"reads {found.file_total:,} values in the file, which holds {unique:,}")
+    if found.unexplained:
+        problems.append(f"leaves unexplained: {[t.name for t in found.unexplained]}")
+    if found.missing:
+        problems.append(f"expects tensors the file lacks: {found.missing}")
+    names = file_names(found)
+    for name, shape in facts["parameters"].items():
+        if name not in in_file:
+            continue  # a tied tensor's second name, which the file does not keep
+        if names.get(name) != tuple(shape):
+            problems.append(f"parameter {name} {shape}: rebuilt as {names.get(name)}")
+    problems += _recurrent(found, facts)
+    return problems
+
+
+def _recurrent(found: Inspection, facts: dict[str, Any]) -> list[str]:
+    """Each recurrent module rebuilt with the framework's own constructor arguments."""
+    problems = []
+    layers = {_path(layer): layer for layer in found.spec["layers"]}
+    reports = {_path(found.spec["layers"][r.spec_index]): r for r in found.report.layers if r.cells}
+    for module in facts["recurrent"]:
+        layer, report = layers.get(module["path"]), reports.get(module["path"])
+        if layer is None or report is None:
+            problems.append(f"no recurrent layer rebuilt for {module['path']!r}")
+            continue
+        kind, cls = TYPES[module["class"]]
+        cell = report.cells[0]
+        got = {
+            "type": layer["type"],
+            "class": layer.get("class"),
+            "input_size": cell.input_size,
+            "hidden_size": cell.units,
+            "num_layers": len(report.cells),
+            "bidirectional": report.directions == 2,
+            "bias": layer.get("use_bias", True),
+            "proj_size": cell.proj_size,
+        }
+        want = {**{k: module[k] for k in got if k in module}, "type": kind, "class": cls}
+        if got != want:
+            problems.append(f"{module['path']!r}: rebuilt {got}, the framework has {want}")
+    return problems
+
+
+def _path(layer: dict[str, Any]) -> str:
+    """A spec layer's module path: its scope, then its name (a bare module has none)."""
+    name = layer.get("name") or ""
+    return f"{layer['scope']}.{name}" if layer.get("scope") else name

@@ -23,14 +23,6 @@ TYPES = {
 }
 
 
-def file_names(found: Inspection) -> dict[str, tuple[int, ...]]:
-    """Every tensor of the rebuilt model under the name its file gives it, with its shape."""
-    from lstmcount.importers import _file_names
-    from lstmcount.model.spec import spec_from_dict
-
-    return _file_names(spec_from_dict(found.spec), found.report)
-
-
 def compare(found: Inspection, facts: dict[str, Any], form: str) -> list[str]:
     """How the inspection of the case's file saved as ``form`` differs from the framework's facts."""
     problems = []
@@ -47,12 +39,12 @@ def compare(found: Inspection, facts: dict[str, Any], form: str) -> list[str]:
         problems.append(f"leaves unexplained: {[t.name for t in found.unexplained]}")
     if found.missing:
         problems.append(f"expects tensors the file lacks: {found.missing}")
-    names = file_names(found)
+    shapes = {t.name: t.shape for t in found.file_tensors}
     for name, shape in facts["parameters"].items():
         if name not in in_file:
             continue  # a tied tensor's second name, which the file does not keep
-        if names.get(name) != tuple(shape):
-            problems.append(f"parameter {name} {shape}: rebuilt as {names.get(name)}")
+        if name not in found.explained or shapes.get(name) != tuple(shape):
+            problems.append(f"parameter {name} {shape}: not explained (the file has it as {shapes.get(name)})")
     problems += _recurrent(found, facts)
     return problems
 

@@ -216,5 +216,6 @@ FRAMEWORK = Framework(
     gate_legend="W multiplies X_t and R multiplies H_(t-1), as X_t Wᵀ + H_(t-1) Rᵀ (shapes as ONNX stores "
     "each gate's block, outputs first, one per direction); each gate has its own W, R and two biases, Wb and Rb.",
     keys="the node's initializers: W, R, B and P of each node (exporters name them as they like)",
+    arguments={"units": "hidden_size"},
     argument_aliases={"hidden_size": "units", "linear_before_reset": "reset_after"},
 )

@@ -36,6 +36,12 @@ class Inspection:
     missing: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: every tensor the file holds (its names, shapes and dtypes)
+    file_tensors: tuple[FileTensor, ...] = ()
+    #: the file's tensors the rebuilt model explains (each is one of its tensors, or part of one)
+    explained: frozenset[str] = frozenset()
+    #: whether the layers are the file's own (a graph format) rather than rebuilt from tensor names
+    graph: bool = False
 
     def source(self) -> dict[str, Any]:
         """The file, its format and the framework it is read in, for the JSON document."""
@@ -82,6 +88,10 @@ def read(path: str | os.PathLike[str]) -> Contents:
 
         reader = {Kind.PYTORCH_ZIP: torch_files.read_zip, Kind.PYTORCH_LEGACY: torch_files.read_legacy}
         return reader.get(kind, torch_files.read_pickle)(p)
+    if kind is Kind.ONNX:
+        from lstmcount.importers import onnx
+
+        return onnx.read(p)
     if kind is Kind.TORCHSCRIPT:
         from lstmcount.importers import torch_files
 
@@ -98,9 +108,9 @@ def inspect(path: str | os.PathLike[str], framework: str | None = None) -> Inspe
     contents = read(path)
     notes = list(contents.notes)
     set_aside = list(contents.set_aside)
+    aside = set(contents.aside)
     if contents.spec is not None:
         spec_dict = contents.spec
-        tensors = contents.tensors
     else:
         from lstmcount import frameworks
 
@@ -109,27 +119,40 @@ def inspect(path: str | os.PathLike[str], framework: str | None = None) -> Inspe
         spec_dict = rebuilt.spec
         set_aside += rebuilt.set_aside
         notes += rebuilt.notes
-        tensors = [t for t in contents.tensors if t.name not in rebuilt.aside]
+        aside |= rebuilt.aside
     try:
         spec = spec_from_dict(spec_dict)
         report = count(spec)
     except SpecError as exc:
         raise ModelFileError(path, f"the rebuilt model cannot be counted: {exc.one_line()}") from None
-    paths = _file_names(spec, report)
-    named = {t.path for layer in report.layers for t in layer.tensors}
-    if any(p not in named for p in paths):
-        layer = next(x for x in report.layers if x.tensors)
-        notes.append(
-            f"The file is one module's own state dict (its names have no module path, as {next(iter(paths))}); "
-            f"lstmcount calls the module {layer.name}."
-        )
+    tensors = [t for t in contents.tensors if t.name not in aside]
     have = {t.name: t for t in tensors}
+    explained: set[str] = set()
     missing = []
-    for p, shape in paths.items():
-        found = have.get(p)
-        if found is None or found.shape != shape:
-            missing.append((p, shape))
-    unexplained = [t for t in tensors if t.name not in paths]
+    if contents.bindings is not None:
+        for layer in report.layers:
+            for t in layer.tensors:
+                names = contents.bindings.get(t.path, [])
+                held = [have[n] for n in names if n in have]
+                if len(held) != len(names) or not names or sum(x.params for x in held) != t.params:
+                    missing.append((t.path, t.shape))
+                explained.update(x.name for x in held)
+    else:
+        paths = _file_names(spec, report)
+        named = {t.path for layer in report.layers for t in layer.tensors}
+        if any(p not in named for p in paths):
+            layer = next(x for x in report.layers if x.tensors)
+            notes.append(
+                f"The file is one module's own state dict (its names have no module path, as {next(iter(paths))}); "
+                f"lstmcount calls the module {layer.name}."
+            )
+        for p, shape in paths.items():
+            found = have.get(p)
+            if found is None or found.shape != shape:
+                missing.append((p, shape))
+            else:
+                explained.add(p)
+    unexplained = [t for t in tensors if t.name not in explained]
     return Inspection(
         path=str(path),
         format=contents.format,
@@ -143,6 +166,9 @@ def inspect(path: str | os.PathLike[str], framework: str | None = None) -> Inspe
         missing=missing,
         aliases=dict(contents.aliases),
         notes=notes,
+        graph=contents.spec is not None,
+        explained=frozenset(explained),
+        file_tensors=tuple(contents.tensors),
     )
 
 

@@ -93,6 +93,11 @@ class Contents:
     aliases: dict[str, str] = field(default_factory=dict)
     #: whether the tensors are in the order the model made them (safetensors sorts its keys)
     ordered: bool = True
+    #: names of ``tensors`` that are not the model's (buffers, a graph's constants), set aside
+    aside: frozenset[str] = frozenset()
+    #: for a graph format, the file's tensors behind each tensor of the rebuilt model, by its path
+    #: (an exporter may store one under another name and shape, or compute it from several)
+    bindings: dict[str, list[str]] | None = None
 
     @property
     def total(self) -> int:

@@ -60,9 +60,13 @@ def rebuilt(found: Inspection) -> list[str]:
             values["use_bias"] = False
         shown = [f"{args[k]}={v}" for k, v in values.items() if k in args]
         text = f"{layer.class_name}({', '.join(shown)})"
-        if "input_size" not in args:
-            text += f" on {cell.input_size} features"
-        out.append(f"Rebuilt from the tensors: {layer.name} = {text}.")
+        said = {"input_size": f"on {cell.input_size} features", "num_layers": f"{len(stacked)} stacked layers"}
+        said |= {"bidirectional": "bidirectional", "proj_size": f"projected to {cell.proj_size}", "use_bias": "no bias"}
+        rest = [said[k] for k in values if k not in args and k in said]
+        if rest:
+            text += " " + ", ".join(rest)
+        how = "As the file defines it" if found.graph else "Rebuilt from the tensors"
+        out.append(f"{how}: {layer.name} = {text}.")
     return out
 
 

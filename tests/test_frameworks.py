@@ -43,9 +43,10 @@ ALLOWED = {
     ("lstmcount/io/sniff.py", "flax"): "file formats, named as their makers name them",
     **{
         (f"lstmcount/importers/{module}.py", word): "a file format's reader, which names the format as its makers do"
-        for module in ("torch_files", "safe_pickle", "onnx")
-        for word in ("torch", "pytorch", "paddle", "onnx")
+        for module in ("torch_files", "safe_pickle", "onnx", "keras")
+        for word in ("torch", "pytorch", "paddle", "onnx", "keras", "tf")
     },
+    ("lstmcount/importers/__init__.py", "keras"): "the readers of each file format, by the format's name",
     ("lstmcount/importers/__init__.py", "onnx"): "the readers of each file format, by the format's name",
     ("lstmcount/importers/__init__.py", "torch"): "the readers of each file format, by the format's name",
 }

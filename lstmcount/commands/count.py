@@ -75,6 +75,9 @@ def count_command(
         _inspect(model_file, framework, fmt_name, width, batch, lengths, compat, kwargs)
         return
     resolved = resolve_or_hint(args, flags_from(kwargs), framework)
+    if fmt_name == "yaml":
+        echo(_spec_yaml(resolved.spec, framework, batch or lengths or compat), nl=False)
+        return
     comparison = compare(resolved.spec, framework, document=resolved.document)
     text = render(comparison, fmt_name, width=terminal_width(width), color=use_color())
     if batch or lengths or compat:
@@ -82,6 +85,22 @@ def count_command(
     echo(text, nl=False)
     if expectations_fail(resolved.spec, comparison.reports, resolved.document):
         raise click.exceptions.Exit(1)
+
+
+def _spec_yaml(spec: ModelSpec, framework: str | None, costs: object) -> str:
+    """The spec itself as YAML (in the framework given), which ``lstmcount check`` reads back."""
+    import dataclasses
+
+    from lstmcount.io.dump import spec_yaml
+    from lstmcount.model.spec import spec_to_dict
+
+    if costs:
+        raise UsageError("--batch, --lengths and --compat need --format table, markdown or json, not yaml")
+    if framework is not None:
+        if framework == "all" or "," in framework:
+            raise UsageError("--format yaml writes one spec: give one --framework")
+        spec = dataclasses.replace(spec, framework=framework)
+    return spec_yaml(spec_to_dict(spec))
 
 
 def _model_file(args: tuple[str, ...]) -> str | None:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import click
 
-from lstmcount.commands.options import FORMATS as COUNT_FORMATS
-from lstmcount.commands.options import framework_option, terminal_width, use_color, width_option
+from lstmcount.commands.options import FORMATS, framework_option, terminal_width, use_color, width_option
 from lstmcount.commands.output import echo
-
-FORMATS = (*COUNT_FORMATS, "yaml")
 
 
 @click.command("inspect")

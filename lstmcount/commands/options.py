@@ -15,8 +15,8 @@ from lstmcount.model.spec import suggest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: output formats of ``count``
-FORMATS = ("table", "json", "markdown", "csv", "keras")
+#: output formats of ``count``: a report, or (yaml) the spec itself, as lstmcount check reads it
+FORMATS = ("table", "json", "markdown", "csv", "keras", "yaml")
 
 
 class Spelling(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click stubs

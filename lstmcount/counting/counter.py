@@ -36,6 +36,7 @@ from lstmcount.model.spec import (
     EmbeddingSpec,
     GenericSpec,
     GRUSpec,
+    InputSpec,
     LayerNormSpec,
     LayerSpec,
     LayerType,
@@ -119,10 +120,12 @@ def count(spec: ModelSpec, framework: str | None = None) -> Report:
     for i, layer in enumerate(spec.layers):
         _check_restrictions(fw, layer, i)
         if layer.reads is not None:
-            flow = _read_flow(layer.reads, model_input, outputs, i, spec)
+            flow = _reads(layer, model_input, outputs, i, spec)
         for report in _layer_reports(fw, spec, layer, i, flow, namer):
             if layer.scope:
                 report = _scoped(report, layer.scope, fw.path_sep)
+            if layer.tied:
+                report = _tied(report, layer, i, layers)
             layers.append(report)
             outputs[report.name] = flow = _next_flow(report, flow, fw)
     _check_unique_names(fw, spec, layers)
@@ -138,6 +141,62 @@ def count(spec: ModelSpec, framework: str | None = None) -> Report:
     )
 
 
+def _reads(layer: LayerSpec, model_input: Flow, outputs: dict[str, Flow], i: int, spec: ModelSpec) -> Flow:
+    """What a layer with ``from`` reads; a merge (a generic layer) reads several, and passes the first's shape on."""
+    if isinstance(layer.reads, str):
+        return _read_flow(layer.reads, model_input, outputs, i, spec)
+    sources = layer.reads or ()
+    if not isinstance(layer, GenericSpec):
+        raise SpecError(
+            f"a {layer.TYPE.value} layer reads one input",
+            path=f"layers[{i}].from",
+            expected="one name (only a generic layer, a merge, reads several)",
+            received=f"a list of {len(sources)}",
+        )
+    flows = [_read_flow(name, model_input, outputs, i, spec) for name in sources]
+    return flows[0]
+
+
+def _tied(report: LayerReport, layer: LayerSpec, i: int, before: list[LayerReport]) -> LayerReport:
+    """``report`` without the tensors that are another layer's (tied weights): they are counted there."""
+    owned = {t.path: t for earlier in before for t in earlier.tensors}
+    kept = []
+    notes = list(report.notes)
+    names = {t.name for t in report.tensors}
+    for name in layer.tied:
+        if name not in names:
+            raise SpecError(
+                f"tied names no tensor of the layer: {name!r}",
+                path=f"layers[{i}].tied.{name}",
+                expected="one of " + ", ".join(sorted(names)),
+                received=repr(name),
+                hint=suggest(name, sorted(names)),
+            )
+    for t in report.tensors:
+        target = layer.tied.get(t.name)
+        if target is None:
+            kept.append(t)
+            continue
+        other = owned.get(target)
+        if other is None:
+            raise SpecError(
+                f"tied names no tensor of an earlier layer: {target!r}",
+                path=f"layers[{i}].tied.{t.name}",
+                expected="the path of an earlier layer's tensor",
+                received=repr(target),
+                hint=suggest(target, list(owned)),
+            )
+        if other.shape != t.shape and tuple(reversed(other.shape)) != t.shape:
+            raise SpecError(
+                f"a tied tensor has another shape: {t.path} is {t.shape}, {target} is {other.shape}",
+                path=f"layers[{i}].tied.{t.name}",
+                expected=f"a tensor of shape {t.shape}",
+                received=f"{target} {other.shape}",
+            )
+        notes.append(f"{t.path} is {target} (tied weights): its {fmt(t.params)} parameters are counted there, once.")
+    return dataclasses.replace(report, tensors=tuple(kept), notes=tuple(notes))
+
+
 def _read_flow(reads: str, model_input: Flow, outputs: dict[str, Flow], i: int, spec: ModelSpec) -> Flow:
     """What a layer whose ``from`` names it reads: the model input, a further input, or an earlier layer's output."""
     if reads == "input":
@@ -146,6 +205,8 @@ def _read_flow(reads: str, model_input: Flow, outputs: dict[str, Flow], i: int, 
         return outputs[reads]
     if reads in spec.inputs:
         other = spec.inputs[reads]
+        if other.features is None and other.vocab is not None:  # token ids, for an embedding
+            return Flow(features=0, sequence=True, steps=other.timesteps, produced_by=f"input {reads!r}")
         if other.features is None:
             raise SpecError(
                 "the input has no feature count", path=f"inputs.{reads}.features", expected="an integer >= 1"
@@ -194,15 +255,24 @@ def _input_shape(spec: ModelSpec) -> OutShape:
     return (None, spec.input.timesteps, features)
 
 
+def _token_input(spec: ModelSpec, layer: EmbeddingSpec) -> InputSpec | None:
+    """The input of token ids a later embedding reads with ``from`` (None: it reads none)."""
+    if isinstance(layer.reads, str) and layer.reads in spec.inputs and spec.inputs[layer.reads].vocab is not None:
+        return spec.inputs[layer.reads]
+    if layer.reads == "input" and spec.input.vocab is not None:
+        return spec.input
+    return None
+
+
 def _input_flow(spec: ModelSpec) -> Flow:
     first = spec.layers[0]
     inp = spec.input
     for i, layer in enumerate(spec.layers[1:], start=1):
-        if isinstance(layer, EmbeddingSpec):
+        if isinstance(layer, EmbeddingSpec) and _token_input(spec, layer) is None:
             raise SpecError(
-                "an embedding must be the first layer",
+                "an embedding must be the first layer, or read token ids with from",
                 path=f"layers[{i}].type",
-                expected="embedding only at layers[0]",
+                expected="embedding at layers[0], or from: an input of inputs with a vocab",
                 received=f"embedding at layers[{i}]",
                 hint="move it first: it turns token ids into vectors",
             )
@@ -361,11 +431,13 @@ def _layer_reports(
         yield from _recurrent(fw, layer, i, flow, namer)
         return
     klass = _GENERIC if isinstance(layer, GenericSpec) else fw.layers[layer.TYPE.value]
-    name = layer.name or namer.next(klass.stem)
+    stem = _snake(layer.cell_class) if isinstance(layer, GenericSpec) and layer.cell_class else klass.stem
+    name = layer.name or namer.next(stem)
     path = f"{name}{fw.path_sep}"
     out: OutShape
     if isinstance(layer, EmbeddingSpec):
-        vocab = layer.vocab or spec.input.vocab or 0
+        tokens = _token_input(spec, layer) if i else None
+        vocab = layer.vocab or (tokens.vocab if tokens is not None else spec.input.vocab) or 0
         dims = Dims(V=vocab, F=layer.dim)
         out = (None, flow.steps, layer.dim)
         formula = f"{vocab}×{layer.dim} = {fmt(vocab * layer.dim)}"
@@ -425,6 +497,14 @@ def _layer_reports(
     )
 
 
+def _snake(name: str) -> str:
+    """A class name as an automatic layer name stem: ``BatchNormalization`` -> ``batch_normalization``."""
+    out = "".join(
+        "_" + c.lower() if c.isupper() and i and not name[i - 1].isupper() else c.lower() for i, c in enumerate(name)
+    )
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in out) or "layer"
+
+
 #: a layer lstmcount does not model, in any framework
 _GENERIC = LayerClass("Generic", "layer")
 
@@ -441,10 +521,20 @@ def _generic(layer: GenericSpec, i: int, flow: Flow, name: str, sep: str) -> Lay
         formula = " + ".join("×".join(map(str, s)) or "1" for s in layer.tensors.values())
     else:
         count = layer.params or 0
-        tensors = (_tensor(("(parameters)", name, (count,), Role.OTHER, (), layer.trainable, None, None, ())),)
+        tensors = (
+            (_tensor(("(parameters)", name, (count,), Role.OTHER, (), layer.trainable, None, None, ())),)
+            if count
+            else ()
+        )
         formula = f"{count:,} (as stated)"
     total = sum(prod(t.shape) for t in tensors)
-    out = flow.shape if layer.units is None else _out(flow, layer.units)
+    width = flow.features if layer.units is None else layer.units
+    if layer.sequence is None and layer.steps is None:
+        out = flow.shape if layer.units is None else _out(flow, layer.units)
+    elif layer.sequence is False:
+        out = (None, width)
+    else:
+        out = (None, layer.steps if layer.steps is not None else flow.steps, width)
     report: LayerReport = _new(
         LayerReport,
         {
@@ -457,7 +547,9 @@ def _generic(layer: GenericSpec, i: int, flow: Flow, name: str, sep: str) -> Lay
             "trainable": layer.trainable,
             "arithmetic": f"{formula} = {fmt(total)}" if layer.tensors else f"{fmt(total)} (as stated)",
             "spec_index": i,
-            "notes": ("lstmcount does not model this layer: it is counted from its stated tensors or count.",),
+            "notes": ("lstmcount does not model this layer: it is counted from its stated tensors or count.",)
+            if total
+            else (),
         },
     )
     return report

@@ -88,6 +88,22 @@ def read(path: str | os.PathLike[str]) -> Contents:
 
         reader = {Kind.PYTORCH_ZIP: torch_files.read_zip, Kind.PYTORCH_LEGACY: torch_files.read_legacy}
         return reader.get(kind, torch_files.read_pickle)(p)
+    if kind is Kind.KERAS:
+        from lstmcount.importers import keras
+
+        return keras.read_archive(p)
+    if kind is Kind.HDF5:
+        from lstmcount.importers import keras
+
+        return keras.read_h5(p)
+    if kind is Kind.TEXT:
+        from lstmcount.importers import keras
+
+        with open(p, "rb") as handle:
+            head = handle.read(4096)
+        if keras.looks_like_config(head):
+            return keras.read_config(p)
+        raise ModelFileError(path, "a text file, not a model file (a spec is counted with lstmcount SPEC)")
     if kind is Kind.ONNX:
         from lstmcount.importers import onnx
 
@@ -129,10 +145,15 @@ def inspect(path: str | os.PathLike[str], framework: str | None = None) -> Inspe
     have = {t.name: t for t in tensors}
     explained: set[str] = set()
     missing = []
-    if contents.bindings is not None:
+    bindings = contents.bindings
+    if bindings is None and contents.binder is not None:
+        bindings = contents.binder(report)
+    if contents.spec is not None and not contents.tensors:
+        pass  # a config alone: no weights to account for
+    elif bindings is not None:
         for layer in report.layers:
             for t in layer.tensors:
-                names = contents.bindings.get(t.path, [])
+                names = bindings.get(t.path, [])
                 held = [have[n] for n in names if n in have]
                 if len(held) != len(names) or not names or sum(x.params for x in held) != t.params:
                     missing.append((t.path, t.shape))

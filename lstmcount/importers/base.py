@@ -8,6 +8,7 @@ the standard library: no numpy, no framework.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import prod
 from typing import Any
@@ -98,6 +99,8 @@ class Contents:
     #: for a graph format, the file's tensors behind each tensor of the rebuilt model, by its path
     #: (an exporter may store one under another name and shape, or compute it from several)
     bindings: dict[str, list[str]] | None = None
+    #: or a function that finds them once the rebuilt model is counted (Keras names objects, not tensors)
+    binder: Callable[[Any], dict[str, list[str]]] | None = None
 
     @property
     def total(self) -> int:

@@ -36,6 +36,7 @@ from lstmcount.importers.base import (
     ModelFileError,
 )
 from lstmcount.importers.protobuf import FIXED32, LENGTH, VARINT, Span, WireError, fields, floats, ints, varint
+from lstmcount.importers.reconstruct import sequences
 
 #: ONNX's DataType codes -> (dtype name, bits per element)
 DTYPES = {
@@ -801,10 +802,11 @@ class _Rebuild:
             model_input: dict[str, Any] = {"vocab": first["vocab"]}
         else:
             model_input = {"features": self.first_reads or 1}
-        spec: dict[str, Any] = {"framework": "onnx", "input": model_input, "layers": layers}
+        spec: dict[str, Any] = {"framework": "onnx", "input": model_input}
         if self.extra_inputs:
             spec["inputs"] = self.extra_inputs
-        _sequences(layers)
+        spec["layers"] = layers
+        sequences(layers)
         contents.spec = spec
         contents.bindings = self.bindings
         contents.notes += self.notes
@@ -819,15 +821,6 @@ def _key(name: str) -> str:
 def _listed(names: list[str], limit: int = 8) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def _sequences(layers: list[dict[str, Any]]) -> None:
-    """A recurrent layer returns every step when a later layer needs a sequence (counts do not depend on it)."""
-    for n, layer in enumerate(layers):
-        if layer["type"] in ("lstm", "gru", "simple_rnn"):
-            later = [f for f in layers[n + 1 :] if "from" not in f][:1]
-            if later and later[0]["type"] in ("lstm", "gru", "simple_rnn", "conv1d"):
-                layer["return_sequences"] = True
 
 
 __all__ = ["read", "varint"]

@@ -39,6 +39,8 @@ class Module:
 
     path: str
     tensors: dict[str, FileTensor] = field(default_factory=dict)
+    #: its tensors that are another module's (a second name of one tensor): leaf -> the first name
+    tied: dict[str, str] = field(default_factory=dict)
 
     @property
     def scope(self) -> str | None:
@@ -62,12 +64,17 @@ class Reconstruction:
     aside: frozenset[str] = frozenset()
 
 
-def _modules(tensors: list[FileTensor]) -> list[Module]:
-    """The modules of a state dict, in the order their first tensors appear."""
+def _modules(tensors: list[FileTensor], aliases: dict[str, str]) -> list[Module]:
+    """The modules of a state dict, in the order their first tensors appear; a second name is a tied tensor."""
     out: dict[str, Module] = {}
-    for t in tensors:
-        path, _, leaf = t.name.rpartition(".")
-        out.setdefault(path, Module(path)).tensors[leaf] = t
+    by_name = {t.name: t for t in tensors}
+    order = [(t.name, t) for t in tensors] + [(a, by_name[b]) for a, b in aliases.items() if b in by_name]
+    for name, t in order:
+        path, _, leaf = name.rpartition(".")
+        module = out.setdefault(path, Module(path))
+        module.tensors[leaf] = FileTensor(name, t.shape, t.dtype)
+        if name != t.name:
+            module.tied[leaf] = t.name
     return list(out.values())
 
 
@@ -204,7 +211,7 @@ def from_state_dict(contents: Contents, framework: str) -> Reconstruction:
     inputs: dict[str, dict[str, Any]] = {}
     model_input: dict[str, Any] = {}
     flow: int | None = None  # the features the previous layer gives
-    modules = _merge_unknown(_modules(kept))
+    modules = _merge_unknown(_modules(kept, contents.aliases))
     if not contents.ordered:
         modules = _chained(modules)
     for n, module in enumerate(modules):
@@ -242,23 +249,24 @@ def from_state_dict(contents: Contents, framework: str) -> Reconstruction:
                 name = f"{module.path or 'input'}_input".replace(".", "_")
                 inputs[name] = {"features": reads}
                 fields["from"] = name
-        if fields["type"] == "embedding" and n:  # a spec's embedding comes first: count this one from its tensor
-            fields = {
-                "type": "generic",
-                "class": "Embedding",
-                "tensors": {k: list(v.shape) for k, v in module.tensors.items()},
-                **{k: fields[k] for k in ("name", "scope") if k in fields},
-            }
+        if fields["type"] == "embedding" and n:  # a later embedding reads token ids of its own
+            tokens = f"{module.path or 'embedding'}_tokens".replace(".", "_")
+            inputs[tokens] = {"vocab": fields.pop("vocab")}
+            fields["from"] = tokens
             reads = None
+        tied = {leaf: target for leaf, target in module.tied.items()}
+        if tied:
+            fields["tied"] = tied
         layers.append(fields)
         flow = _output(fields, reads if reads is not None else flow)
-    _sequences(layers)
+    sequences(layers)
     if not model_input:
         first = next((f for f in layers if f["type"] != "generic"), None)
         model_input = {"features": 1} if first is None else model_input
-    spec: dict[str, Any] = {"framework": framework, "input": model_input, "layers": layers}
+    spec: dict[str, Any] = {"framework": framework, "input": model_input}
     if inputs:
         spec["inputs"] = inputs
+    spec["layers"] = layers
     aside = frozenset(t.name for found in buffers.values() for t in found)
     return Reconstruction(spec, set_aside, notes, aside)
 
@@ -296,10 +304,16 @@ def _chained(modules: list[Module]) -> list[Module]:
     return best + [m for m in modules if m not in best]
 
 
-def _sequences(layers: list[dict[str, Any]]) -> None:
-    """Recurrent layers return every step when a later layer needs a sequence (counts do not depend on it)."""
-    for n, fields in enumerate(layers):
-        if fields["type"] in ("lstm", "gru", "simple_rnn"):
-            later = [f for f in layers[n + 1 :] if "from" not in f][:1]
-            if later and later[0]["type"] in ("lstm", "gru", "simple_rnn", "conv1d"):
-                fields["return_sequences"] = True
+def sequences(layers: list[dict[str, Any]]) -> None:
+    """A recurrent layer returns every step when a layer that reads it needs a sequence (counts do not depend on it).
+
+    A layer reads the one before it, or the layer its ``from`` names (by scope and name).
+    """
+    for n, layer in enumerate(layers):
+        if layer["type"] not in ("lstm", "gru", "simple_rnn"):
+            continue
+        full = ".".join(x for x in (layer.get("scope"), layer.get("name")) if x)
+        readers = [f for f in layers[n + 1 : n + 2] if "from" not in f]
+        readers += [f for f in layers[n + 1 :] if full and (f.get("from") == full or full in (f.get("from") or ()))]
+        if any(f["type"] in ("lstm", "gru", "simple_rnn", "conv1d") for f in readers):
+            layer["return_sequences"] = True

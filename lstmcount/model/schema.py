@@ -75,6 +75,11 @@ def _value_schema(cls: type, f: dataclasses.Field[Any]) -> dict[str, Any]:
         out = {"type": "object", "additionalProperties": {"type": "array", "items": sizes, "maxItems": 8}}
     elif kind == "names":
         out = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    elif kind == "sources":
+        name = {"type": "string", "pattern": r"\S"}
+        out = {"anyOf": [name, {"type": "array", "items": name, "minItems": 1, "maxItems": 1024}]}
+    elif kind == "str_map":
+        out = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
     else:
         out = {"type": "integer" if kind == "int" else "number"}
         if meta.get("minimum") is not None:

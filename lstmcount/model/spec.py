@@ -158,10 +158,18 @@ class LayerSpec:
         doc="The module the layer sits in (an enclosing module's or nested model's path, parts joined by the "
         "framework's separator); its tensors' paths start with it.",
     )
-    reads: str | None = spec_field(
+    reads: str | tuple[str, ...] | None = spec_field(
         None,
-        doc="What the layer reads: input (the model's input) or an earlier layer's name; default the layer before it.",
+        doc="What the layer reads: input (the model's input), an input of inputs, or an earlier layer's name; "
+        "a generic merge layer reads a list of them; default the layer before it.",
         key="from",
+        kind="sources",
+    )
+    tied: Mapping[str, str] = spec_field(
+        doc="Tensors of this layer that are another layer's (tied weights): its tensor name -> the other "
+        "tensor's path. Counted once, in the layer that owns them.",
+        kind="str_map",
+        default_factory=dict,
     )
 
 
@@ -336,6 +344,10 @@ class GenericSpec(LayerSpec):
     )
     cell_class: str | None = spec_field(None, doc="The framework's class of the layer, as shown.", key="class")
     units: int | None = _dim("Features it outputs (default: as many as it reads).", default=None)
+    sequence: bool | None = spec_field(
+        None, doc="Whether it outputs a sequence (Flatten and pooling do not; RepeatVector does); default as it reads."
+    )
+    steps: int | None = _dim("Time steps of the sequence it outputs (RepeatVector), when known.", default=None)
 
 
 LAYER_CLASSES: Mapping[LayerType, type[LayerSpec]] = {
@@ -506,6 +518,27 @@ def _convert(value: Any, kind: str, f: dataclasses.Field[Any], path: str) -> Any
                 raise SpecError("too many axes", path=sub, expected="at most 8 sizes", received=f"{len(item)} sizes")
             shapes[str(key)] = tuple(item)
         return shapes
+    if kind == "sources":
+        if isinstance(value, str) and value.strip():
+            return value
+        if (
+            isinstance(value, (list, tuple))
+            and value
+            and all(isinstance(n, str) and n.strip() for n in value)
+            and len(value) <= 1024
+        ):
+            return tuple(value) if len(value) > 1 else value[0]
+        raise SpecError(
+            "wrong type", path=path, expected="a layer or input name, or a list of them", received=_describe(value)
+        )
+    if kind == "str_map":
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()
+        ):
+            raise SpecError(
+                "wrong type", path=path, expected="a mapping of tensor name to tensor path", received=_describe(value)
+            )
+        return dict(value)
     if kind == "names":
         if not isinstance(value, (list, tuple)) or not all(isinstance(n, str) and n for n in value):
             raise SpecError("wrong type", path=path, expected="a list of tensor names", received=_describe(value))
@@ -1036,9 +1069,17 @@ def layer_to_dict(layer: LayerSpec) -> dict[str, Any]:
     out: dict[str, Any] = {"type": layer.TYPE.value}
     for f in dataclasses.fields(layer):
         value = getattr(layer, f.name)
-        default = f.default if f.default is not dataclasses.MISSING else dataclasses.MISSING
+        default = f.default
+        if default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
         if value != default:
-            out[field_key(f)] = value.value if isinstance(value, StrEnum) else value
+            if isinstance(value, StrEnum):
+                value = value.value
+            elif isinstance(value, tuple) and field_kind(type(layer), f) in ("sources", "names"):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = {k: list(v) if isinstance(v, tuple) else v for k, v in value.items()}
+            out[field_key(f)] = value
     return out
 
 

@@ -85,10 +85,9 @@ def render_inspection(found: Inspection, fmt_name: str, *, width: int | None = N
     if fmt_name == "json":
         return json.dumps(document(found), indent=2) + "\n"
     if fmt_name == "yaml":
-        import yaml
+        from lstmcount.io.dump import spec_yaml
 
-        head = "".join(f"# {line}\n" for line in summary(found)[:2])
-        return head + yaml.safe_dump(found.spec, sort_keys=False, allow_unicode=True)
+        return spec_yaml(found.spec, summary(found)[:2])
     body = render(Comparison((found.report,)), fmt_name, width=width, color=color)
     if fmt_name in ("csv",):
         return body

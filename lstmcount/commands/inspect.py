@@ -19,8 +19,14 @@ from lstmcount.commands.output import echo
     show_default=True,
     help="Output format; yaml writes the rebuilt spec, which lstmcount check accepts.",
 )
+@click.option(
+    "--weights",
+    default=None,
+    metavar="FILE",
+    help="The weights of a config or spec given as FILE (a .weights.h5, .safetensors, .pt, .npz).",
+)
 @width_option
-def inspect_command(path: str, framework: str | None, fmt_name: str, width: int | None) -> None:
+def inspect_command(path: str, framework: str | None, fmt_name: str, width: int | None, weights: str | None) -> None:
     """Read a model file's tensors without its framework, rebuild the model and count it.
 
     Reads metadata only (names, shapes, dtypes), and never runs anything the file holds:
@@ -35,5 +41,5 @@ def inspect_command(path: str, framework: str | None, fmt_name: str, width: int 
     from lstmcount.importers import inspect
     from lstmcount.renderers.inspection import render_inspection
 
-    found = inspect(path, framework)
+    found = inspect(path, framework, weights)
     echo(render_inspection(found, fmt_name, width=terminal_width(width), color=use_color()), nl=False)

@@ -115,13 +115,50 @@ def read(path: str | os.PathLike[str]) -> Contents:
     raise ModelFileError(path, f"this is {kind.value}, which lstmcount does not read as a model")
 
 
-def inspect(path: str | os.PathLike[str], framework: str | None = None) -> Inspection:
-    """Read a model file, rebuild its spec, count it and account for every tensor."""
+def with_weights(path: str | os.PathLike[str], weights: str | os.PathLike[str]) -> Contents:
+    """A model's architecture (a Keras config or a spec) with its weights from another file."""
+    try:
+        contents = read(path)
+    except ModelFileError as exc:
+        if not exc.problem.startswith("a text file"):
+            raise
+        from lstmcount.io.loader import load_spec
+        from lstmcount.model.spec import spec_to_dict
+
+        spec = load_spec(path)
+        contents = Contents(path=str(path), format="a spec", framework=spec.framework, spec=spec_to_dict(spec))
+    if contents.spec is None:
+        raise ModelFileError(path, "holds weights, not an architecture: give a config or spec, and --weights")
+    from lstmcount.io.sniff import Kind, sniff
+
+    if sniff(weights) is Kind.HDF5:
+        from lstmcount.importers import keras
+
+        held = keras.read_weights(weights)
+    else:
+        held = read(weights)
+        if held.spec is not None:
+            raise ModelFileError(weights, "a whole model, not a weights file: inspect it on its own")
+    contents.tensors = held.tensors
+    contents.binder = held.binder
+    contents.aliases = held.aliases
+    contents.set_aside += held.set_aside
+    contents.format = f"{contents.format}, with weights from {held.path} ({held.format})"
+    return contents
+
+
+def inspect(
+    path: str | os.PathLike[str], framework: str | None = None, weights: str | os.PathLike[str] | None = None
+) -> Inspection:
+    """Read a model file, rebuild its spec, count it and account for every tensor.
+
+    With ``weights``, ``path`` is a Keras config or a spec and the tensors come from ``weights``.
+    """
     from lstmcount.counting.counter import count
     from lstmcount.importers.reconstruct import from_state_dict
     from lstmcount.model.spec import spec_from_dict
 
-    contents = read(path)
+    contents = read(path) if weights is None else with_weights(path, weights)
     notes = list(contents.notes)
     set_aside = list(contents.set_aside)
     aside = set(contents.aside)

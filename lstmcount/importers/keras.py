@@ -935,6 +935,27 @@ def read_h5(path: str | os.PathLike[str]) -> Contents:
     return contents
 
 
+def read_weights(path: str | os.PathLike[str]) -> Contents:
+    """A weights file alone (``model.save_weights``): Keras 3's objects and variables, or Keras 2's named weights."""
+    weights, attrs = h5_weights(path, os.fspath(path))
+    if attrs.get("model_config") is not None:
+        raise ModelFileError(path, "a whole Keras model (it has its own config): inspect it on its own")
+    contents = Contents(path=str(path), format="Keras weights (HDF5)", framework=None)
+    if attrs.get("vars_names"):
+        objects = _by_object(weights, attrs["vars_names"])
+        contents.tensors = [FileTensor(w.path, w.shape, w.dtype) for w in weights]
+        contents.binder = lambda report: bind(report, objects)
+        return contents
+    names: dict[str, str] = {}
+    for group, weight_names in (attrs.get("weight_names") or {}).items():
+        for weight_name in weight_names:
+            names[f"{group}/{weight_name}"] = weight_name
+    if not names:
+        raise ModelFileError(path, "an HDF5 file that holds no Keras weights")
+    contents.tensors = [FileTensor(names.get(w.path, w.path), w.shape, w.dtype) for w in weights]
+    return contents
+
+
 def looks_like_config(head: bytes) -> bool:
     """Whether a JSON text starts as a Keras model config does (its first key ``module`` or ``class_name``)."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -944,4 +965,4 @@ def looks_like_config(head: bytes) -> bool:
     return rest.startswith((b'"module"', b'"class_name"'))
 
 
-__all__ = ["bind", "looks_like_config", "read_archive", "read_config", "read_h5", "spec_of"]
+__all__ = ["bind", "looks_like_config", "read_archive", "read_config", "read_h5", "read_weights", "spec_of"]

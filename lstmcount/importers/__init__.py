@@ -70,6 +70,8 @@ def read(path: str | os.PathLike[str]) -> Contents:
             raise ModelFileError(path, "a directory, not a model file")
         if not stat.S_ISREG(info.st_mode):
             raise ModelFileError(path, "not a regular file (a device or a pipe), which lstmcount does not read")
+        if info.st_size == 0:
+            raise ModelFileError(path, "an empty file")
         kind = sniff(p)
     except FileNotFoundError:
         raise ModelFileError(path, "no such file") from None
@@ -108,6 +110,24 @@ def read(path: str | os.PathLike[str]) -> Contents:
         from lstmcount.importers import onnx
 
         return onnx.read(p)
+    if kind is Kind.ZIP:
+        from lstmcount.importers.zips import open_archive
+
+        with open_archive(p):  # a damaged archive says what is wrong with it
+            pass
+        raise ModelFileError(
+            path,
+            "a zip archive of none of the formats lstmcount reads (a PyTorch data.pkl, "
+            "a Keras config.json with model.weights.h5, NumPy .npy members)",
+        )
+    if kind is Kind.MIXED:
+        import zipfile
+
+        from lstmcount.io.sniff import zip_kinds
+
+        with zipfile.ZipFile(p) as archive:
+            kinds = " and ".join(k.value for k in zip_kinds(archive.namelist()))
+        raise ModelFileError(path, f"a zip archive that is {kinds} at once; lstmcount reads a file as one format")
     if kind is Kind.TORCHSCRIPT:
         from lstmcount.importers import torch_files
 

@@ -7,6 +7,7 @@ the standard library: no numpy, no framework.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,6 +60,40 @@ class ModelFileError(LstmcountError):
         self.problem = problem
 
 
+def load_json(path: str | os.PathLike[str], raw: bytes, what: str) -> Any:
+    """A JSON document read strictly: no key twice in an object, no integer beyond 64 bits.
+
+    Readers of one JSON text disagree on a repeated key (the first or the last wins), so a file
+    that has one is refused rather than read as one of the two models it describes.
+    """
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                raise _RefusedJsonError(f"{what} names {key[:80]!r} twice")
+            out[key] = value
+        return out
+
+    def integer(text: str) -> int:
+        if len(text) > MAX_DIGITS:
+            raise _RefusedJsonError(f"{what} holds an integer of {len(text):,} digits")
+        return int(text)
+
+    try:
+        return json.loads(raw, object_pairs_hook=pairs, parse_int=integer)
+    except _RefusedJsonError as exc:
+        raise ModelFileError(path, str(exc)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(path, f"{what} is not JSON ({type(exc).__name__}: {exc})".split("\n")[0]) from None
+    except RecursionError:
+        raise ModelFileError(path, f"{what} nests deeper than lstmcount reads") from None
+
+
+class _RefusedJsonError(ValueError):
+    """What :func:`load_json` refuses in a document that parses."""
+
+
 @dataclass(frozen=True)
 class FileTensor:
     """One tensor a file holds: its name in the file, shape and dtype (no data)."""
@@ -108,10 +143,18 @@ class Contents:
         return sum(t.params for t in self.tensors)
 
 
+#: Largest integer a file may declare anywhere (a size, an offset, a count): what 64 bits hold.
+MAX_INT = 2**63 - 1
+#: Most digits of a number in a JSON header (MAX_INT has 19).
+MAX_DIGITS = 24
+
+
 def check_shape(path: str | os.PathLike[str], name: str, shape: Any) -> tuple[int, ...]:
     """A declared shape as a tuple, or the error saying what is wrong with it."""
     if not isinstance(shape, (list, tuple)) or len(shape) > MAX_AXES:
         raise ModelFileError(path, f"tensor {name!r} declares no valid shape")
+    if any(isinstance(n, int) and abs(n) > MAX_INT for n in shape):
+        raise ModelFileError(path, f"tensor {name!r} declares a size beyond 64 bits")
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
         raise ModelFileError(path, f"tensor {name!r} declares shape {list(shape)!r}, not sizes >= 0")
     if prod(shape) > MAX_ELEMENTS:

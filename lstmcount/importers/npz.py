@@ -8,7 +8,7 @@ import struct
 import zipfile
 
 from lstmcount.importers.base import ITEMSIZE, MAX_TENSORS, Contents, FileTensor, ModelFileError, check_shape
-from lstmcount.importers.zips import open_archive
+from lstmcount.importers.zips import open_archive, read_head
 
 #: .npy dtype strings (without byte order) -> dtype names
 DTYPES = {
@@ -65,8 +65,7 @@ def read(path: str | os.PathLike[str]) -> Contents:
         for info in members:
             if not info.filename.endswith(".npy"):
                 raise ModelFileError(path, f"{info.filename} is not a .npy member")
-            with archive.open(info) as handle:
-                head = handle.read(65_536 + 12)
+            head = read_head(path, archive, info, 65_536 + 12)
             shape, dtype = npy_header(path, info.filename, head)
             tensor = FileTensor(info.filename[: -len(".npy")], shape, dtype)
             if tensor.params * ITEMSIZE[dtype] > info.file_size:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import pickletools
 import sys
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from lstmcount.importers.base import MAX_AXES, ModelFileError
 
@@ -76,6 +77,20 @@ class TensorStub:
     storage: StorageStub | None = None
     offset: int = 0
     parameter: bool = False
+    #: the elements between neighbours along each axis (None: contiguous)
+    stride: tuple[int, ...] | None = None
+
+    @property
+    def extent(self) -> int:
+        """Elements of its storage the tensor reaches, from its offset: what the storage must hold."""
+        if any(n == 0 for n in self.shape):
+            return 0
+        if self.stride is None:
+            n = 1
+            for d in self.shape:
+                n *= d
+            return n
+        return 1 + sum((d - 1) * abs(st) for d, st in zip(self.shape, self.stride, strict=False))
 
 
 class StorageType:
@@ -127,7 +142,12 @@ def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any = None, *r
         raise pickle.UnpicklingError("a tensor's size is not sizes")
     if not isinstance(offset, int) or offset < 0:
         raise pickle.UnpicklingError("a tensor's storage offset is not a size")
-    return TensorStub(tuple(size), storage.dtype, storage, offset)
+    strides = None
+    if stride is not None:
+        if not isinstance(stride, tuple) or len(stride) != len(size) or not all(isinstance(n, int) for n in stride):
+            raise pickle.UnpicklingError("a tensor's stride is not one step per axis")
+        strides = tuple(stride)
+    return TensorStub(tuple(size), storage.dtype, storage, offset, stride=strides)
 
 
 def _rebuild_parameter(data: Any, *rest: Any) -> Any:
@@ -207,13 +227,96 @@ class Refused(pickle.UnpicklingError):
         self.module, self.name = module, name
 
 
-def load(data: bytes, path: str | os.PathLike[str]) -> tuple[Any, dict[str, StorageStub]]:
-    """The pickled object (with stubs), and the storages it refers to; a bad or unsafe pickle is a ModelFileError."""
-    unpickler = Unpickler(data, path)
+#: longest integer a pickle may spell (LONG1, LONG4), in bytes: a size or an offset fits in 8
+MAX_LONG = 16
+#: the opcodes that store into the memo at an index the pickle gives
+PUTS = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
+#: the opcode whose argument is the length of the bytes that follow (protocol 4)
+FRAMES = frozenset({"FRAME"})
+
+
+@dataclass
+class Pickled:
+    """An unpickled object (with stubs), the storages it refers to, and the size of its pickle."""
+
+    obj: Any
+    storages: dict[str, StorageStub]
+    #: opcodes in the pickle: a bound on how many objects it can build without referring to one twice
+    ops: int
+    #: bytes the pickle takes, up to and including its STOP
+    end: int
+
+
+class _Window:
+    """A binary stream seen from where it stands to ``size`` bytes on: reading past that end is an error.
+
+    :func:`pickletools.genops` reads a declared length at once; through a window, a length beyond
+    the bytes that remain is refused before anything is read or allocated.
+    """
+
+    def __init__(self, stream: BinaryIO, size: int) -> None:
+        self.stream = stream
+        self.start = stream.tell()
+        self.size = size
+
+    def tell(self) -> int:
+        return self.stream.tell() - self.start
+
+    def read(self, n: int = -1) -> bytes:
+        left = self.size - self.tell()
+        if n > left:
+            raise ValueError(f"a length of {n:,} bytes where {left:,} remain")
+        return self.stream.read(left if n < 0 else n)
+
+    def readline(self) -> bytes:
+        return self.stream.readline(max(self.size - self.tell(), 0))
+
+
+def scan(stream: BinaryIO, size: int, path: str | os.PathLike[str]) -> tuple[int, int]:
+    """Check the opcodes of the pickle at ``stream``'s position before it is unpickled; its opcode count and length.
+
+    The C unpickler trusts what a pickle declares: a memo index makes it grow its memo table to
+    that size, a frame or a string its declared length. Here every memo index must be the next
+    free one (as every pickler writes them), every declared length must fit in the ``size``
+    bytes that remain, and no integer may be longer than a size needs.
+    """
+    ops = puts = 0
+    window = _Window(stream, size)
+    try:
+        for op, arg, pos in pickletools.genops(window):  # type: ignore[arg-type]
+            ops += 1
+            if op.name in PUTS:
+                if not isinstance(arg, int) or arg > puts:
+                    raise ModelFileError(path, f"the pickle stores at memo index {arg:,} after {puts:,} entries")
+                puts += arg == puts
+            elif op.name == "MEMOIZE":
+                puts += 1
+            elif op.name in FRAMES and isinstance(arg, int) and arg > size - window.tell():
+                raise ModelFileError(path, f"the pickle declares a frame of {arg:,} bytes, more than remain")
+            elif op.name in ("LONG1", "LONG4") and isinstance(arg, int) and abs(arg).bit_length() > 8 * MAX_LONG:
+                raise ModelFileError(path, f"the pickle spells an integer of more than {MAX_LONG} bytes")
+            if op.name == "STOP":
+                return ops, (pos or 0) + 1
+    except (ValueError, EOFError) as exc:
+        raise ModelFileError(path, f"the pickle cannot be read ({str(exc)[:200]})") from None
+    raise ModelFileError(path, "the pickle ends before its STOP")  # pragma: no cover - genops raises first
+
+
+def load(data: bytes | BinaryIO, path: str | os.PathLike[str], size: int | None = None) -> Pickled:
+    """The pickle in ``data`` (bytes, or a stream at its start, at most ``size`` bytes), unpickled with stubs.
+
+    Its opcodes are checked by :func:`scan` first; a stream is left just after the pickle. A bad
+    or unsafe pickle is a ModelFileError.
+    """
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    start = stream.tell()
+    ops, end = scan(stream, len(data) if isinstance(data, bytes) else size or 0, path)
+    stream.seek(start)
+    unpickler = Unpickler(stream.read(end), path)
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 2000))
-        return unpickler.load(), unpickler.storages
+        return Pickled(unpickler.load(), unpickler.storages, ops, end)
     except Refused as exc:
         what = WHOLE_MODULE if exc.module.startswith(("torch.nn", "__main__", "__torch__")) else "code"
         raise ModelFileError(

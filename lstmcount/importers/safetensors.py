@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import struct
 from typing import Any
@@ -16,6 +15,7 @@ from lstmcount.importers.base import (
     FileTensor,
     ModelFileError,
     check_shape,
+    load_json,
 )
 
 #: safetensors dtype codes -> the dtype names lstmcount shows
@@ -49,10 +49,7 @@ def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
         if length > min(MAX_HEADER, size - 8):
             raise ModelFileError(path, f"the header declares {length:,} bytes, more than the file holds")
         raw = handle.read(length)
-    try:
-        header = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ModelFileError(path, f"the safetensors header is not JSON ({type(exc).__name__})") from None
+    header = load_json(path, raw, "the safetensors header")
     if not isinstance(header, dict):
         raise ModelFileError(path, "the safetensors header is not a JSON object")
     if len(header) > MAX_TENSORS:

@@ -12,10 +12,19 @@ import io
 import os
 import pickle
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
-from lstmcount.importers.base import MAX_DEPTH, MAX_PICKLE, MAX_TENSORS, Contents, FileTensor, ModelFileError
-from lstmcount.importers.safe_pickle import ArrayStub, StorageStub, TensorStub, load
+from lstmcount.importers.base import (
+    ITEMSIZE,
+    MAX_DEPTH,
+    MAX_HEADER,
+    MAX_PICKLE,
+    MAX_TENSORS,
+    Contents,
+    FileTensor,
+    ModelFileError,
+)
+from lstmcount.importers.safe_pickle import ArrayStub, Pickled, StorageStub, TensorStub, load, scan
 from lstmcount.importers.zips import open_archive, read_member
 
 #: keys under which checkpoints keep the model's state dict, in the order they are tried
@@ -39,18 +48,34 @@ def _is_tensor(value: Any) -> bool:
     return isinstance(value, (TensorStub, ArrayStub))
 
 
-def _tensors_of(obj: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
-    """Every tensor in a nested structure, with its key path."""
-    if depth > MAX_DEPTH:
-        raise RecursionError
-    if _is_tensor(obj):
-        yield prefix, obj
-    elif isinstance(obj, dict):
-        for key, value in obj.items():
-            yield from _tensors_of(value, f"{prefix}.{key}" if prefix else str(key), depth + 1)
-    elif isinstance(obj, (list, tuple)):
-        for n, value in enumerate(obj):
-            yield from _tensors_of(value, f"{prefix}.{n}" if prefix else str(n), depth + 1)
+class _Walk:
+    """Finds every tensor in an unpickled structure, visiting at most ``budget`` objects.
+
+    A pickle can refer to one list from many places (ten references, nine levels deep: a
+    billion visits from a few hundred bytes). A checkpoint's structure is a tree whose size its
+    pickle bounds, so visiting more objects than the pickle has opcodes (and a margin for the
+    tensors two names share) means the file is such a bomb.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], budget: int) -> None:
+        self.path = path
+        self.budget = budget
+
+    def tensors(self, obj: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
+        """Every tensor in ``obj``, with its key path."""
+        self.budget -= 1
+        if self.budget < 0:
+            raise ModelFileError(self.path, "the pickle refers to its own objects over and over (a pickle bomb)")
+        if depth > MAX_DEPTH:
+            raise ModelFileError(self.path, "the checkpoint nests deeper than lstmcount reads")
+        if _is_tensor(obj):
+            yield prefix, obj
+        elif isinstance(obj, dict):
+            for key, value in obj.items():
+                yield from self.tensors(value, f"{prefix}.{key}" if prefix else str(key), depth + 1)
+        elif isinstance(obj, (list, tuple)):
+            for n, value in enumerate(obj):
+                yield from self.tensors(value, f"{prefix}.{n}" if prefix else str(n), depth + 1)
 
 
 def _state_dict(obj: Any) -> bool:
@@ -66,13 +91,14 @@ def _file_tensor(name: str, stub: Any) -> FileTensor:
     return FileTensor(name, tuple(stub.shape), stub.dtype or "unknown")
 
 
-def contents_of(obj: Any, path: str | os.PathLike[str], fmt: str) -> Contents:
+def contents_of(pickled: Pickled, path: str | os.PathLike[str], fmt: str) -> Contents:
     """The model's tensors in an unpickled checkpoint, and what else it holds, set aside."""
+    obj = pickled.obj
     contents = Contents(path=str(path), format=fmt, framework="pytorch")
-    try:
-        found = list(_tensors_of(obj))
-    except RecursionError:
-        raise ModelFileError(path, "the checkpoint nests deeper than lstmcount reads") from None
+    walk = _Walk(path, 2 * pickled.ops + 1000)
+    found = list(walk.tensors(obj))
+    for name, stub in found:
+        _check_extent(path, name, stub)
     if len(found) > MAX_TENSORS:
         raise ModelFileError(path, f"the checkpoint holds {len(found):,} tensors")
     model: dict[str, Any] | None = None
@@ -111,11 +137,23 @@ def contents_of(obj: Any, path: str | os.PathLike[str], fmt: str) -> Contents:
         for key, value in obj.items():
             if key == where:
                 continue
-            elements = sum(stub_size(s) for _, s in _tensors_of(value))
+            elements = sum(stub_size(s) for _, s in walk.tensors(value))
             why = "an optimizer's state" if "optim" in str(key).lower() else "not the model's state dict"
             if elements or "optim" in str(key).lower():
                 contents.set_aside.append((str(key), elements, why))
     return contents
+
+
+def _check_extent(path: str | os.PathLike[str], name: str, stub: Any) -> None:
+    """A tensor lies inside its storage: from its offset, its sizes and strides reach no further than its end."""
+    if not isinstance(stub, TensorStub) or stub.storage is None:
+        return
+    if stub.offset + stub.extent > stub.storage.numel:
+        raise ModelFileError(
+            path,
+            f"tensor {name!r} reaches element {stub.offset + stub.extent:,} of storage "
+            f"{stub.storage.key!r}, which holds {stub.storage.numel:,}",
+        )
 
 
 def stub_size(stub: Any) -> int:
@@ -143,20 +181,20 @@ def read_zip(path: str | os.PathLike[str]) -> Contents:
         if len(records) != 1:
             raise ModelFileError(path, "a PyTorch archive holds one data.pkl; this one holds " + str(len(records)))
         data = read_member(path, archive, records[0], MAX_PICKLE)
-        obj, storages = load(data, path)
+        pickled = load(data, path)
+        if pickled.end != len(data):
+            raise ModelFileError(path, f"{records[0]} holds {len(data) - pickled.end:,} bytes after its pickle ends")
         root = records[0][: -len("data.pkl")]
-        for key, storage in storages.items():
+        for key, storage in pickled.storages.items():
             member = f"{root}data/{key}"
             if member not in names:
                 raise ModelFileError(path, f"storage {key!r} is missing from the archive")
             info = archive.getinfo(member)
             _check_storage(path, key, storage, info.file_size)
-    return contents_of(obj, path, "PyTorch checkpoint (torch.save zip archive)")
+    return contents_of(pickled, path, "PyTorch checkpoint (torch.save zip archive)")
 
 
 def _check_storage(path: str | os.PathLike[str], key: str, storage: StorageStub, size: int) -> None:
-    from lstmcount.importers.base import ITEMSIZE
-
     if storage.numel * ITEMSIZE.get(storage.dtype, 1) > size:
         raise ModelFileError(
             path, f"storage {key!r} declares {storage.numel:,} values, more than its {size:,} bytes hold"
@@ -173,23 +211,46 @@ def refuse_script(path: str | os.PathLike[str]) -> None:
 
 
 def read_legacy(path: str | os.PathLike[str]) -> Contents:
-    """A legacy ``torch.save`` stream: magic, protocol, system info, the records, then the storages' data."""
+    """A legacy ``torch.save`` stream: magic, protocol, system info, the records, the storage keys, the storages.
+
+    Each storage is its element count (8 bytes) then its data: the counts are read and the data
+    stepped over, so that the file must end exactly where its last storage does.
+    """
     size = os.path.getsize(path)
     with open(path, "rb") as handle:
-        head = handle.read(min(size, MAX_PICKLE))
-    stream = io.BytesIO(head)
-    for _ in range(3):  # magic number, protocol version, system info: plain values
-        _skip_plain(stream, path)
-    obj, _ = load(stream.read(), path)
-    return contents_of(obj, path, "PyTorch checkpoint (legacy format, before PyTorch 1.6)")
+        for _ in range(3):  # magic number, protocol version, system info: plain values
+            _plain(handle, path, size)
+        pickled = load(handle, path, min(size - handle.tell(), MAX_PICKLE))
+        keys = _plain(handle, path, size)
+        if not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
+            raise ModelFileError(path, "the legacy storage keys are not a list of names")
+        if set(keys) != set(pickled.storages):
+            raise ModelFileError(path, "the legacy storage keys are not the storages the records refer to")
+        for key in keys:
+            storage = pickled.storages[key]
+            head = handle.read(8)
+            if len(head) < 8:
+                raise ModelFileError(path, f"storage {key!r} lies beyond the end of the file")
+            numel = int.from_bytes(head, "little", signed=True)
+            if numel != storage.numel:
+                raise ModelFileError(path, f"storage {key!r} holds {numel:,} values; the records say {storage.numel:,}")
+            _check_storage(path, key, storage, size - handle.tell())
+            handle.seek(numel * ITEMSIZE.get(storage.dtype, 1), os.SEEK_CUR)
+        if handle.tell() != size:
+            raise ModelFileError(
+                path, f"{size - handle.tell():,} bytes follow the last storage (another file appended?)"
+            )
+    return contents_of(pickled, path, "PyTorch checkpoint (legacy format, before PyTorch 1.6)")
 
 
-def _skip_plain(stream: io.BytesIO, path: str | os.PathLike[str]) -> None:
-    """Read one small pickle of plain values (no globals) from ``stream``."""
+def _plain(handle: BinaryIO, path: str | os.PathLike[str], size: int) -> Any:
+    """One small pickle of plain values (no globals) at ``handle``'s position."""
+    _, length = scan(handle, min(size - handle.tell(), MAX_HEADER), path)
+    handle.seek(-length, os.SEEK_CUR)
     try:
-        _Plain(stream).load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
-        raise ModelFileError(path, f"the legacy header cannot be read ({exc})") from None
+        return _Plain(io.BytesIO(handle.read(length))).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, RecursionError) as exc:
+        raise ModelFileError(path, f"the legacy header cannot be read ({exc or type(exc).__name__})") from None
 
 
 class _Plain(pickle.Unpickler):
@@ -206,8 +267,12 @@ def read_pickle(path: str | os.PathLike[str]) -> Contents:
         raise ModelFileError(path, f"a pickle of {size:,} bytes is larger than lstmcount reads ({MAX_PICKLE:,})")
     with open(path, "rb") as handle:
         data = handle.read()
-    obj, _ = load(data, path)
-    contents = contents_of(obj, path, "a pickle of arrays")
+    pickled = load(data, path)
+    if pickled.end != len(data):
+        raise ModelFileError(
+            path, f"{len(data) - pickled.end:,} bytes follow the pickle's end (another file appended?)"
+        )
+    contents = contents_of(pickled, path, "a pickle of arrays")
     if contents.framework == "paddle":
         contents.format = "PaddlePaddle state dict (.pdparams)"
     return contents

@@ -28,6 +28,7 @@ class Kind(StrEnum):
     PICKLE = "a Python pickle"
     KERAS = "a Keras 3 model archive (.keras)"
     ZIP = "a zip archive"
+    MIXED = "a zip archive holding the members of more than one format"
     HDF5 = "an HDF5 file (Keras .h5 weights or model)"
     ONNX = "an ONNX model"
     MSGPACK = "a msgpack file (a Flax checkpoint?)"
@@ -46,15 +47,24 @@ def _zip_kind(path: str | os.PathLike[str]) -> Kind:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return Kind.ZIP
+    kinds = zip_kinds(names)
+    if len(kinds) > 1:
+        return Kind.MIXED
+    return kinds[0] if kinds else Kind.ZIP
+
+
+def zip_kinds(names: list[str]) -> list[Kind]:
+    """Every format whose members a zip archive holds (a well-formed archive holds one)."""
+    kinds = []
     if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names) or any("/code/" in n for n in names):
-        return Kind.TORCHSCRIPT
-    if any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):
-        return Kind.PYTORCH_ZIP
+        kinds.append(Kind.TORCHSCRIPT)
+    elif any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):
+        kinds.append(Kind.PYTORCH_ZIP)
     if "config.json" in names and any(n.startswith("model.weights.") for n in names):
-        return Kind.KERAS
-    if names and all(n.endswith(".npy") for n in names):
-        return Kind.NPZ
-    return Kind.ZIP
+        kinds.append(Kind.KERAS)
+    if any(n.endswith(".npy") for n in names):
+        kinds.append(Kind.NPZ)
+    return kinds
 
 
 def _looks_like_onnx(head: bytes) -> bool:
@@ -148,5 +158,6 @@ MODEL_KINDS = frozenset(
         Kind.HDF5,
         Kind.ONNX,
         Kind.MSGPACK,
+        Kind.MIXED,
     }
 )

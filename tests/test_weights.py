@@ -90,13 +90,19 @@ def test_broken_safetensors_are_usage_errors(tmp_path: Path, content: bytes, mes
 
 
 def test_files_of_other_kinds_and_missing_files(tmp_path: Path) -> None:
-    """Only .npz and .safetensors content is read; other files are named for what they are, by content."""
+    """.npz, .safetensors and model files are read by content; other files are named for what they are."""
+    import gzip
     import zipfile
+
+    from lstmcount.importers.base import ModelFileError
 
     with zipfile.ZipFile(tmp_path / "w.pt", "w") as archive:
         archive.writestr("w/data.pkl", b"\x80\x02}q\x00.")
-    with pytest.raises(UsageError, match=r"w\.pt is a PyTorch checkpoint .*, not a NumPy \.npz or a safetensors file"):
+    with pytest.raises(ModelFileError, match=r"w\.pt: the file holds no tensors"):
         read_weights(tmp_path / "w.pt")
+    (tmp_path / "w.gz").write_bytes(gzip.compress(b"weights"))
+    with pytest.raises(UsageError, match=r"w\.gz is a gzip-compressed file, not a NumPy \.npz or a safetensors file"):
+        read_weights(tmp_path / "w.gz")
     with pytest.raises(UsageError, match="no such file"):
         read_weights(tmp_path / "w.npz")
     with pytest.raises(UsageError, match="is a directory"):

@@ -11,6 +11,7 @@ from lstmcount.commands.options import (
     FORMATS,
     flags_from,
     framework_option,
+    model_file,
     model_options,
     terminal_width,
     use_color,
@@ -70,9 +71,9 @@ def count_command(
     from lstmcount.api import compare
     from lstmcount.renderers.report import render
 
-    model_file = _model_file(args)
-    if model_file is not None:
-        _inspect(model_file, framework, fmt_name, width, batch, lengths, compat, kwargs)
+    given = model_file(args)
+    if given is not None:
+        _inspect(given, framework, fmt_name, width, batch, lengths, compat, kwargs)
         return
     resolved = resolve_or_hint(args, flags_from(kwargs), framework)
     if fmt_name == "yaml":
@@ -101,23 +102,6 @@ def _spec_yaml(spec: ModelSpec, framework: str | None, costs: object) -> str:
             raise UsageError("--format yaml writes one spec: give one --framework")
         spec = dataclasses.replace(spec, framework=framework)
     return spec_yaml(spec_to_dict(spec))
-
-
-def _model_file(args: tuple[str, ...]) -> str | None:
-    """The one argument when it is a model file (by its content), else None."""
-    if len(args) != 1 or args[0] == "-":
-        return None
-    import os
-
-    if not os.path.isfile(args[0]):
-        return None
-    from lstmcount.io.sniff import MODEL_KINDS, Kind, sniff
-
-    try:
-        kind = sniff(args[0])
-    except OSError:
-        return None
-    return args[0] if kind in MODEL_KINDS and kind is not Kind.NPY else None
 
 
 def _inspect(

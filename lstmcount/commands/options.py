@@ -260,3 +260,26 @@ def flags_from(kwargs: dict[str, Any]) -> ModelFlags:
 def use_color() -> bool:
     """Colour only on a terminal, and never with NO_COLOR set."""
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def model_file(args: tuple[str, ...]) -> str | None:
+    """The one argument when it is a model file by its content (a Keras config among them), else None."""
+    if len(args) != 1 or args[0] == "-":
+        return None
+    import os
+
+    if not os.path.isfile(args[0]):
+        return None
+    from lstmcount.io.sniff import HEAD, MODEL_KINDS, Kind, sniff
+
+    try:
+        with open(args[0], "rb") as handle:
+            head = handle.read(HEAD)
+        kind = sniff(args[0], head)
+    except OSError:
+        return None
+    if kind is Kind.TEXT:
+        from lstmcount.importers.keras import looks_like_config
+
+        return args[0] if looks_like_config(head) else None
+    return args[0] if kind in MODEL_KINDS and kind is not Kind.NPY else None

@@ -6,8 +6,16 @@ from typing import Any
 
 import click
 
-from lstmcount.commands.options import flags_from, framework_option, model_options, terminal_width, width_option
+from lstmcount.commands.options import (
+    flags_from,
+    framework_option,
+    model_file,
+    model_options,
+    terminal_width,
+    width_option,
+)
 from lstmcount.commands.output import echo
+from lstmcount.errors import UsageError
 from lstmcount.model.spec import DEFAULT_FRAMEWORK
 from lstmcount.numeric.verify import (
     DEFAULT_BATCH,
@@ -20,7 +28,7 @@ from lstmcount.numeric.verify import (
 
 
 @click.command("verify")
-@click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC")
+@click.argument("args", nargs=-1, metavar="INPUT UNITS... | SPEC | MODEL-FILE")
 @model_options
 @framework_option("Weight layout [default: the spec's, or " + DEFAULT_FRAMEWORK + "].")
 @click.option(
@@ -50,7 +58,7 @@ from lstmcount.numeric.verify import (
     "weights_file",
     default=None,
     metavar="FILE",
-    help="Weights to check and use: .npz or .safetensors, keyed by tensor path.",
+    help="Weights to check and use: .npz, .safetensors, a PyTorch checkpoint or an ONNX model, keyed by tensor path.",
 )
 @click.option(
     "--input",
@@ -101,6 +109,7 @@ def verify_command(
     Example:
       lstmcount verify 100 128 --dense 1
       lstmcount verify model.yaml --weights model.safetensors --framework pytorch
+      lstmcount verify model.pt        (the model rebuilt from the file, run on its weights)
     """
     from lstmcount.api import count_located
     from lstmcount.model.inputs import resolve
@@ -108,10 +117,23 @@ def verify_command(
 
     flags = flags_from(kwargs)
     limit = parse_size(max_memory)
-    resolved = resolve(args, flags, framework)
-    spec = resolved.spec
+    arrays = None
+    if model_file(args):
+        if weights_file is not None:
+            raise UsageError(f"{args[0]} holds its own weights; give --weights with a spec or INPUT UNITS")
+        from lstmcount.importers import inspect
+        from lstmcount.model.spec import spec_from_dict
+        from lstmcount.numeric.filedata import bound_values
+
+        found = inspect(args[0], framework)
+        spec = spec_from_dict(found.spec)
+        report = found.report
+        arrays, weights_file = bound_values(found), args[0]
+    else:
+        resolved = resolve(args, flags, framework)
+        spec = resolved.spec
+        report = count_located(spec, framework, resolved.document)
     steps = spec.input.timesteps or default_steps(spec)
-    report = count_located(spec, framework, resolved.document)
     result = verify_model(
         Model(spec, report),
         batch=batch,
@@ -122,6 +144,7 @@ def verify_command(
         weights_file=weights_file,
         input_file=input_file,
         save_output=save_output,
+        arrays=arrays,
     )
     if fmt == "json":
         import json

@@ -42,6 +42,8 @@ class Inspection:
     explained: frozenset[str] = frozenset()
     #: whether the layers are the file's own (a graph format) rather than rebuilt from tensor names
     graph: bool = False
+    #: each tensor of the report, by its path, as the names of the file's tensors that hold it
+    bindings: dict[str, list[str]] = field(default_factory=dict)
 
     def source(self) -> dict[str, Any]:
         """The file, its format and the framework it is read in, for the JSON document."""
@@ -202,12 +204,14 @@ def inspect(
     have = {t.name: t for t in tensors}
     explained: set[str] = set()
     missing = []
+    resolved: dict[str, list[str]] = {}
     bindings = contents.bindings
     if bindings is None and contents.binder is not None:
         bindings = contents.binder(report)
     if contents.spec is not None and not contents.tensors:
         pass  # a config alone: no weights to account for
     elif bindings is not None:
+        resolved = {path: list(names) for path, names in bindings.items()}
         for layer in report.layers:
             for t in layer.tensors:
                 names = bindings.get(t.path, [])
@@ -224,12 +228,13 @@ def inspect(
                 f"The file is one module's own state dict (its names have no module path, as {next(iter(paths))}); "
                 f"lstmcount calls the module {layer.name}."
             )
-        for p, shape in paths.items():
+        for p, (report_path, shape) in paths.items():
             found = have.get(p)
             if found is None or found.shape != shape:
                 missing.append((p, shape))
             else:
                 explained.add(p)
+                resolved[report_path] = [p]
     unexplained = [t for t in tensors if t.name not in explained]
     return Inspection(
         path=str(path),
@@ -247,20 +252,21 @@ def inspect(
         graph=contents.spec is not None,
         explained=frozenset(explained),
         file_tensors=tuple(contents.tensors),
+        bindings=resolved,
     )
 
 
-def _file_names(spec: Any, report: Report) -> dict[str, tuple[int, ...]]:
-    """Each report tensor under the name the file gives it (a bare module's tensors have no module name)."""
+def _file_names(spec: Any, report: Report) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Each report tensor's path and shape, by the name the file gives it (a bare module's have no module name)."""
     from lstmcount import frameworks
 
     sep = frameworks.get(report.framework).path_sep
-    out: dict[str, tuple[int, ...]] = {}
+    out: dict[str, tuple[str, tuple[int, ...]]] = {}
     for layer in report.layers:
         bare = spec.layers[layer.spec_index].name is None and len([x for x in report.layers if x.tensors]) == 1
         for t in layer.tensors:
             name = t.path[len(layer.name) + len(sep) :] if bare and t.path.startswith(layer.name + sep) else t.path
-            out[name] = t.shape
+            out[name] = (t.path, t.shape)
     return out
 
 

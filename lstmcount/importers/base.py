@@ -95,12 +95,31 @@ class _RefusedJsonError(ValueError):
 
 
 @dataclass(frozen=True)
+class DataRef:
+    """Where a tensor's values lie, so that they can be read when asked for (inspecting never reads them).
+
+    Either a byte range of ``file`` (from ``offset``, ``strides`` in elements, or C order), inside
+    zip member ``member`` when that member is compressed; or HDF5 dataset ``dataset`` of ``file``
+    (of the HDF5 file that is zip member ``member``).
+    """
+
+    file: str
+    offset: int = 0
+    #: byte order of the values: "<" little-endian, ">" big-endian
+    order: str = "<"
+    strides: tuple[int, ...] | None = None
+    member: str | None = None
+    dataset: str | None = None
+
+
+@dataclass(frozen=True)
 class FileTensor:
-    """One tensor a file holds: its name in the file, shape and dtype (no data)."""
+    """One tensor a file holds: its name in the file, shape and dtype (no data; ``data`` says where it lies)."""
 
     name: str
     shape: tuple[int, ...]
     dtype: str
+    data: DataRef | None = field(default=None, compare=False, repr=False)
 
     @property
     def params(self) -> int:

@@ -6,9 +6,19 @@ import ast
 import os
 import struct
 import zipfile
+from dataclasses import dataclass
+from math import prod
 
-from lstmcount.importers.base import ITEMSIZE, MAX_TENSORS, Contents, FileTensor, ModelFileError, check_shape
-from lstmcount.importers.zips import open_archive, read_head
+from lstmcount.importers.base import (
+    ITEMSIZE,
+    MAX_TENSORS,
+    Contents,
+    DataRef,
+    FileTensor,
+    ModelFileError,
+    check_shape,
+)
+from lstmcount.importers.zips import data_start, open_archive, read_head
 
 #: .npy dtype strings (without byte order) -> dtype names
 DTYPES = {
@@ -29,7 +39,18 @@ DTYPES = {
 }
 
 
-def npy_header(path: str | os.PathLike[str], member: str, head: bytes) -> tuple[tuple[int, ...], str]:
+@dataclass(frozen=True)
+class NpyHeader:
+    """What a .npy header declares: shape, dtype, byte order, order of the axes, and its own length."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    order: str
+    fortran: bool
+    length: int
+
+
+def npy_header(path: str | os.PathLike[str], member: str, head: bytes) -> NpyHeader:
     """The shape and dtype a .npy header declares (its dict literal is read as a literal, never run)."""
     if not head.startswith(b"\x93NUMPY") or len(head) < 10:
         raise ModelFileError(path, f"{member} is not a .npy array")
@@ -52,7 +73,9 @@ def npy_header(path: str | os.PathLike[str], member: str, head: bytes) -> tuple[
     descr = info["descr"]
     if not isinstance(descr, str) or descr.lstrip("<>|=") not in DTYPES:
         raise ModelFileError(path, f"{member} holds {descr!r} values (objects, records or strings), not numbers")
-    return check_shape(path, member, info["shape"]), DTYPES[descr.lstrip("<>|=")]
+    order = ">" if descr.startswith(">") else "<"
+    shape = check_shape(path, member, info["shape"])
+    return NpyHeader(shape, DTYPES[descr.lstrip("<>|=")], order, info["fortran_order"] is True, start + length)
 
 
 def read(path: str | os.PathLike[str]) -> Contents:
@@ -66,9 +89,16 @@ def read(path: str | os.PathLike[str]) -> Contents:
             if not info.filename.endswith(".npy"):
                 raise ModelFileError(path, f"{info.filename} is not a .npy member")
             head = read_head(path, archive, info, 65_536 + 12)
-            shape, dtype = npy_header(path, info.filename, head)
-            tensor = FileTensor(info.filename[: -len(".npy")], shape, dtype)
-            if tensor.params * ITEMSIZE[dtype] > info.file_size:
+            npy = npy_header(path, info.filename, head)
+            strides = None
+            if npy.fortran:
+                strides = tuple(prod(npy.shape[:axis]) for axis in range(len(npy.shape)))
+            if info.compress_type == zipfile.ZIP_STORED:
+                where = DataRef(os.fspath(path), data_start(archive, info) + npy.length, npy.order, strides)
+            else:
+                where = DataRef(os.fspath(path), npy.length, npy.order, strides, member=info.filename)
+            tensor = FileTensor(info.filename[: -len(".npy")], npy.shape, npy.dtype, where)
+            if tensor.params * ITEMSIZE[npy.dtype] > info.file_size:
                 raise ModelFileError(path, f"{info.filename} declares {tensor.params:,} values, more than it holds")
             tensors.append(tensor)
     return Contents(path=str(path), format="NumPy .npz", framework=None, tensors=tensors)

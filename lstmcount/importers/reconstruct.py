@@ -260,6 +260,12 @@ def from_state_dict(contents: Contents, framework: str) -> Reconstruction:
         layers.append(fields)
         flow = _output(fields, reads if reads is not None else flow)
     sequences(layers)
+    rnns = [f.get("name") or "the RNN" for f in layers if f["type"] == "simple_rnn"]
+    if rnns:
+        notes.append(
+            f"A simple RNN's nonlinearity (tanh or relu) is not in its tensors: {', '.join(rnns)} is rebuilt with "
+            "tanh, the default; the count is the same with either, a forward pass (verify) is not."
+        )
     if not model_input:
         first = next((f for f in layers if f["type"] != "generic"), None)
         model_input = {"features": 1} if first is None else model_input

@@ -12,6 +12,7 @@ from lstmcount.importers.base import (
     MAX_HEADER,
     MAX_TENSORS,
     Contents,
+    DataRef,
     FileTensor,
     ModelFileError,
     check_shape,
@@ -60,6 +61,7 @@ def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
 def read(path: str | os.PathLike[str]) -> Contents:
     """Every tensor's name, shape and dtype, each checked to lie inside the data section."""
     header, data = read_header(path)
+    start = os.path.getsize(path) - data  # the data section follows the header
     tensors = []
     spans = []
     for name, info in header.items():
@@ -78,7 +80,7 @@ def read(path: str | os.PathLike[str]) -> Contents:
             and 0 <= offsets[0] <= offsets[1] <= data
         ):
             raise ModelFileError(path, f"tensor {name!r} lies outside the file's data")
-        tensor = FileTensor(name, dims, DTYPES[code])
+        tensor = FileTensor(name, dims, DTYPES[code], DataRef(os.fspath(path), start + offsets[0]))
         if offsets[1] - offsets[0] != tensor.params * ITEMSIZE[tensor.dtype]:
             raise ModelFileError(
                 path,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from lstmcount.importers.base import (
@@ -21,11 +23,12 @@ from lstmcount.importers.base import (
     MAX_PICKLE,
     MAX_TENSORS,
     Contents,
+    DataRef,
     FileTensor,
     ModelFileError,
 )
 from lstmcount.importers.safe_pickle import ArrayStub, Pickled, StorageStub, TensorStub, load, scan
-from lstmcount.importers.zips import open_archive, read_member
+from lstmcount.importers.zips import data_start, open_archive, read_member
 
 #: keys under which checkpoints keep the model's state dict, in the order they are tried
 MODEL_KEYS = (
@@ -87,11 +90,26 @@ def _state_dict(obj: Any) -> bool:
     )
 
 
-def _file_tensor(name: str, stub: Any) -> FileTensor:
-    return FileTensor(name, tuple(stub.shape), stub.dtype or "unknown")
+def _file_tensor(name: str, stub: Any, where: Where | None) -> FileTensor:
+    data = None
+    if where is not None and isinstance(stub, TensorStub) and stub.storage is not None:
+        start = where.storages.get(stub.storage.key)
+        if start is not None:
+            itemsize = ITEMSIZE.get(stub.dtype, 1)
+            data = DataRef(where.file, start + stub.offset * itemsize, where.order, stub.stride)
+    return FileTensor(name, tuple(stub.shape), stub.dtype or "unknown", data)
 
 
-def contents_of(pickled: Pickled, path: str | os.PathLike[str], fmt: str) -> Contents:
+@dataclass(frozen=True)
+class Where:
+    """Where each storage's data starts in the file (a storage kept compressed has none), and its byte order."""
+
+    file: str
+    storages: dict[str, int]
+    order: str = "<"
+
+
+def contents_of(pickled: Pickled, path: str | os.PathLike[str], fmt: str, located: Where | None = None) -> Contents:
     """The model's tensors in an unpickled checkpoint, and what else it holds, set aside."""
     obj = pickled.obj
     contents = Contents(path=str(path), format=fmt, framework="pytorch")
@@ -132,7 +150,7 @@ def contents_of(pickled: Pickled, path: str | os.PathLike[str], fmt: str) -> Con
             contents.aliases[key] = seen[identity]  # one tensor under two names: counted once
             continue
         seen[identity] = key
-        contents.tensors.append(_file_tensor(key, stub))
+        contents.tensors.append(_file_tensor(key, stub, located))
     if isinstance(obj, dict) and where:
         for key, value in obj.items():
             if key == where:
@@ -185,13 +203,20 @@ def read_zip(path: str | os.PathLike[str]) -> Contents:
         if pickled.end != len(data):
             raise ModelFileError(path, f"{records[0]} holds {len(data) - pickled.end:,} bytes after its pickle ends")
         root = records[0][: -len("data.pkl")]
+        starts = {}
         for key, storage in pickled.storages.items():
             member = f"{root}data/{key}"
             if member not in names:
                 raise ModelFileError(path, f"storage {key!r} is missing from the archive")
             info = archive.getinfo(member)
             _check_storage(path, key, storage, info.file_size)
-    return contents_of(pickled, path, "PyTorch checkpoint (torch.save zip archive)")
+            if info.compress_type == zipfile.ZIP_STORED:
+                starts[key] = data_start(archive, info)
+        order = "<"
+        if f"{root}byteorder" in names:
+            order = ">" if read_member(path, archive, f"{root}byteorder", 16).strip() == b"big" else "<"
+    where = Where(os.fspath(path), starts, order)
+    return contents_of(pickled, path, "PyTorch checkpoint (torch.save zip archive)", where)
 
 
 def _check_storage(path: str | os.PathLike[str], key: str, storage: StorageStub, size: int) -> None:
@@ -226,6 +251,7 @@ def read_legacy(path: str | os.PathLike[str]) -> Contents:
             raise ModelFileError(path, "the legacy storage keys are not a list of names")
         if set(keys) != set(pickled.storages):
             raise ModelFileError(path, "the legacy storage keys are not the storages the records refer to")
+        starts = {}
         for key in keys:
             storage = pickled.storages[key]
             head = handle.read(8)
@@ -235,12 +261,14 @@ def read_legacy(path: str | os.PathLike[str]) -> Contents:
             if numel != storage.numel:
                 raise ModelFileError(path, f"storage {key!r} holds {numel:,} values; the records say {storage.numel:,}")
             _check_storage(path, key, storage, size - handle.tell())
+            starts[key] = handle.tell()
             handle.seek(numel * ITEMSIZE.get(storage.dtype, 1), os.SEEK_CUR)
         if handle.tell() != size:
             raise ModelFileError(
                 path, f"{size - handle.tell():,} bytes follow the last storage (another file appended?)"
             )
-    return contents_of(pickled, path, "PyTorch checkpoint (legacy format, before PyTorch 1.6)")
+    where = Where(os.fspath(path), starts)
+    return contents_of(pickled, path, "PyTorch checkpoint (legacy format, before PyTorch 1.6)", where)
 
 
 def _plain(handle: BinaryIO, path: str | os.PathLike[str], size: int) -> Any:

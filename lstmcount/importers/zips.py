@@ -125,6 +125,16 @@ def _check_count(path: str | os.PathLike[str], fp: Any, count: int, size: int) -
         )
 
 
+def data_start(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """Where a member's (stored or compressed) bytes start in the file: after its local header."""
+    if archive.fp is None:  # pragma: no cover - an open ZipFile has its file
+        raise ValueError("the archive is closed")
+    archive.fp.seek(info.header_offset)
+    raw = archive.fp.read(LOCAL.size)
+    name_len, extra_len = LOCAL.unpack(raw)[-2:]
+    return int(info.header_offset + LOCAL.size + name_len + extra_len)
+
+
 def read_head(path: str | os.PathLike[str], archive: zipfile.ZipFile, info: zipfile.ZipInfo, n: int) -> bytes:
     """The first ``n`` bytes of a member (a member that cannot be read is a ModelFileError)."""
     try:

@@ -379,11 +379,31 @@ def _dtype(name: str | None, x: Array, weights: Any) -> Any:
     return np.float64 if found == np.float64 else np.float32
 
 
+def _check_chain(spec: ModelSpec) -> None:
+    """The pass runs a chain of layers on one input: a layer reading another input, or tying weights, is refused."""
+    if spec.inputs:
+        raise UsageError(
+            f"the forward pass runs one input through a chain of layers; this model has {len(spec.inputs) + 1} inputs"
+        )
+    previous = None
+    for layer in spec.layers:
+        if layer.reads is not None and layer.reads != previous:
+            raise UsageError(
+                f"the forward pass runs a chain of layers; layer {layer.name!r} reads {layer.reads!r}, "
+                "not the layer before it"
+            )
+        if layer.tied:
+            uses = ", ".join(layer.tied.values())
+            raise UsageError(f"the forward pass does not run tied weights: layer {layer.name!r} uses {uses}")
+        previous = layer.name
+
+
 def run(
     model: Model, weights: Mapping[str, Array], inputs: Array, *, dtype: Any = np.float32, trace: Trace | None = None
 ) -> ForwardResult:
     """The forward pass proper, on checked weights of the right dtype (tensor path -> array)."""
     fw = model.fw
+    _check_chain(model.spec)
     x = _model_input(model, np.asarray(inputs), dtype)  # (B, T, I) or (B, T) ids
     outputs: list[LayerOutput] = []
     for layer in model.report.layers:

@@ -12,6 +12,7 @@ only inside the functions, so the counting path stays light.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -211,6 +212,7 @@ def verify_model(
     weights_file: str | None = None,
     input_file: str | None = None,
     save_output: str | None = None,
+    arrays: Mapping[str, Any] | None = None,
 ) -> VerifyResult:
     """Check the memory estimate, make or load the weights, run the pass and compare."""
     import numpy as np
@@ -255,7 +257,8 @@ def verify_model(
                 f"{human_bytes(estimate)}) that is above --max-memory {human_bytes(max_memory)}"
             )
         result.source = weights_file
-        arrays = read_weights(weights_file)
+        if arrays is None:
+            arrays = read_weights(weights_file)
         result.weights = check_weights(report, arrays)
         if not result.weights.ok:
             result.weights.hints = fit_hints(model.spec, report, arrays)

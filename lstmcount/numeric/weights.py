@@ -198,6 +198,8 @@ def read_weights(path: str | os.PathLike[str], flag: str = "--weights") -> dict[
     # the content decides; a broken file (too short to tell) gets its format's own diagnosis by its name
     if kind is Kind.SAFETENSORS or (named == ".safetensors" and kind is Kind.BINARY):
         return read_safetensors(p)
+    if kind in (Kind.PYTORCH_ZIP, Kind.PYTORCH_LEGACY, Kind.PICKLE, Kind.ONNX, Kind.MSGPACK):
+        return read_model_file(p)
     if kind is not Kind.NPZ and not (named == ".npz" and kind in (Kind.ZIP, Kind.BINARY)):
         raise _wrong_kind(p, flag, kind, "a NumPy .npz or a safetensors file")
     try:
@@ -205,6 +207,19 @@ def read_weights(path: str | os.PathLike[str], flag: str = "--weights") -> dict[
             return {k: data[k] for k in data.files}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise UsageError(f"{flag}: {p.name} is not a readable .npz archive ({_reason(exc)})") from None
+
+
+def read_model_file(path: str | os.PathLike[str]) -> dict[str, Array]:
+    """A model file's tensors (a PyTorch checkpoint, an ONNX model, ...), by their names in the file.
+
+    The file is read as ``lstmcount inspect`` reads it (nothing in it runs); then each tensor's
+    values are read from where the file keeps them.
+    """
+    from lstmcount.importers import read
+    from lstmcount.numeric.filedata import read_values
+
+    contents = read(path)
+    return read_values(t for t in contents.tensors if t.name not in contents.aside)
 
 
 def read_array(path: str | os.PathLike[str], flag: str = "--input") -> Array:

@@ -12,8 +12,12 @@ initializers: PyTorch's dynamo exporter slices and concatenates the module's own
 ONNX's gate order), consecutive nodes of one module one stacked layer; ``MatMul`` on a weight
 (with the ``Add`` of its bias) and ``Gemm`` a dense layer; ``Gather`` from a weight an embedding;
 ``Conv`` with a 3-D weight a 1-D convolution; ``LayerNormalization`` a layer normalization. Any
-other node that reads a weight is a generic layer of those tensors. What reaches no weight input
-(shapes, indices, scalars, initial states) is set aside by name.
+other node that reads a weight is a generic layer of those tensors (with the initializers of the
+graphs inside it, an If's branches or a Loop's body, however deep). A weight is counted once, in
+the first layer that reads it: a node reading only weights counted before (a loop the exporter
+unrolled, a module applied twice) is that layer again. The file's tensors are its initializers
+and its ``Constant`` nodes' values; what reaches no weight input (shapes, indices, scalars,
+initial states) is set aside by name.
 """
 
 from __future__ import annotations
@@ -147,7 +151,7 @@ class Node:
     attrs: dict[str, Any] = field(default_factory=dict)
     #: the module path a PyTorch exporter records (``metadata_props`` namespace)
     namespace: str = ""
-    #: initializers of the graphs inside it (an If's branches, a Loop's body)
+    #: initializers of the graphs inside it (an If's branches, a Loop's body), however deep
     inner: list[Tensor] = field(default_factory=list)
 
 
@@ -254,7 +258,8 @@ class _Reader:
             elif number == 5 and wire == LENGTH:
                 found = self.tensor(value, inline_only=False)
             elif number in (6, 11) and wire == LENGTH:
-                node.inner += self.graph(value, depth + 1).initializers
+                inner = self.graph(value, depth + 1)
+                node.inner += inner.initializers + [t for n in inner.nodes for t in n.inner]
             elif number == 8:
                 found = (found if isinstance(found, list) else []) + ints(wire, value, MAX_STRING)
             elif number == 9 and wire == LENGTH:
@@ -438,12 +443,23 @@ def read(path: str | os.PathLike[str]) -> Contents:
 
 def _module_path(node: Node) -> str:
     """The module a node comes from: the dynamo exporter's namespace, or the TorchScript exporter's node name."""
+    return _module_key(node) or ""
+
+
+def _module_key(node: Node) -> str | None:
+    """The module a node comes from, ``""`` for the exported module itself; None when the node does not say.
+
+    The dynamo exporter's namespace lists the modules from the root down, each as ``path: class``
+    with its full path (``: Model/encoder: Encoder/encoder.rnn: LSTM/lstm: aten.lstm.input``, the
+    root's path empty), then the operator; the TorchScript exporter names a node by its module's
+    scopes (``/encoder/rnn/LSTM``, ``/LSTM`` in the root).
+    """
     if node.namespace:
         parts = [p.split(":", 1)[0].strip() for p in node.namespace.split("/")]
-        return ".".join(p for p in parts[:-1] if p)
+        return parts[-2] if len(parts) > 1 else ""
     if node.name.startswith("/"):
         return ".".join(p for p in node.name.strip("/").split("/")[:-1] if p)
-    return ""
+    return None
 
 
 class _Rebuild:
@@ -452,6 +468,7 @@ class _Rebuild:
     def __init__(self, path: str | os.PathLike[str], graph: Graph, fmt: str) -> None:
         self.path, self.graph, self.fmt = path, graph, fmt
         self.tensors: dict[str, Tensor] = {t.name: t for t in graph.initializers}
+        initializers = set(self.tensors)
         self.producers: dict[str, Node] = {}
         self.consumers: dict[str, list[Node]] = {}
         for node in graph.nodes:
@@ -462,10 +479,13 @@ class _Rebuild:
             if node.op == "Constant" and isinstance(node.attrs.get("value"), Tensor) and node.outputs:
                 value = node.attrs["value"]
                 self.tensors[node.outputs[0]] = Tensor(node.outputs[0], value.dims, value.dtype)
+        #: the Constant nodes' values, under their outputs' names
+        self.constants = [t for name, t in self.tensors.items() if name not in initializers]
         self._sources: dict[str, frozenset[str]] = {}
         self.layers: list[dict[str, Any]] = []
         self.bindings: dict[str, list[str]] = {}
         self.weights: set[str] = set()
+        self.owners: dict[str, str] = {}  # weight -> the layer it is counted in
         self.states: set[str] = set()
         self.outputs: dict[str, str] = {}  # value name -> the layer whose output it is
         self.gives: dict[str, int | None] = {}  # layer name -> the features it outputs
@@ -547,7 +567,18 @@ class _Rebuild:
         return self._finish()
 
     def layer(self, node: Node, index: int, consumed: set[int]) -> None:
-        """The spec layer a node makes, if it reads weights."""
+        """The spec layer a node makes, if it reads weights (each counted once: in the first layer that reads it)."""
+        read = frozenset().union(*(self.weight(node, i) for i in range(len(node.inputs)))) - self.states
+        again = read & self.weights
+        if again and node.op not in RECURRENT and node.op not in REARRANGE:
+            owner = self.owners.get(next(iter(sorted(again))))
+            if again == read:  # the same layer applied again: its output is that layer's
+                if owner is not None:
+                    for out in node.outputs[:1]:
+                        self.outputs[out] = owner
+                return
+            self.generic(node)  # its own tensors besides the shared ones: counted as they are
+            return
         if node.op in RECURRENT:
             self.recurrent(node)
         elif node.op == "MatMul" and len(self.weight(node, 1)) and not self.weight(node, 0):
@@ -598,6 +629,7 @@ class _Rebuild:
             if names:
                 self.bindings[f"{full}.{key}"] = sorted(names)
                 self.weights |= names
+                self.owners |= dict.fromkeys(names, full)
 
     def recurrent(self, node: Node) -> None:
         kind, gates, positions, states = RECURRENT[node.op]
@@ -634,7 +666,7 @@ class _Rebuild:
             return
         bound = {"W": w, "R": r, "B": b, "P": p}
         self._add(node, fields_, inputs, hidden * directions, bound, set(positions) | set(states))
-        self.layers[-1]["_stack"] = {"op": node.op, "module": _module_path(node), "input": inputs, "k": 0}
+        self.layers[-1]["_stack"] = {"op": node.op, "module": _module_key(node), "input": inputs, "k": 0}
 
     def _stack(
         self, node: Node, fields_: dict[str, Any], inputs: int, directions: int, bound: dict[str, frozenset[str]]
@@ -644,11 +676,12 @@ class _Rebuild:
             return False
         last = self.layers[-1]
         info = last["_stack"]
-        module = _module_path(node)
+        module = _module_key(node)
         options = ("type", "units", "bidirectional", "use_bias", "peepholes", "reset_after", "nonlinearity")
         same = all(fields_.get(k) == last.get(k) for k in options)
         origin = self.reads(node, {1, 2, 3, 5, 6, 7})
-        if not (module and module == info["module"] and node.op == info["op"] and same and origin == last["_full"]):
+        one = module is not None and module == info["module"]
+        if not (one and node.op == info["op"] and same and origin == last["_full"]):
             return False
         if inputs != fields_["units"] * directions:
             return False
@@ -766,15 +799,17 @@ class _Rebuild:
         if frozen:
             fields_["frozen"] = frozen
         skip = {i for i, v in enumerate(node.inputs) if self.sources(v)}
-        self._add(node, fields_, None, None, {_key(n): frozenset((n,)) for n in names}, skip)
+        bound = {_key(n): frozenset((n,)) for n in names} | {_key(t.name): frozenset((t.name,)) for t in inner}
+        self._add(node, fields_, None, None, bound, skip)
         self.inner += inner
 
     def _finish(self) -> Contents:
         contents = Contents(path=str(self.path), format=self.fmt, framework="onnx")
-        all_tensors = list(self.graph.initializers) + [t for n in self.graph.nodes for t in n.inner]
+        inner = [t for n in self.graph.nodes for t in n.inner]
+        all_tensors = list(self.graph.initializers) + self.constants + inner
         contents.tensors = [t.file_tensor() for t in all_tensors]
         used = self.weights | {t.name for t in self.inner}
-        aside = [t for t in self.graph.initializers if t.name not in used]
+        aside = [t for t in self.graph.initializers + self.constants + inner if t.name not in used]
         states = [t for t in aside if t.name in self.states]
         others = [t for t in aside if t.name not in self.states]
         if states:

@@ -13,9 +13,10 @@ options of ONNX's operators (``peepholes``, ``linear_before_reset``, ``activatio
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from lstmcount.importers import Inspection
+from lstmcount.importers import Inspection, inspect
 
 #: the spec type of each PyTorch recurrent class
 TYPES = {
@@ -26,6 +27,9 @@ TYPES = {
     "GRUCell": ("gru", "GRUCell"),
     "RNNCell": ("simple_rnn", "RNNCell"),
     "SimpleRNN": ("simple_rnn", None),
+    # Flax NNX and linen: the cell is the layer's class
+    "OptimizedLSTMCell": ("lstm", "OptimizedLSTMCell"),
+    "SimpleCell": ("simple_rnn", "SimpleCell"),
 }
 
 
@@ -58,6 +62,18 @@ def compare(found: Inspection, facts: dict[str, Any], form: str) -> list[str]:
             problems.append(f"counts tensors that are no parameters: {counted}")
     problems += _recurrent(found, facts)
     return problems
+
+
+def inspect_file(directory: Path, facts: dict[str, Any], name: str) -> Inspection:
+    """``lstmcount inspect`` of one of the case's files; a weights file with the config its form names.
+
+    (Keras's ``save_weights`` writes the weights alone: ``facts["forms"][form]["config"]`` is
+    the ``to_json()`` config they are inspected with, as ``lstmcount inspect CONFIG --weights FILE``.)
+    """
+    config = facts.get("forms", {}).get(facts["files"][name], {}).get("config")
+    if config:
+        return inspect(directory / config, weights=directory / name)
+    return inspect(directory / name)
 
 
 def _recurrent(found: Inspection, facts: dict[str, Any]) -> list[str]:

@@ -20,13 +20,23 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from math import prod
-from typing import Any
+from typing import Any, TypeGuard
 
-from lstmcount.importers.base import MAX_DEPTH, MAX_HEADER, MAX_TENSORS, Contents, FileTensor, ModelFileError
-from lstmcount.importers.zips import open_archive, read_member
+from lstmcount.importers.base import (
+    MAX_DEPTH,
+    MAX_HEADER,
+    MAX_TENSORS,
+    Contents,
+    DataRef,
+    FileTensor,
+    ModelFileError,
+    load_json,
+)
+from lstmcount.importers.zips import open_archive, read_member, stored_member
 
 #: the extra that installs h5py, as a message names it
 H5_EXTRA = "pip install 'lstmcount[h5]'"
@@ -54,6 +64,8 @@ SAME_SHAPE = {
     "Lambda",
     "Identity",
 }
+#: the convolutional recurrent layers, by their spatial rank
+CONV_LSTM = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
 MERGES = {"Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot"}
 #: the variables of classes lstmcount counts from the file, by their creation order
 VARIABLES = {
@@ -75,6 +87,11 @@ class Weight:
     index: int
     shape: tuple[int, ...]
     dtype: str
+    leaf: str | None = None  # the variable's own name, where the file gives it (legacy HDF5)
+    dataset: str = ""  # the dataset's path in the HDF5 file (``path`` may become the weight's name)
+
+    def __post_init__(self) -> None:
+        self.dataset = self.dataset or self.path
 
 
 @dataclass
@@ -107,13 +124,8 @@ def _dims(shape: Any) -> _Shape | None:
 
 
 def parse_json(path: str | os.PathLike[str], raw: bytes, what: str) -> Any:
-    """JSON text, with a one-line error for anything that is not (too deep, not UTF-8, not JSON)."""
-    try:
-        return json.loads(raw)
-    except RecursionError:
-        raise ModelFileError(path, f"{what} nests deeper than lstmcount reads") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(path, f"{what} is not JSON ({exc.__class__.__name__}: {exc})".split("\n")[0]) from None
+    """JSON text, read strictly (:func:`lstmcount.importers.base.load_json`), or a one-line error."""
+    return load_json(path, raw, what)
 
 
 def _depth(value: Any, limit: int = MAX_DEPTH * 4) -> None:
@@ -505,7 +517,7 @@ class _Builder:
         ):
             out = _Shape((shape.last,)) if not config.get("keepdims") else _Shape((1, shape.last))
         elif cls in ("MaxPooling1D", "AveragePooling1D") and shape is not None:
-            out = _Shape((None, shape.last))
+            out = _Shape((_pooled(config, shape), shape.last))
         elif cls == "Reshape":
             target = config.get("target_shape")
             out = (
@@ -519,6 +531,8 @@ class _Builder:
                 out = _Shape(tuple(shape.dims[d - 1] for d in order))
         elif cls == "MultiHeadAttention":
             out = _mha_output(config, layer, shape)
+        elif cls in CONV_LSTM:
+            out = _conv_lstm_output(config, CONV_LSTM[cls], shape)
         if out is not None:
             if out.last is not None and (shape is None or out.last != shape.last):
                 spec["units"] = out.last
@@ -547,11 +561,17 @@ class _Builder:
         out: dict[str, list[int]] = {}
         if cls == "MultiHeadAttention":  # created query, key, value, then the output
             parts = ("query", "key", "value", "attention_output")
-            found.sort(key=lambda w: (parts.index(w.owner[-1]) if w.owner[-1] in parts else 9, w.index))
+            found.sort(
+                key=lambda w: (parts.index(_mha_part(w.owner[-1])) if _mha_part(w.owner[-1]) in parts else 9, w.index)
+            )
         for w in found:
             inner = "/".join(w.owner[len(owner) :])
-            leaf = names[w.index] if not inner and w.index < len(names) else f"variable_{w.index}"
             if cls == "MultiHeadAttention":
+                inner = "/".join(_mha_part(x) for x in w.owner[len(owner) :])
+            leaf = names[w.index] if not inner and w.index < len(names) else f"variable_{w.index}"
+            if w.leaf:
+                leaf = w.leaf
+            elif cls == "MultiHeadAttention":
                 leaf = ("kernel", "bias")[w.index] if w.index < 2 else leaf
             key = f"{inner}/{leaf}" if inner else leaf
             out[key] = list(w.shape)
@@ -587,6 +607,8 @@ class _Builder:
             return out
         if cls == "MultiHeadAttention":
             return _mha_weights(config, layer, shape)
+        if cls in CONV_LSTM:
+            return _conv_lstm_weights(config, CONV_LSTM[cls], shape)
         if cls == "Attention":
             out = {}
             if config.get("use_scale"):
@@ -608,6 +630,74 @@ def _int(value: Any, key: str, name: str, builder: _Builder) -> int:
 def _one(value: Any) -> Any:
     """A size that Keras writes as a one-element list (kernel_size [3])."""
     return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
+def _sizes(value: Any, rank: int) -> tuple[int, ...] | None:
+    """A size per spatial axis (Keras writes ``3`` or ``[3, 3]``), or None."""
+    value = [value] * rank if isinstance(value, int) else value
+    if not isinstance(value, list) or len(value) != rank:
+        return None
+    if not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in value):
+        return None
+    return tuple(value)
+
+
+def _conv_lstm_weights(config: dict[str, Any], rank: int, shape: _Shape | None) -> dict[str, list[int]] | None:
+    """A ConvLSTM's kernels and bias: the input and the recurrent convolution, four gates each."""
+    filters, kernel = config.get("filters"), _sizes(config.get("kernel_size"), rank)
+    if shape is None or len(shape.dims) != rank + 2 or not isinstance(filters, int) or kernel is None:
+        return None
+    channels = shape.dims[1] if config.get("data_format") == "channels_first" else shape.dims[-1]
+    if channels is None:
+        return None
+    out = {
+        "kernel": [*kernel, channels, 4 * filters],
+        "recurrent_kernel": [*kernel, filters, 4 * filters],
+    }
+    if config.get("use_bias", True):
+        out["bias"] = [4 * filters]
+    return out
+
+
+def _conv_lstm_output(config: dict[str, Any], rank: int, shape: _Shape | None) -> _Shape | None:
+    """A ConvLSTM's output: each spatial axis convolved (its strides, padding, dilation), ``filters`` channels."""
+    filters = config.get("filters")
+    kernel = _sizes(config.get("kernel_size"), rank)
+    strides = _sizes(config.get("strides", 1), rank)
+    dilation = _sizes(config.get("dilation_rate", 1), rank)
+    if shape is None or len(shape.dims) != rank + 2 or not isinstance(filters, int) or None in (kernel, strides):
+        return None
+    first = config.get("data_format") == "channels_first"
+    spatial = shape.dims[2:] if first else shape.dims[1:-1]
+    dims: list[int | None] = []
+    for size, k, st, d in zip(spatial, kernel or (), strides or (), dilation or (1,) * rank, strict=False):
+        if size is None:
+            dims.append(None)
+        elif config.get("padding", "valid") == "same":
+            dims.append(-(-size // st))
+        else:
+            dims.append(max(0, (size - d * (k - 1) - 1) // st + 1))
+    cells = (filters, *dims) if first else (*dims, filters)
+    return _Shape((shape.dims[0], *cells) if config.get("return_sequences") else cells)
+
+
+def _size(value: Any) -> TypeGuard[int]:
+    """Whether a config value is a size (an int above 0, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _pooled(config: dict[str, Any], shape: _Shape) -> int | None:
+    """The steps a 1-D pooling gives (channels last): from its pool size, strides and padding, where known."""
+    steps = shape.dims[0] if len(shape.dims) == 2 else None
+    pool = _one(config.get("pool_size", 2))
+    strides = _one(config.get("strides")) or pool
+    if config.get("data_format", "channels_last") not in ("channels_last", None) or steps is None:
+        return None
+    if not _size(pool) or not _size(strides):
+        return None
+    if config.get("padding", "valid") == "same":
+        return -(-steps // strides)
+    return max(0, (steps - pool) // strides + 1)
 
 
 def _activation(spec: dict[str, Any], config: dict[str, Any]) -> None:
@@ -657,6 +747,16 @@ def _mha_weights(config: dict[str, Any], layer: dict[str, Any], shape: _Shape | 
     if bias:
         out["attention_output/bias"] = [dout]
     return out
+
+
+def _mha_part(name: str) -> str:
+    """A MultiHeadAttention part by Keras 3's name (tf-keras's archive names it ``_query_dense``, ``_output_dense``)."""
+    return {
+        "_query_dense": "query",
+        "_key_dense": "key",
+        "_value_dense": "value",
+        "_output_dense": "attention_output",
+    }.get(name, name)
 
 
 def _mha_output(config: dict[str, Any], layer: dict[str, Any], shape: _Shape | None) -> _Shape | None:
@@ -804,6 +904,60 @@ def _vars_names(handle: Any) -> dict[str, str]:
     return names
 
 
+def _snake(name: str) -> str:
+    """A class name as Keras names its object in a weights file (``MultiHeadAttention`` -> ``multi_head_attention``)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _config_names(config: Any) -> dict[str, str]:
+    """Each object group of an archive's weights -> its layer's name, from the config (files whose groups say none).
+
+    Keras saves a model's layers as ``layers/<class in snake case>`` (``lstm``, ``lstm_1``, ... in
+    the order of ``model.layers``, which for a Sequential leaves out its InputLayer), a nested
+    model's under its own ``layers``, a wrapper's layer as ``layer`` (TimeDistributed) or
+    ``forward_layer`` and ``backward_layer`` (Bidirectional).
+    """
+    names: dict[str, str] = {}
+
+    def model(entry: dict[str, Any], group: str, depth: int) -> None:
+        layers = (entry.get("config") or {}).get("layers")
+        if depth > MAX_DEPTH or not isinstance(layers, list):
+            return
+        used: dict[str, int] = {}
+        for layer in layers:
+            if not isinstance(layer, dict) or not isinstance(layer.get("config"), dict):
+                continue
+            cls = str(layer.get("class_name", "")).split(">")[-1]
+            if cls == "InputLayer" and entry.get("class_name") == "Sequential":
+                continue
+            snake = _snake(cls)
+            used[snake] = used.get(snake, -1) + 1
+            path = f"{group}/{snake}_{used[snake]}" if used[snake] else f"{group}/{snake}"
+            one(layer, path.lstrip("/"), depth)
+
+    def one(layer: dict[str, Any], path: str, depth: int) -> None:
+        config = layer["config"]
+        name = config.get("name")
+        if isinstance(name, str):
+            names[path] = name
+        if layer.get("class_name") in MODELS:
+            model(layer, f"{path}/layers", depth + 1)
+        inner = config.get("layer")
+        if isinstance(inner, dict) and isinstance(inner.get("config"), dict):
+            inner_name = inner["config"].get("name")
+            if layer.get("class_name") == "Bidirectional" and isinstance(inner_name, str):
+                names[f"{path}/forward_layer"] = f"forward_{inner_name}"
+                names[f"{path}/backward_layer"] = f"backward_{inner_name}"
+            elif isinstance(inner_name, str):
+                names[f"{path}/layer"] = inner_name
+
+    if isinstance(config, dict) and config.get("class_name") in MODELS:
+        model(config, "layers", 0)
+    return names
+
+
 def _by_object(weights: list[Weight], names: dict[str, str]) -> dict[tuple[str, ...], list[Weight]]:
     """Keras 3 datasets by the names of the objects they sit in (``layers/lstm/cell/vars/0`` -> (shared, lstm_cell))."""
     out: dict[tuple[str, ...], list[Weight]] = {}
@@ -815,10 +969,46 @@ def _by_object(weights: list[Weight], names: dict[str, str]) -> dict[tuple[str, 
             prefix = "/".join(parts[:n])
             if prefix in names:
                 chain.append(names[prefix])
+            elif chain and parts[n - 1] not in ("layers", "vars"):  # a part the file names by attribute alone
+                chain.append(parts[n - 1])
         w.owner = tuple(chain)
         out.setdefault(tuple(chain), []).append(w)
     for found in out.values():
         found.sort(key=lambda w: w.index)
+    return out
+
+
+def _by_layer(weights: list[Weight], weight_names: dict[str, list[str]]) -> dict[tuple[str, ...], list[Weight]]:
+    """Legacy HDF5 datasets by the objects their names give: each layer's group, then the scopes of its weight names.
+
+    A layer's group (``model_weights/lstm``) lists its weights' names in creation order
+    (``lstm/lstm_cell/kernel:0``; Keras 3 puts the model's name first, ``sequential/lstm/...``;
+    a nested model's group names its layers' weights without the model's own name). Each
+    dataset's ``path`` becomes the weight's name when the names are unique in the file.
+    """
+    by_path = {w.path: w for w in weights}
+    placed: list[tuple[Weight, str]] = []
+    for group, names in weight_names.items():
+        layer = group.split("/")[-1]
+        for name in names:
+            w = by_path.get(f"{group}/{name}")
+            if w is None or not isinstance(name, str):
+                continue
+            parts = name.split("/")
+            scopes = parts[:-1]
+            scopes = scopes[scopes.index(layer) :] if layer in scopes else [layer, *scopes]
+            w.owner = tuple(scopes)
+            w.leaf = parts[-1].split(":")[0]
+            placed.append((w, name))
+    names_used = [n for _, n in placed]
+    unique = len(set(names_used)) == len(names_used)
+    out: dict[tuple[str, ...], list[Weight]] = {}
+    for w, name in placed:
+        if unique:
+            w.path = name
+        group_of = out.setdefault(w.owner, [])
+        w.index = len(group_of)
+        group_of.append(w)
     return out
 
 
@@ -829,6 +1019,8 @@ def bind(report: Any, weights: dict[tuple[str, ...], list[Weight]]) -> dict[str,
     for layer in report.layers:
         prefix = tuple(layer.name.split("/"))
         candidates = [w for key, ws in free.items() if key[: len(prefix)] == prefix for w in ws]
+        if not candidates:  # a wrapper's layer, whose weights the file keeps under the wrapper's name alone
+            candidates = [w for key, ws in free.items() if key and prefix[: len(key)] == key for w in ws]
         candidates.sort(key=lambda w: (_order(w.owner[len(prefix) :]), w.index))
         for t in layer.tensors:
             match = next((w for w in candidates if w.shape == t.shape), None)
@@ -864,7 +1056,7 @@ def read_archive(path: str | os.PathLike[str]) -> Contents:
         if "model.weights.h5" in names and have_h5:
             info = archive.getinfo("model.weights.h5")
             if info.compress_type == zipfile.ZIP_STORED:
-                with archive.open(info) as member:
+                with stored_member(path, archive, info) as member:
                     weights, attrs = h5_weights(path, member)
             elif info.file_size <= MAX_COMPRESSED_WEIGHTS:
                 data = read_member(path, archive, "model.weights.h5", MAX_COMPRESSED_WEIGHTS)
@@ -874,21 +1066,29 @@ def read_archive(path: str | os.PathLike[str]) -> Contents:
                     path, "model.weights.h5 is compressed and too large to read; Keras stores it uncompressed"
                 )
     framework = keras_version(config if isinstance(config, dict) else {}, str(version) if version else "3")
-    objects = _by_object(weights, attrs.get("vars_names", {}))
+    objects = _by_object(weights, attrs.get("vars_names") or _config_names(config))
     spec, notes = spec_of(path, config, framework, objects)
     contents = Contents(path=str(path), format=f"Keras {version or '3'} model archive (.keras)", framework=framework)
     contents.spec = spec
     contents.notes += notes
     if weights:
-        contents.tensors = [FileTensor(w.path, w.shape, w.dtype) for w in weights]
+        where = os.fspath(path)
+        contents.tensors = [
+            FileTensor(w.path, w.shape, w.dtype, DataRef(where, dataset=w.dataset, member="model.weights.h5"))
+            for w in weights
+        ]
         contents.binder = lambda report: bind(report, objects)
     elif "model.weights.h5" in names and not have_h5:
         contents.notes.append(f"Counted from config.json: model.weights.h5 is not read without h5py ({H5_EXTRA}).")
     return contents
 
 
-def read_config(path: str | os.PathLike[str]) -> Contents:
-    """A ``model.to_json()`` file: the architecture alone, no weights."""
+def read_config(path: str | os.PathLike[str], weights: str | os.PathLike[str] | None = None) -> Contents:
+    """A ``model.to_json()`` file: the architecture alone; with ``weights``, the ``save_weights`` file beside it.
+
+    With its weights, a layer lstmcount counts from its weights (a class of the user's own) is
+    rebuilt from them, as in an archive.
+    """
     size = os.path.getsize(path)
     if size > MAX_HEADER:
         raise ModelFileError(path, f"a config of {size:,} bytes, more than lstmcount reads ({MAX_HEADER:,})")
@@ -896,12 +1096,17 @@ def read_config(path: str | os.PathLike[str]) -> Contents:
         root = parse_json(path, handle.read(), "the config")
     version = root.get("keras_version") if isinstance(root, dict) else None
     framework = keras_version(root if isinstance(root, dict) else {}, str(version) if version else None)
-    spec, notes = spec_of(path, root, framework)
+    held, objects = _weights_file(weights, root) if weights is not None else (None, {})
+    spec, notes = spec_of(path, root, framework, objects)
     label = "Keras 2" if framework == "keras2" else "Keras 3"
     contents = Contents(path=str(path), format=f"{label} model config (to_json)", framework=framework)
     contents.spec = spec
     contents.notes += notes
-    contents.notes.append("A config holds no weights: the count is what its layers make.")
+    if held is None:
+        contents.notes.append("A config holds no weights: the count is what its layers make.")
+    else:
+        contents.tensors, contents.binder = held.tensors, held.binder
+        contents.format = f"{contents.format}, with weights from {held.path} ({held.format})"
     return contents
 
 
@@ -922,38 +1127,43 @@ def read_h5(path: str | os.PathLike[str]) -> Contents:
     config = parse_json(path, config_text.encode("utf-8"), "the model_config attribute")
     version = attrs.get("keras_version")
     framework = keras_version(config if isinstance(config, dict) else {}, str(version) if version else "2")
-    spec, notes = spec_of(path, config, framework)
+    objects = _by_layer(weights, attrs.get("weight_names") or {})
+    spec, notes = spec_of(path, config, framework, objects)
     label = "Keras 2 (tf.keras)" if framework == "keras2" else f"Keras {version}"
     contents = Contents(path=str(path), format=f"{label} HDF5 model (.h5)", framework=framework)
     contents.spec = spec
     contents.notes += notes
-    names: dict[str, str] = {}  # dataset path -> the weight's name as Keras 2 gives it
-    for group, weight_names in (attrs.get("weight_names") or {}).items():
-        for weight_name in weight_names:
-            names[f"{group}/{weight_name}"] = weight_name
-    contents.tensors = [FileTensor(names.get(w.path, w.path), w.shape, w.dtype) for w in weights]
+    contents.tensors = _tensors(path, weights)
+    contents.binder = lambda report: bind(report, objects)
     return contents
+
+
+def _tensors(path: str | os.PathLike[str], weights: list[Weight]) -> list[FileTensor]:
+    """The datasets of an HDF5 file as its tensors, each with where its values lie."""
+    where = os.fspath(path)
+    return [FileTensor(w.path, w.shape, w.dtype, DataRef(where, dataset=w.dataset)) for w in weights]
 
 
 def read_weights(path: str | os.PathLike[str]) -> Contents:
     """A weights file alone (``model.save_weights``): Keras 3's objects and variables, or Keras 2's named weights."""
+    return _weights_file(path, None)[0]
+
+
+def _weights_file(path: str | os.PathLike[str], config: Any) -> tuple[Contents, dict[tuple[str, ...], list[Weight]]]:
+    """A weights file and its datasets by object; ``config`` names the objects of a file that does not."""
     weights, attrs = h5_weights(path, os.fspath(path))
     if attrs.get("model_config") is not None:
         raise ModelFileError(path, "a whole Keras model (it has its own config): inspect it on its own")
     contents = Contents(path=str(path), format="Keras weights (HDF5)", framework=None)
-    if attrs.get("vars_names"):
-        objects = _by_object(weights, attrs["vars_names"])
-        contents.tensors = [FileTensor(w.path, w.shape, w.dtype) for w in weights]
-        contents.binder = lambda report: bind(report, objects)
-        return contents
-    names: dict[str, str] = {}
-    for group, weight_names in (attrs.get("weight_names") or {}).items():
-        for weight_name in weight_names:
-            names[f"{group}/{weight_name}"] = weight_name
-    if not names:
+    if "vars_names" in attrs and (attrs["vars_names"] or config is not None):
+        objects = _by_object(weights, attrs["vars_names"] or _config_names(config))
+    elif any(attrs.get("weight_names", {}).values()):
+        objects = _by_layer(weights, attrs["weight_names"])
+    else:
         raise ModelFileError(path, "an HDF5 file that holds no Keras weights")
-    contents.tensors = [FileTensor(names.get(w.path, w.path), w.shape, w.dtype) for w in weights]
-    return contents
+    contents.tensors = _tensors(path, weights)
+    contents.binder = lambda report: bind(report, objects)
+    return contents, objects
 
 
 def looks_like_config(head: bytes) -> bool:

@@ -9,6 +9,7 @@ and that the members' bytes lie one after another inside the file, without overl
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import struct
@@ -133,6 +134,49 @@ def data_start(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
     raw = archive.fp.read(LOCAL.size)
     name_len, extra_len = LOCAL.unpack(raw)[-2:]
     return int(info.header_offset + LOCAL.size + name_len + extra_len)
+
+
+class StoredMember(io.RawIOBase):
+    """A stored (uncompressed) member as a seekable file of its own: its bytes, read in place from the archive.
+
+    The standard library's member stream rewinds to the start and reads forward on every
+    backward seek; a reader that seeks about (HDF5) would read a large member many times over.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], start: int, size: int) -> None:
+        super().__init__()
+        self._file = open(path, "rb")  # noqa: SIM115 - closed with the member
+        self._start, self._size, self._at = start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._at
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._at, os.SEEK_END: self._size}[whence]
+        self._at = max(0, base + offset)
+        return self._at
+
+    def readinto(self, buffer: Any) -> int:
+        n = max(0, min(len(buffer), self._size - self._at))
+        self._file.seek(self._start + self._at)
+        got = self._file.readinto(memoryview(buffer)[:n])
+        self._at += got or 0
+        return got or 0
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def stored_member(path: str | os.PathLike[str], archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> StoredMember:
+    """A stored member, opened in place (see :class:`StoredMember`)."""
+    return StoredMember(path, data_start(archive, info), info.file_size)
 
 
 def read_head(path: str | os.PathLike[str], archive: zipfile.ZipFile, info: zipfile.ZipInfo, n: int) -> bytes:

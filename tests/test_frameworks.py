@@ -46,6 +46,10 @@ ALLOWED = {
         for module in ("torch_files", "safe_pickle", "onnx", "keras")
         for word in ("torch", "pytorch", "paddle", "onnx", "keras", "tf")
     },
+    **{
+        ("lstmcount/importers/flax.py", word): "a file format's reader, which names the format as its makers do"
+        for word in ("flax", "nnx", "linen")
+    },
     ("lstmcount/importers/__init__.py", "keras"): "the readers of each file format, by the format's name",
     ("lstmcount/importers/__init__.py", "onnx"): "the readers of each file format, by the format's name",
     ("lstmcount/importers/__init__.py", "torch"): "the readers of each file format, by the format's name",

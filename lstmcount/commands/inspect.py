@@ -23,7 +23,7 @@ from lstmcount.commands.output import echo
     "--weights",
     default=None,
     metavar="FILE",
-    help="The weights of a config or spec given as FILE (a .weights.h5, .safetensors, .pt, .npz).",
+    help="The weights of a config or spec given as FILE (HDF5 weights, safetensors, a checkpoint, .npz).",
 )
 @width_option
 def inspect_command(path: str, framework: str | None, fmt_name: str, width: int | None, weights: str | None) -> None:

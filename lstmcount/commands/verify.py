@@ -58,7 +58,7 @@ from lstmcount.numeric.verify import (
     "weights_file",
     default=None,
     metavar="FILE",
-    help="Weights to check and use: .npz, .safetensors, a PyTorch checkpoint or an ONNX model, keyed by tensor path.",
+    help="Weights to check and use: .npz, .safetensors or a model file's own tensors, keyed by tensor path.",
 )
 @click.option(
     "--input",
@@ -109,7 +109,7 @@ def verify_command(
     Example:
       lstmcount verify 100 128 --dense 1
       lstmcount verify model.yaml --weights model.safetensors --framework pytorch
-      lstmcount verify model.pt        (the model rebuilt from the file, run on its weights)
+      lstmcount verify model.safetensors   (the model rebuilt from the file, on its weights)
     """
     from lstmcount.api import count_located
     from lstmcount.model.inputs import resolve

@@ -64,6 +64,14 @@ def per_gate_lstm(sep: str, names: dict[str, str]) -> tuple[Tensor, ...]:
     return inputs + hidden
 
 
+#: what ``nnx.state(model)`` holds besides parameters, by a variable's own name: BatchNorm's batch
+#: statistics (``nnx.BatchStat``), and the counters and keys of ``nnx.Rngs`` streams (under ``rngs``)
+STATISTICS = frozenset({"mean", "var"})
+RNG_STREAMS = "rngs"
+RNG_STATE = frozenset({"count", "key"})
+#: the class of a normalization layer whose statistics a file keeps beside its scale and bias
+BATCH_NORM = "BatchNorm"
+
 ORDER_LSTM = ("i", "f", "g", "o")
 ORDER_GRU = ("r", "z", "n")
 

@@ -47,6 +47,15 @@ def hn_bias(use_bias: bool, reset_after: bool) -> Biases:
     return Biases.HN
 
 
+#: the collection of a variables dict (``model.init(...)``) that holds the parameters, and what the
+#: others hold: BatchNorm's running statistics, a decoder's cache, sown intermediates
+PARAMS = "params"
+COLLECTIONS = {
+    "batch_stats": "batch statistics (BatchNorm's running mean and variance), not parameters",
+    "cache": "a decoding cache, not parameters",
+    "intermediates": "intermediate values sown by the model, not parameters",
+}
+
 PATHS = Paths(single="{cell}/{tensor}", stems={"single": "RNN", "stacked": "RNN"})
 LINEN_LSTM = per_gate_lstm("/", {"i": "i", "f": "f", "g": "g", "o": "o"})
 GRU_TENSORS: tuple[Tensor, ...] = (

@@ -117,11 +117,10 @@ def read(path: str | os.PathLike[str]) -> Contents:
 
         with open_archive(p):  # a damaged archive says what is wrong with it
             pass
-        raise ModelFileError(
-            path,
-            "a zip archive of none of the formats lstmcount reads (a PyTorch data.pkl, "
-            "a Keras config.json with model.weights.h5, NumPy .npy members)",
-        )
+        from lstmcount.io.sniff import ZIP_FORMATS
+
+        formats = ", ".join(k.value for k in ZIP_FORMATS)
+        raise ModelFileError(path, f"a zip archive that is none of the formats lstmcount reads ({formats})")
     if kind is Kind.MIXED:
         import zipfile
 
@@ -130,6 +129,10 @@ def read(path: str | os.PathLike[str]) -> Contents:
         with zipfile.ZipFile(p) as archive:
             kinds = " and ".join(k.value for k in zip_kinds(archive.namelist()))
         raise ModelFileError(path, f"a zip archive that is {kinds} at once; lstmcount reads a file as one format")
+    if kind is Kind.MSGPACK:
+        from lstmcount.importers import flax as msgpack_trees
+
+        return msgpack_trees.read(p)
     if kind is Kind.TORCHSCRIPT:
         from lstmcount.importers import torch_files
 
@@ -139,6 +142,18 @@ def read(path: str | os.PathLike[str]) -> Contents:
 
 def with_weights(path: str | os.PathLike[str], weights: str | os.PathLike[str]) -> Contents:
     """A model's architecture (a Keras config or a spec) with its weights from another file."""
+    from lstmcount.importers import keras
+    from lstmcount.io.sniff import HEAD, Kind, sniff
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(HEAD)
+        config = sniff(path, head) is Kind.TEXT and keras.looks_like_config(head)
+        hdf5 = sniff(weights) is Kind.HDF5
+    except OSError:  # read() below names what is wrong with either file
+        config = hdf5 = False
+    if config and hdf5:
+        return keras.read_config(path, weights=weights)  # the weights name the config's layers
     try:
         contents = read(path)
     except ModelFileError as exc:
@@ -151,11 +166,7 @@ def with_weights(path: str | os.PathLike[str], weights: str | os.PathLike[str]) 
         contents = Contents(path=str(path), format="a spec", framework=spec.framework, spec=spec_to_dict(spec))
     if contents.spec is None:
         raise ModelFileError(path, "holds weights, not an architecture: give a config or spec, and --weights")
-    from lstmcount.io.sniff import Kind, sniff
-
-    if sniff(weights) is Kind.HDF5:
-        from lstmcount.importers import keras
-
+    if hdf5:
         held = keras.read_weights(weights)
     else:
         held = read(weights)
@@ -249,7 +260,7 @@ def inspect(
         missing=missing,
         aliases=dict(contents.aliases),
         notes=notes,
-        graph=contents.spec is not None,
+        graph=contents.spec is not None and not contents.rebuilt,
         explained=frozenset(explained),
         file_tensors=tuple(contents.tensors),
         bindings=resolved,

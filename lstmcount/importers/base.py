@@ -143,6 +143,8 @@ class Contents:
     tensors: list[FileTensor] = field(default_factory=list)
     set_aside: list[tuple[str, int, str]] = field(default_factory=list)
     spec: dict[str, Any] | None = None
+    #: whether ``spec`` is rebuilt from the tensors' names and shapes, not read from the file's own layers
+    rebuilt: bool = False
     notes: list[str] = field(default_factory=list)
     #: names of tensors the file stores under a second name too (Paddle's aliases): counted once
     aliases: dict[str, str] = field(default_factory=dict)

@@ -145,6 +145,11 @@ def sniff(path: str | os.PathLike[str], head: bytes | None = None) -> Kind:
     return _zip_kind(path) if kind is Kind.ZIP else kind
 
 
+#: the kinds whose tensors lstmcount.importers.read lists by name (a zip's, a pickle's, a graph's, a tree's)
+TENSOR_FILES = frozenset({Kind.PYTORCH_ZIP, Kind.PYTORCH_LEGACY, Kind.PICKLE, Kind.ONNX, Kind.MSGPACK})
+#: the formats a zip archive can be, for a message about one that is none of them
+ZIP_FORMATS = (Kind.PYTORCH_ZIP, Kind.KERAS, Kind.NPZ)
+
 MODEL_KINDS = frozenset(
     {
         Kind.NPY,

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from lstmcount import frameworks
 from lstmcount.errors import UsageError
-from lstmcount.io.sniff import Kind, sniff
+from lstmcount.io.sniff import TENSOR_FILES, Kind, sniff
 from lstmcount.model.report import Report
 from lstmcount.model.spec import ModelSpec
 
@@ -198,7 +198,7 @@ def read_weights(path: str | os.PathLike[str], flag: str = "--weights") -> dict[
     # the content decides; a broken file (too short to tell) gets its format's own diagnosis by its name
     if kind is Kind.SAFETENSORS or (named == ".safetensors" and kind is Kind.BINARY):
         return read_safetensors(p)
-    if kind in (Kind.PYTORCH_ZIP, Kind.PYTORCH_LEGACY, Kind.PICKLE, Kind.ONNX, Kind.MSGPACK):
+    if kind in TENSOR_FILES:
         return read_model_file(p)
     if kind is not Kind.NPZ and not (named == ".npz" and kind in (Kind.ZIP, Kind.BINARY)):
         raise _wrong_kind(p, flag, kind, "a NumPy .npz or a safetensors file")

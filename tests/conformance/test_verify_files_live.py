@@ -78,3 +78,36 @@ def test_verify_file_runs_the_files_weights(name: str, form: str, tmp_path: Path
     width = y.shape[-1] // (2 if module.bidirectional else 1)
     last = np.concatenate([y[:, -1, :width], y[:, 0, width:]], axis=-1) if module.bidirectional else y[:, -1]
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), last, rtol=1e-5, atol=1e-6)
+
+
+#: Keras models, each run as Keras runs it
+KERAS = {
+    "lstm_dense": lambda k: [k.layers.LSTM(7), k.layers.Dense(3)],
+    "gru_stacked": lambda k: [k.layers.GRU(6, return_sequences=True), k.layers.GRU(4)],
+    "bidirectional_rnn": lambda k: [k.layers.Bidirectional(k.layers.SimpleRNN(5))],
+}
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+@pytest.mark.parametrize("name", sorted(KERAS))
+def test_verify_file_runs_a_keras_files_weights(name: str, suffix: str, tmp_path: Path) -> None:
+    """verify FILE on a saved Keras model gives Keras's own output for the same input."""
+    keras = need("keras")
+    need("h5py")
+    keras.utils.set_random_seed(sum(map(ord, name)))
+    model = keras.Sequential([keras.Input((4, 5)), *KERAS[name](keras)])
+    path = tmp_path / f"{name}{suffix}"
+    model.save(path)
+    x = np.random.default_rng(1).standard_normal((3, 4, 5)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    run = subprocess.run(
+        [sys.executable, "-m", "lstmcount", "verify", path.name, "--input", "x.npy", "--save-output", "out.npy"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    want = keras.ops.convert_to_numpy(model(x))
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), want, rtol=1e-5, atol=1e-6)

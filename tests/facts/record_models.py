@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "fixtures" / "models"
 #: the frameworks recorded, and the forms each case is saved in (fewer for large cases)
-FRAMEWORKS = ("pytorch",)
+FRAMEWORKS = ("pytorch", "keras", "keras2", "onnx", "flax")
 
 
 def record(framework: str) -> None:

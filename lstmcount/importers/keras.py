@@ -1103,7 +1103,9 @@ def read_config(path: str | os.PathLike[str], weights: str | os.PathLike[str] | 
     contents.spec = spec
     contents.notes += notes
     if held is None:
-        contents.notes.append("A config holds no weights: the count is what its layers make.")
+        contents.notes.append(
+            "The count is what the config's layers make; give their weights with --weights to account for them."
+        )
     else:
         contents.tensors, contents.binder = held.tensors, held.binder
         contents.format = f"{contents.format}, with weights from {held.path} ({held.format})"

@@ -14,10 +14,13 @@ from lstmcount.renderers.text import DEFAULT_WIDTH, wrap
 def summary(found: Inspection) -> list[str]:
     """Where the file came from, and every tensor accounted for, as sentences."""
     lines = [f"{found.path}: {found.format}, read in {found.report.framework_display} conventions."]
-    held = f"The file holds {fmt(found.file_total)} values in {found.tensors} tensors"
-    if found.aliases:
-        held += f" ({len(found.aliases)} of them a second name of another, counted once)"
-    lines.append(f"{held}; the rebuilt model counts {fmt(found.report.total)}.")
+    if found.graph and not found.file_tensors:
+        lines.append(f"The file holds the layers, not their weights; the model counts {fmt(found.report.total)}.")
+    else:
+        held = f"The file holds {fmt(found.file_total)} values in {found.tensors} tensors"
+        if found.aliases:
+            held += f" ({len(found.aliases)} of them a second name of another, counted once)"
+        lines.append(f"{held}; the rebuilt model counts {fmt(found.report.total)}.")
     for name, count, why in found.set_aside:
         lines.append(f"Set aside: {name}, {fmt(count)} value{'s' if count != 1 else ''} ({why}).")
     if found.unexplained:
@@ -42,7 +45,8 @@ def rebuilt(found: Inspection) -> list[str]:
     from lstmcount import frameworks
     from lstmcount.cells import Biases
 
-    args = frameworks.get(found.report.framework).arguments
+    fw = frameworks.get(found.report.framework)
+    args = fw.arguments
     out = []
     for layer in found.report.layers:
         if not layer.cells:
@@ -60,6 +64,10 @@ def rebuilt(found: Inspection) -> list[str]:
             values["use_bias"] = False
         shown = [f"{args[k]}={v}" for k, v in values.items() if k in args]
         text = f"{layer.class_name}({', '.join(shown)})"
+        inner = _wrapped(fw, cell.cell.kind, layer.class_name)
+        if inner is not None:  # a wrapper around a layer of its own class: Bidirectional(LSTM(...))
+            values.pop("bidirectional", None)
+            text = f"{layer.class_name}({inner}({', '.join(shown)}))"
         said = {"input_size": f"on {cell.input_size} features", "num_layers": f"{len(stacked)} stacked layers"}
         said |= {"bidirectional": "bidirectional", "proj_size": f"projected to {cell.proj_size}", "use_bias": "no bias"}
         rest = [said[k] for k in values if k not in args and k in said]
@@ -68,6 +76,14 @@ def rebuilt(found: Inspection) -> list[str]:
         how = "As the file defines it" if found.graph else "Rebuilt from the tensors"
         out.append(f"{how}: {layer.name} = {text}.")
     return out
+
+
+def _wrapped(fw: Any, kind: Any, class_name: str) -> str | None:
+    """The class a wrapper layer ``class_name`` wraps, when it is one of ``fw``'s wrappers of cells of ``kind``."""
+    for cls in fw.cells.get(kind, ()):
+        if cls.wrapper[0] and cls.wrapper[0] == class_name:
+            return str(cls.name)
+    return None
 
 
 def document(found: Inspection) -> dict[str, Any]:

@@ -7,7 +7,6 @@ the standard library: no numpy, no framework.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +65,8 @@ def load_json(path: str | os.PathLike[str], raw: bytes, what: str) -> Any:
     Readers of one JSON text disagree on a repeated key (the first or the last wins), so a file
     that has one is refused rather than read as one of the two models it describes.
     """
+
+    import json
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -52,6 +52,10 @@ COMMANDS: dict[str, Entry] = {
         "lstmcount.commands.verify:verify_command",
         "Run a forward pass in NumPy and show that every shape and count holds.",
     ),
+    "convert": Entry(
+        "lstmcount.commands.convert:convert_command",
+        "Move a model's weights into another framework's layout, and prove the two compute the same.",
+    ),
     "check": Entry(
         "lstmcount.commands.check:check_command",
         "Validate spec files and check their parameter counts against expectations.",

@@ -73,6 +73,7 @@ def _check(case: str, out: Path) -> None:
 def test_exported_files(case: str, tmp_path: Path) -> None:
     """Each PyTorch module exported by the dynamo exporter (external data, inline) and the TorchScript one."""
     need("onnx")
+    need("onnxscript")  # the dynamo exporter's
     need("torch")
     _check(case, tmp_path)
 

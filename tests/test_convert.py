@@ -203,3 +203,16 @@ def test_a_written_checkpoint_is_what_torch_save_writes(seed_pt: Path) -> None:
     assert "seed/data.pkl" in names and "seed/version" in names and "seed/byteorder" in names
     values = read_values(read(seed_pt).tensors)
     assert values["lstm.weight_ih_l0"].shape == (512, 100) and values["lstm.weight_ih_l0"].dtype == np.float32
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "simple_rnn"])
+def test_the_readme_tables_are_what_lstmcount_decides(kind: str) -> None:
+    """The README's table of conversions is lstmcount's own decision for every pair."""
+    import re
+
+    from lstmcount.numeric.convert import table
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    found = re.search(rf"<!-- conversions:{kind} -->\n(.*?)\n<!-- /conversions:{kind} -->", readme, re.S)
+    assert found is not None
+    assert found.group(1) == table(kind)

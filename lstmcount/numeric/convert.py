@@ -354,3 +354,39 @@ def select(conv: Conversion, layer: str) -> dict[str, Array]:
             prefix = f"{target.name}{sep}"
             out[t.path[len(prefix) :] if t.path.startswith(prefix) else t.path] = conv.weights[t.path]
     return out
+
+
+#: how a table of conversions marks each pair
+MARKS = {"exact": "=", "one_way": "Σ", "refused": "✗", "none": "·"}
+
+
+def outcome(kind: str, source: str, target: str) -> str:
+    """What converting a one-layer model of ``kind`` (random weights and biases) from ``source`` to ``target`` gives.
+
+    ``exact`` (converting back gives the same tensors), ``one_way`` (the same function, but two
+    biases become one sum), ``refused``, or ``none`` when the source has no such layer.
+    """
+    from lstmcount.errors import SpecError
+
+    try:
+        model = fw_pass.build({"framework": source, "input": {"features": 3}, "layers": [{"type": kind, "units": 2}]})
+    except SpecError:
+        return "none"
+    weights = fw_pass.init_weights(model, 0, np.float64)
+    for value in weights.values():
+        value += 0.5  # every bias nonzero: a bias with nowhere to go is refused, not dropped
+    try:
+        conv = convert(model, weights, target)
+    except ConversionError:
+        return "refused"
+    return "one_way" if conv.one_way else "exact"
+
+
+def table(kind: str) -> str:
+    """The Markdown table of every conversion of a one-layer ``kind`` model: sources by row, targets by column."""
+    ids = [fw.id for fw in frameworks.every()]
+    lines = ["| from \\ to | " + " | ".join(f"`{i}`" for i in ids) + " |", "|---|" + "---|" * len(ids)]
+    for source in ids:
+        marks = [MARKS[outcome(kind, source, target)] for target in ids]
+        lines.append(f"| `{source}` | " + " | ".join(marks) + " |")
+    return "\n".join(lines)

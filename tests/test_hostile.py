@@ -96,7 +96,7 @@ PATH_KEYS = [
     "unwritable", "under a file",
 ]  # fmt: skip
 #: options whose value is a file to read or write
-PATH_OPTIONS = {"--weights", "--input", "--save-output"}
+PATH_OPTIONS = {"--weights", "--input", "--save-output", "-o", "--spec"}
 
 
 def base_args(command: str, files: dict[str, str]) -> list[str]:
@@ -107,6 +107,7 @@ def base_args(command: str, files: dict[str, str]) -> list[str]:
         "verify": ["verify", "3", "2"],
         "check": ["check", files["spec"]],
         "inspect": ["inspect", files["model"]],
+        "convert": ["convert", files["model"], "--to", "keras", "--check-only"],
         "schema": ["schema"],
         "frameworks": ["frameworks"],
         "completion": ["completion", "bash"],

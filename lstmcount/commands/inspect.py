@@ -31,7 +31,8 @@ def inspect_command(path: str, framework: str | None, fmt_name: str, width: int 
 
     Reads metadata only (names, shapes, dtypes), and never runs anything the file holds:
     PyTorch checkpoints (.pt, .pth, .bin, the legacy format, training checkpoints),
-    .safetensors, NumPy .npz and pickled state dicts.
+    .safetensors, NumPy .npz, pickled state dicts, ONNX models (with external data), Keras 3
+    .keras archives and to_json configs, Keras 2 .h5 models, and Flax msgpack checkpoints.
 
     \b
     Example:

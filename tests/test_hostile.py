@@ -239,10 +239,10 @@ def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
 def test_ctrl_c_exits_130_quietly(tmp_path: Path) -> None:
     """SIGINT during a long forward pass ends it with exit 130 and no message (a line break after the ^C)."""
     proc = lstmcount(
-        "verify", "512", "1024", "1024", "--timesteps", "50000", "--batch", "1", "--max-memory", "8GiB",
+        "verify", "16", "16", "--timesteps", "1000000", "--batch", "1",
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
-    time.sleep(2.5)  # well into the pass (the imports take well under a second), which takes a minute or more
+    time.sleep(2.5)  # well into the pass (the imports take well under a second): a million short steps, 30 s or more
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and err.strip() == b""

@@ -106,7 +106,10 @@ def convert(source: Model, weights: Mapping[str, Array], target: str) -> Convers
     try:
         built = fw_pass.build(retarget(source, target))
     except SpecError as exc:
-        raise ConversionError(f"{frameworks.get(target).display} cannot hold this model: {exc.one_line()}") from None
+        where = f"{exc.path}: " if exc.path else ""
+        raise ConversionError(
+            f"{frameworks.get(target).display} cannot hold this model: {where}{exc.message}"
+        ) from None
     conversion = Conversion(source, built, weights, {})
     targets: dict[tuple[int, int], LayerReport] = {}  # (spec layer, stacked layer) -> the layer holding it
     for layer in built.report.layers:
@@ -352,7 +355,13 @@ def select(conv: Conversion, layer: str) -> dict[str, Array]:
             continue
         for t in target.tensors:
             prefix = f"{target.name}{sep}"
-            out[t.path[len(prefix) :] if t.path.startswith(prefix) else t.path] = conv.weights[t.path]
+            name = t.path[len(prefix) :] if t.path.startswith(prefix) else t.path
+            if name in out:
+                raise UsageError(
+                    f"--layer: {layer!r} is several layers in {conv.target.report.framework_display}, "
+                    "whose tensors have the same names within each; write the whole model"
+                )
+            out[name] = conv.weights[t.path]
     return out
 
 

@@ -55,6 +55,15 @@ ALLOWED = {
         for module in ("__init__", "torch_zip")
         for word in ("torch", "pytorch", "pt")
     },
+    **{
+        ("lstmcount/exporters/keras_h5.py", word): "a file format's writer, which names the format as its makers do"
+        for word in ("keras",)
+    },
+    **{
+        (f"lstmcount/exporters/{module}.py", word): "a file format's writer, which names the format as its makers do"
+        for module in ("__init__", "flax_msgpack")
+        for word in ("flax", "nnx", "linen")
+    },
     ("lstmcount/importers/__init__.py", "keras"): "the readers of each file format, by the format's name",
     ("lstmcount/importers/__init__.py", "onnx"): "the readers of each file format, by the format's name",
     ("lstmcount/importers/__init__.py", "torch"): "the readers of each file format, by the format's name",

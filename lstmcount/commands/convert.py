@@ -69,7 +69,7 @@ def convert_command(
     if proof.ok and not check_only and output is not None:
         from lstmcount.exporters import write
 
-        written = str(write(output, tensors, force=force))
+        written = str(write(output, tensors, force=force, model=conv.target))
     if fmt == "json":
         import json
 

@@ -1,6 +1,6 @@
 """Write docs/examples/seed.keras: the README's seed model, LSTM(128) on 100 features and a Dense(1) head.
 
-    KERAS_BACKEND=torch python docs/examples/make_seed.py
+KERAS_BACKEND=torch python docs/examples/make_seed.py
 """
 
 from __future__ import annotations

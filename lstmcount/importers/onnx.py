@@ -36,6 +36,7 @@ from lstmcount.importers.base import (
     MAX_ELEMENTS,
     MAX_TENSORS,
     Contents,
+    DataRef,
     FileTensor,
     ModelFileError,
 )
@@ -131,13 +132,15 @@ class Tensor:
     name: str
     dims: tuple[int, ...]
     dtype: int
+    #: where its values lie (raw_data, packed float_data or double_data, or external data)
+    data: DataRef | None = None
 
     @property
     def elements(self) -> int:
         return prod(self.dims)
 
     def file_tensor(self) -> FileTensor:
-        return FileTensor(self.name, self.dims, DTYPES.get(self.dtype, ("unknown", 0))[0])
+        return FileTensor(self.name, self.dims, DTYPES.get(self.dtype, ("unknown", 0))[0], self.data)
 
 
 @dataclass
@@ -317,6 +320,7 @@ class _Reader:
         name, dims, dtype, location = "", [], 1, 0
         data: Span | None = None
         typed: dict[int, int] = {}  # typed field -> bytes
+        packed: list[Span] = []  # the length-delimited chunks of the typed fields
         external: dict[str, str] = {}
         for number, wire, value in fields(self.buf, span.start, span.end):
             if number == 1:
@@ -331,6 +335,7 @@ class _Reader:
                 data = value
             elif number in TYPED and wire == LENGTH:
                 typed[number] = typed.get(number, 0) + len(value)
+                packed.append(value)
             elif number in TYPED and wire in (VARINT, FIXED32, 1):
                 typed[number] = typed.get(number, 0) + (4 if wire == FIXED32 else 8)
             elif number == 13 and wire == LENGTH:
@@ -351,9 +356,11 @@ class _Reader:
             raise self.fail(f"tensor {label!r} has data type {dtype}, which ONNX does not define")
         bits = DTYPES[dtype][1]
         need = (elements * bits + 7) // 8
+        where: DataRef | None = None
         if location == 1:
-            self._external(label, external, need)
+            where = self._external(label, external, need)
         elif data is not None:
+            where = DataRef(os.fspath(self.path), data.start)
             if bits and len(data) != need:
                 raise self.fail(
                     f"tensor {label!r} declares {elements:,} values of {DTYPES[dtype][0]}, "
@@ -364,9 +371,12 @@ class _Reader:
             held = sum(typed.values())
             if (width and held // width < elements) or (not width and held < elements):
                 raise self.fail(f"tensor {label!r} declares {elements:,} values and its data holds fewer")
+            field_of = {1: 4, 11: 10}  # float32 in float_data, float64 in double_data: packed, little-endian
+            if len(packed) == 1 and list(typed) == [field_of.get(dtype)]:
+                where = DataRef(os.fspath(self.path), packed[0].start)
         elif elements and bits:
             raise self.fail(f"tensor {label!r} declares {elements:,} values and holds no data")
-        return Tensor(name, shape, dtype)
+        return Tensor(name, shape, dtype, where)
 
     def sparse(self, span: Span) -> Tensor:
         """A sparse initializer: counted by its dense shape, as ONNX runtimes materialize it."""
@@ -381,7 +391,7 @@ class _Reader:
             raise self.fail("a sparse initializer without values or a valid shape")
         return Tensor(values.name, tuple(dims), values.dtype)
 
-    def _external(self, label: str, entry: dict[str, str], need: int) -> None:
+    def _external(self, label: str, entry: dict[str, str], need: int) -> DataRef:
         """Check an external tensor's file: inside the model's directory, and holding every byte declared."""
         location = entry.get("location", "")
         if not location:
@@ -418,6 +428,7 @@ class _Reader:
             )
         if length < need:
             raise self.fail(f"tensor {label!r} declares {need:,} bytes and its external data holds {length:,}")
+        return DataRef(str(target), offset)
 
 
 def read(path: str | os.PathLike[str]) -> Contents:

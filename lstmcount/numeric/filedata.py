@@ -35,16 +35,20 @@ CODES = {
 }
 
 
-def read_values(tensors: Iterable[FileTensor]) -> dict[str, Any]:
+def read_values(tensors: Iterable[FileTensor], source: str = "") -> dict[str, Any]:
     """Each tensor's values, by its name in the file (a tensor whose data cannot be located is an error)."""
-    return {t.name: read_tensor(t) for t in tensors}
+    return {t.name: read_tensor(t, source) for t in tensors}
 
 
-def read_tensor(tensor: FileTensor) -> Any:
-    """One tensor's values as an array of its shape (bfloat16 widened to float32)."""
+def read_tensor(tensor: FileTensor, source: str = "") -> Any:
+    """One tensor's values as an array of its shape (bfloat16 widened to float32); ``source`` names the file."""
     ref = tensor.data
     if ref is None:
-        raise ModelFileError(tensor.name, "lstmcount does not know where this file keeps the tensor's values")
+        raise ModelFileError(
+            source or tensor.name,
+            f"tensor {tensor.name!r} keeps its values where lstmcount does not read them (a sparse tensor, a graph's "
+            "constant, values spelled as varints)",
+        )
     if ref.dataset is not None:
         return _h5_dataset(tensor)
     code = CODES.get(tensor.dtype)
@@ -113,6 +117,7 @@ def bound_values(found: Any) -> Mapping[str, Any]:
     the file keeps otherwise (split or joined across tensors) is refused with what differs.
     """
     by_name = {t.name: t for t in found.file_tensors}
+    shapes = {t.path: t.shape for layer in found.report.layers for t in layer.tensors}
     out: dict[str, Any] = {}
     for path, names in found.bindings.items():
         if len(names) != 1 or names[0] not in by_name:
@@ -120,6 +125,14 @@ def bound_values(found: Any) -> Mapping[str, Any]:
                 found.path, f"{path} is {len(names)} tensors of the file; verify reads weights kept one per tensor"
             )
         tensor = by_name[names[0]]
-        values = read_tensor(tensor)
+        values = read_tensor(tensor, found.path)
+        wanted = shapes[path]
+        if values.shape != wanted:  # a graph may add or drop axes of one (ONNX's Unsqueeze of a 2-D weight)
+            if [d for d in values.shape if d != 1] != [d for d in wanted if d != 1]:
+                raise ModelFileError(
+                    found.path,
+                    f"{path} is {tensor.name} {list(values.shape)} rearranged; verify reads weights as stored",
+                )
+            values = values.reshape(wanted)
         out[path] = values
     return out

@@ -219,7 +219,7 @@ def read_model_file(path: str | os.PathLike[str]) -> dict[str, Array]:
     from lstmcount.numeric.filedata import read_values
 
     contents = read(path)
-    return read_values(t for t in contents.tensors if t.name not in contents.aside)
+    return read_values((t for t in contents.tensors if t.name not in contents.aside), str(path))
 
 
 def read_array(path: str | os.PathLike[str], flag: str = "--input") -> Array:

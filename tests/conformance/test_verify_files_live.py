@@ -111,3 +111,39 @@ def test_verify_file_runs_a_keras_files_weights(name: str, suffix: str, tmp_path
     assert run.returncode == 0, run.stdout + run.stderr
     want = keras.ops.convert_to_numpy(model(x))
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+@pytest.mark.parametrize("name", ["lstm_stacked_bidirectional", "gru_no_bias", "lstm"])
+def test_verify_file_runs_an_onnx_models_weights(name: str, dynamo: bool, tmp_path: Path) -> None:
+    """verify FILE on an exported ONNX model gives PyTorch's output for the same input (inline and external data)."""
+    torch = need("torch")
+    need("onnx")
+    if dynamo:
+        need("onnxscript")
+    torch.manual_seed(sum(map(ord, name)))
+    module = MODULES[name](torch).eval()
+    x = np.random.default_rng(2).standard_normal((3, 4, 5)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    import contextlib
+    import io
+    import warnings
+
+    quiet = contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO())
+    with warnings.catch_warnings(), quiet[0], quiet[1]:
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (torch.from_numpy(x),), str(tmp_path / "m.onnx"), dynamo=dynamo)
+    run = subprocess.run(
+        [sys.executable, "-m", "lstmcount", "verify", "m.onnx", "--input", "x.npy", "--save-output", "out.npy"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    with torch.no_grad():
+        y = module(torch.from_numpy(x))[0].numpy()
+    width = y.shape[-1] // (2 if module.bidirectional else 1)
+    last = np.concatenate([y[:, -1, :width], y[:, 0, width:]], axis=-1) if module.bidirectional else y[:, -1]
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), last, rtol=1e-5, atol=1e-6)

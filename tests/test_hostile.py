@@ -236,11 +236,17 @@ def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
     assert proc.returncode in (0, 1) and err == b""
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl-C's default action, as in a terminal (a job started in the background ignores it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_exits_130_quietly(tmp_path: Path) -> None:
     """SIGINT during a long forward pass ends it with exit 130 and no message (a line break after the ^C)."""
     proc = lstmcount(
         "verify", "16", "16", "--timesteps", "1000000", "--batch", "1",
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        preexec_fn=_interruptible,
     )  # fmt: skip
     time.sleep(2.5)  # well into the pass (the imports take well under a second): a million short steps, 30 s or more
     proc.send_signal(signal.SIGINT)

@@ -32,7 +32,7 @@ import numpy as np
 
 from lstmcount import frameworks
 from lstmcount.cells import Biases, CellSpec, Kind, Param
-from lstmcount.errors import UsageError
+from lstmcount.errors import UsageError, in_spec_terms
 from lstmcount.frameworks.base import Role, States
 from lstmcount.model.report import LayerReport
 from lstmcount.model.spec import GRUSpec, LayerType, ModelSpec, RecurrentSpec
@@ -106,10 +106,8 @@ def convert(source: Model, weights: Mapping[str, Array], target: str) -> Convers
     try:
         built = fw_pass.build(retarget(source, target))
     except SpecError as exc:
-        where = f"{exc.path}: " if exc.path else ""
-        raise ConversionError(
-            f"{frameworks.get(target).display} cannot hold this model: {where}{exc.message}"
-        ) from None
+        where, why = _where(source, exc.path), in_spec_terms(exc.message)
+        raise ConversionError(f"{frameworks.get(target).display} cannot hold this model: {where}{why}") from None
     conversion = Conversion(source, built, weights, {})
     targets: dict[tuple[int, int], LayerReport] = {}  # (spec layer, stacked layer) -> the layer holding it
     for layer in built.report.layers:
@@ -123,6 +121,17 @@ def convert(source: Model, weights: Mapping[str, Array], target: str) -> Convers
         else:
             _plain(conversion, layer, targets[layer.spec_index, -1], weights)
     return conversion
+
+
+def _where(source: Model, path: str | None) -> str:
+    """The layer a spec path (``layers[0].proj_size``) points at, by its name in the source: ``layer 'lstm': ``."""
+    import re
+
+    found = re.match(r"layers\[(\d+)\]", path or "")
+    if found is None:
+        return ""
+    names = [layer.name for layer in source.report.layers if layer.spec_index == int(found.group(1))]
+    return f"layer {names[0]!r}: " if names else ""
 
 
 def _recurrent(conv: Conversion, src: LayerReport, dst: LayerReport, weights: Mapping[str, Array], k: int) -> None:

@@ -9,8 +9,12 @@ float64 within 1e-9 where both compute in float64, float32 within 1e-5 otherwise
 computes in float32 only, and MLX's float64 pass is not exact to 1e-9).
 
 The pairs are a seeded sample of (case, source, target) over Flax NNX, Flax linen, MLX, Equinox,
-TensorFlow 1, Paddle, ONNX and PyTorch. A conversion that cannot be exact must be refused, with
-a reason that names what is in the way. Files go through the CLI and the framework's own
+TensorFlow 1, Paddle, ONNX and PyTorch, two cases a pair; Keras 3 and Keras 2 with each of these
+but PyTorch (test_convert_live.py converts between PyTorch, Keras 3 and Keras 2 from saved files),
+one case a pair, from the Keras model's own weights (its biases drawn, Keras initialising them to
+constants), run by the Keras model whose variables are assigned by path; and an LSTM with a
+projection between each pair of PyTorch, TensorFlow 1 and Paddle. A conversion that cannot be
+exact must be refused, with a reason that names what is in the way. Files go through the CLI and the framework's own
 loading call: ``flax.serialization.from_bytes`` of a ``.msgpack`` (NNX and linen), MLX's
 ``model.load_weights`` of a ``.safetensors``, and PyTorch's ``load_state_dict(strict=True)`` of
 a ``.pt``.
@@ -28,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import convert_adapters as keras_adapters
 import numpy as np
 import pytest
 from conftest import need
@@ -41,6 +46,8 @@ from lstmcount.numeric.convert import ConversionError, convert
 from lstmcount.numeric.weights import write_weights
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # the tf.compat.v1 cells live in tf-keras
+if "tensorflow" not in sys.modules and importlib.util.find_spec("paddle"):
+    importlib.import_module("paddle")  # Paddle crashes on import once TensorFlow is loaded; not the other way
 
 PACKAGES = {
     "flax": ("jax", "flax"),
@@ -51,8 +58,12 @@ PACKAGES = {
     "tf1": ("tensorflow", "tf_keras"),
     "onnx": ("onnx", "onnxruntime"),
     "pytorch": ("torch",),
+    "keras": ("torch", "keras"),
+    "keras2": ("tensorflow", "tf_keras"),
 }
-IDS = list(PACKAGES)
+#: Keras 3 and Keras 2, whose pairs with each other and PyTorch test_convert_live.py covers from saved files
+KERAS = ("keras", "keras2")
+IDS = [fid for fid in PACKAGES if fid not in KERAS]
 SEED = 20261201
 #: the frameworks whose pass is exact to 1e-9 in float64
 FLOAT64 = {"flax", "flax-linen", "equinox", "tf1", "paddle", "pytorch"}
@@ -97,8 +108,21 @@ CASES: dict[str, dict[str, Any]] = {
             "bidirectional": True,
             "bias": False,
         },
+        "lstm_projection": {"cell": "lstm", "input_size": 3, "hidden_size": 4, "proj_size": 2},
+        "lstm_projection_stacked_bidirectional": {
+            "cell": "lstm",
+            "input_size": 2,
+            "hidden_size": 4,
+            "num_layers": 2,
+            "bidirectional": True,
+            "proj_size": 3,
+        },
     }.items()
 }
+#: the cases with a projection (PyTorch's proj_size, TensorFlow 1's num_proj, Paddle's proj_size)
+PROJECTED = [name for name, case in CASES.items() if case["proj_size"]]
+#: the frameworks whose LSTM has a projection
+PROJECTING = ("pytorch", "tf1", "paddle")
 
 
 # --- PyTorch, which has no facts module of its own: the nn.LSTM / nn.GRU / nn.RNN modules ---
@@ -115,6 +139,7 @@ def _torch_module(case: dict[str, Any], dtype: Any) -> Any:
         bias=case["bias"],
         batch_first=True,
         bidirectional=case["bidirectional"],
+        **({"proj_size": case["proj_size"]} if case["proj_size"] else {}),
     )
     return module.to(torch.float64 if np.dtype(dtype) == np.float64 else torch.float32)
 
@@ -154,6 +179,9 @@ def _supported(fid: str, case: dict[str, Any]) -> bool:
     if fid == "pytorch":  # every case here is one of nn.LSTM / nn.GRU / nn.RNN's
         _need(fid)
         return True
+    if fid == "keras":  # Keras 3's LSTM / GRU / SimpleRNN take what Keras 2's take (read without TensorFlow)
+        _need(fid)
+        return importlib.import_module("facts.facts_keras2").supported(case) is None
     return _facts(fid).supported(case) is None
 
 
@@ -166,6 +194,8 @@ def _model(fid: str, case: dict[str, Any]) -> fw.Model:
 def _to_recorded(fid: str, case: dict[str, Any], model: fw.Model, weights: dict[str, Any]) -> dict[str, Any]:
     """lstmcount's tensors (by its paths) under the names the framework's model gives them."""
     report = model.report
+    if fid in KERAS:  # a Keras variable's own path is lstmcount's
+        return {p: np.asarray(v) for p, v in weights.items()}
     if fid == "onnx":
         names = {expected_path(fid, report, p["path"]): p["path"] for p in _facts(fid).parameters(case)}
     elif fid in ("flax-linen", "tf1"):
@@ -183,6 +213,9 @@ def _own_weights(fid: str, case: dict[str, Any], model: fw.Model) -> dict[str, A
     if fid == "pytorch":
         recorded = {k: v.numpy() for k, v in _torch_module(case, np.float32).state_dict().items()}
         return {expected_path(fid, report, k): np.asarray(v) for k, v in recorded.items()}
+    if fid in KERAS:
+        _need(fid)
+        return keras_adapters.own_weights(fid, model, SEED)
     facts = _facts(fid)
     if fid == "flax":
         recorded = facts.get_weights(facts.build(case, np.float32, seed=SEED % 1000)[0])
@@ -210,6 +243,8 @@ def _forward(fid: str, case: dict[str, Any], weights: dict[str, Any], x: np.ndar
     weights = {k: np.asarray(v, x.dtype) for k, v in weights.items()}
     if fid == "pytorch":
         return _torch_forward(case, weights, x)
+    if fid in KERAS:
+        return keras_adapters.forward(fid, _model(fid, case), weights, x)
     result: dict[str, Any] = _facts(fid).forward(case, weights, x)
     return result
 
@@ -244,8 +279,8 @@ def _refusal(case: dict[str, Any], source: str, target: str) -> str | None:
     """What lstmcount must refuse for this pair, by the cells' own definitions; None when it converts."""
     if case["cell"] != "gru":
         return None
-    if source == "tf1" and target not in ("tf1", "onnx"):  # TensorFlow 1's GRUCell resets before the product
-        return "reset"  # (ONNX has both: linear_before_reset=0 is TensorFlow 1's)
+    if source == "tf1" and target not in ("tf1", "onnx", *KERAS):  # TensorFlow 1's GRUCell resets before the product
+        return "reset"  # (ONNX and Keras have both: linear_before_reset=0, reset_after=False are TensorFlow 1's)
     if target == "tf1" and source != "tf1":
         return "reset"
     if target == "flax" and source != "flax":  # NNX's GRUCell has no b_hn; every other's is random
@@ -254,15 +289,23 @@ def _refusal(case: dict[str, Any], source: str, target: str) -> str | None:
 
 
 def _pairs() -> list[tuple[str, str, str]]:
-    rng = random.Random(SEED)
+    """Two sampled cases of each ordered pair, one of each of Keras's; a projection case for each projecting pair."""
     out = []
-    for source in IDS:
-        for target in IDS:
-            if source == target:
-                continue
-            names = [n for n in CASES if _possible(n, source) and _possible(n, target)]
-            out += [(n, source, target) for n in sorted(rng.sample(names, min(2, len(names))))]
+    rng = random.Random(SEED)
+    for source, target in [(a, b) for a in IDS for b in IDS if a != b]:
+        out += [(n, source, target) for n in _sample(rng, source, target)]
+    rng = random.Random(SEED + 1)
+    others = [fid for fid in IDS if fid != "pytorch"]  # Keras with PyTorch: test_convert_live.py
+    for source, target in [pair for k in KERAS for o in others for pair in ((k, o), (o, k))]:
+        out += [(n, source, target) for n in _sample(rng, source, target, 1)]
+    projected = [(a, b) for a in PROJECTING for b in PROJECTING if a != b]
+    out += [(PROJECTED[i % len(PROJECTED)], source, target) for i, (source, target) in enumerate(projected)]
     return out
+
+
+def _sample(rng: random.Random, source: str, target: str, k: int = 2) -> list[str]:
+    names = [n for n in CASES if n not in PROJECTED and _possible(n, source) and _possible(n, target)]
+    return sorted(rng.sample(names, min(k, len(names))))
 
 
 def _possible(name: str, fid: str) -> bool:
@@ -314,8 +357,50 @@ def test_the_refusals_say_why() -> None:
         ConversionError, match=r"PyTorch cannot hold this model: .*reset gate after the recurrent product"
     ):
         convert(tf1, _own_weights("tf1", case, tf1), "pytorch")
-    with pytest.raises(ConversionError, match=r"TensorFlow 1 cannot hold this model: .*reset_after=false"):
+    with pytest.raises(ConversionError, match=r"TensorFlow 1 cannot hold this model: .*reset_after: false"):
         convert(model, weights, "tf1")
+
+
+@pytest.mark.parametrize("source", KERAS)
+def test_a_keras_gru_is_refused_where_it_cannot_be_exact(source: str) -> None:
+    """A Keras GRU (reset_after=True, random recurrent bias): no b_hn in Flax NNX, no reset after the product in TF 1.
+
+    TensorFlow 1's GRU, which resets before the product, converts to a Keras GRU(reset_after=False).
+    """
+    case = CASES["gru"]
+    model = _model(source, case)
+    weights = _own_weights(source, case, model)
+    assert np.any(weights[f"gru/gru_cell/bias{':0' if source == 'keras2' else ''}"][1, 8:])  # b_hn, nonzero
+    with pytest.raises(ConversionError, match=r"b_hn sits inside r ⊙ \(W_n h \+ b_hn\).*nowhere to put it"):
+        convert(model, weights, "flax")
+    with pytest.raises(ConversionError, match=r"TensorFlow 1 cannot hold this model: .*reset_after: false"):
+        convert(model, weights, "tf1")
+    _facts("tf1")
+    tf1 = _model("tf1", case)
+    conv = convert(tf1, _own_weights("tf1", case, tf1), source)
+    assert [c.cell.reset_after for layer in conv.target.report.layers for c in layer.cells] == [False]
+
+
+@pytest.mark.parametrize("target", [fid for fid in PACKAGES if fid not in PROJECTING])
+def test_a_projection_is_refused_where_the_lstm_has_none(target: str) -> None:
+    """A PyTorch LSTM with proj_size has no counterpart in a framework without a projection: refused, saying so."""
+    case = CASES["lstm_projection"]
+    model = _model("pytorch", case)
+    weights = _own_weights("pytorch", case, model)
+    assert weights["lstm.weight_hr_l0"].shape == (2, 4)
+    either = r"cannot hold this model: .*(proj_size.*no projection|no projection.*proj_size)"
+    with pytest.raises(ConversionError, match=either):
+        convert(model, weights, target)
+
+
+def test_a_refusal_names_the_field_in_plain_words() -> None:
+    """The reason reads as text: no ``{field:...}`` mark left in it."""
+    case = CASES["lstm_projection"]
+    model = _model("pytorch", case)
+    with pytest.raises(ConversionError) as info:
+        convert(model, _own_weights("pytorch", case, model), "onnx")
+    assert "{field:" not in str(info.value)
+    assert "layer 'lstm': " in str(info.value) and "(proj_size)" in str(info.value)
 
 
 # --- through the CLI and a written file, loaded with the framework's own call ---

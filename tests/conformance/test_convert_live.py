@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import need
-from frameworks import _groups, _inner_name, _keras_layer, build_keras, build_torch
+from convert_adapters import MODULES as KERAS_MODULES
+from convert_adapters import build_keras2
+from frameworks import build_keras, build_torch
 
-from lstmcount.model.spec import ModelSpec
 from lstmcount.numeric import forward as fw
 
 #: tf_keras warns that .h5 is its legacy format, which is the format under test
@@ -39,24 +40,11 @@ FRAMEWORKS = ("pytorch", "keras", "keras2")
 #: the file each framework's model is saved as, and the files written for it
 SAVED = {"pytorch": ".pt", "keras": ".keras", "keras2": ".h5"}
 WRITTEN = {"pytorch": (".pt", ".safetensors"), "keras": (".weights.h5",), "keras2": (".npz",)}
-MODULES = {"pytorch": "torch", "keras": "keras", "keras2": "tf_keras"}
+MODULES = {"pytorch": "torch", **KERAS_MODULES}
 
 
 def _model(framework: str, layers: list[dict[str, Any]]) -> fw.Model:
     return fw.build({"framework": framework, "input": INPUT, "layers": layers})
-
-
-def _build_keras2(spec: ModelSpec, report: Any) -> Any:
-    """The spec as a ``tf_keras.Sequential``, its layers named as the report's (as build_keras does for Keras 3)."""
-    import tf_keras
-
-    layers = [
-        _keras_layer(
-            tf_keras.layers, spec, spec.layers[layer.spec_index], k, size, layer.name, _inner_name(layer), False
-        )
-        for layer, k, size in _groups(report)
-    ]
-    return tf_keras.Sequential([tf_keras.Input((spec.input.timesteps, INPUT["features"])), *layers])
 
 
 def build(framework: str, model: fw.Model) -> Any:
@@ -65,7 +53,7 @@ def build(framework: str, model: fw.Model) -> Any:
         return build_torch(model.spec, model.report).eval()
     if framework == "keras":
         return build_keras(model.spec, model.report)
-    return _build_keras2(model.spec, model.report)
+    return build_keras2(model.spec, model.report, INPUT["features"])
 
 
 def randomise(framework: str, built: Any, seed: int) -> None:

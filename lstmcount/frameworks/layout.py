@@ -86,6 +86,20 @@ class Placement(NamedTuple):
         """The index as Python's slices (for NumPy arrays)."""
         return tuple(i if isinstance(i, int) else slice(*i) for i in self.at)
 
+    def read(self, tensor: Any, shape: Shape) -> Any:
+        """This block out of ``tensor`` (an array of the framework's tensor), in the canonical orientation ``shape``."""
+        stored = tensor[self.slices()]
+        if self.reinterpret:  # the memory of the stored block, read in the canonical shape
+            return stored.copy().reshape(shape)
+        return stored.T if self.transpose else stored
+
+    def write(self, tensor: Any, block: Any) -> None:
+        """Store ``block`` (in the canonical orientation) into ``tensor``, an array of the framework's tensor."""
+        if self.reinterpret:
+            tensor[self.slices()] = block.copy().reshape(self.stored)
+        else:
+            tensor[self.slices()] = block.T if self.transpose else block
+
     def text(self, tensor: Shape) -> str:
         """The index into a tensor of shape ``tensor`` as it is written: ``[0, 384:512, :]``, ``[:, 128:256]``."""
         parts = []

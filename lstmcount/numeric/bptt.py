@@ -246,12 +246,7 @@ def to_framework(arrays: dict[str, Array], tensors: tuple[TensorReport, ...], ce
             if source is None or source not in arrays:  # pragma: no cover - refused before: projection, peepholes
                 raise UsageError(f"--bptt cannot show tensor {tensor.name}")
             block = arrays[source][..., cols]  # (I, H), (H, H) row layout, or (H,)
-            column = block.T if block.ndim == 2 else block  # the canonical (H, I) orientation
-            if p.reinterpret:
-                stored = np.ascontiguousarray(column).reshape(p.stored)
-            else:
-                stored = column.T if p.transpose else column
-            value[p.slices()] = stored
+            p.write(value, block.T if block.ndim == 2 else block)  # from the canonical (H, I) orientation
         out[tensor.name] = value
     return out
 

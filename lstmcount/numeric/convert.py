@@ -162,7 +162,7 @@ def _gather(layer: LayerReport, weights: Mapping[str, Array], k: int, d: int) ->
         a = np.asarray(weights[t.path])
         for p in t.placements:
             if p.direction in (None, d):
-                blocks[p.param, p.role] = np.array(fw_pass._block(p, a, spec.block_shape(p.param)))
+                blocks[p.param, p.role] = np.array(p.read(a, spec.block_shape(p.param)))
     return blocks
 
 
@@ -177,11 +177,7 @@ def _place(layer: LayerReport, out: dict[str, Array], blocks: dict[tuple[Param, 
             block = blocks.get((p.param, p.role))
             if block is None:
                 continue  # a block the source lacks and the target keeps: zeros (decided in _adjust)
-            if p.reinterpret:
-                stored = np.ascontiguousarray(block).reshape(p.stored)
-            else:
-                stored = block.T if p.transpose else block
-            out[t.path][p.slices()] = stored
+            p.write(out[t.path], block)
 
 
 def _adjust(

@@ -30,7 +30,6 @@ from lstmcount.cells import Biases, CellSpec, Kind, Param
 from lstmcount.counting.counter import count
 from lstmcount.errors import LstmcountError, UsageError
 from lstmcount.frameworks.base import Framework, Role, States
-from lstmcount.frameworks.layout import Placement
 from lstmcount.model.report import LayerReport, OutShape, Report, TensorReport
 from lstmcount.model.spec import (
     Conv1DSpec,
@@ -586,14 +585,6 @@ class Cell:
         return slice(index * self.units, (index + 1) * self.units)
 
 
-def _block(p: Placement, a: Array, shape: tuple[int, ...]) -> Array:
-    """One canonical block out of its framework tensor ``a``, in column-vector orientation ``shape``."""
-    stored = a[p.slices()]
-    if p.reinterpret:  # the memory of the stored block, read in the canonical shape
-        return np.ascontiguousarray(stored).reshape(shape)
-    return stored.T if p.transpose else stored
-
-
 def make_cell(layer: LayerReport, w: Mapping[str, Array], k: int, d: int, dtype: Any = None) -> Cell:
     """The weights of cell ``(k, d)`` of ``layer``, gathered from the blocks its tensors hold."""
     info = next(c for c in layer.cells if c.stack_index == k)
@@ -615,7 +606,7 @@ def make_cell(layer: LayerReport, w: Mapping[str, Array], k: int, d: int, dtype:
         for p in t.placements:
             if p.direction not in (None, d):
                 continue
-            block = _block(p, a, spec.block_shape(p.param))
+            block = p.read(a, spec.block_shape(p.param))
             if p.param is Param.U:
                 u[rows[p.role]] = block
                 made["u"].append(t.path)

@@ -17,19 +17,10 @@ from typing import Any
 import numpy as np
 
 from lstmcount.errors import UsageError
+from lstmcount.importers import safe_pickle
 
-#: NumPy dtypes -> the storage class that holds them
-STORAGES = {
-    "float64": "DoubleStorage",
-    "float32": "FloatStorage",
-    "float16": "HalfStorage",
-    "int64": "LongStorage",
-    "int32": "IntStorage",
-    "int16": "ShortStorage",
-    "int8": "CharStorage",
-    "uint8": "ByteStorage",
-    "bool": "BoolStorage",
-}
+#: dtype names -> the storage class that holds them (the reader's table, turned round)
+STORAGES = {dtype: name for name, dtype in safe_pickle.STORAGES.items() if not dtype.startswith(("complex", "bfloat"))}
 
 
 def _text(value: str) -> bytes:

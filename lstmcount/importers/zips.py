@@ -76,14 +76,10 @@ def _check_layout(path: str | os.PathLike[str], fp: Any, infos: list[zipfile.Zip
     _check_count(path, fp, len(infos), size)
     spans = []
     for info in infos:
-        fp.seek(info.header_offset)
-        raw = fp.read(LOCAL.size)
-        if len(raw) < LOCAL.size:
-            raise ModelFileError(path, f"member {info.filename!r}: its local header lies beyond the end of the file")
-        sig, _, flags, method, _, _, crc, csize, usize, name_len, extra_len = LOCAL.unpack(raw)
-        if sig != b"PK\x03\x04":
+        local = _local(fp, info)
+        if local is None:
             raise ModelFileError(path, f"member {info.filename!r}: the directory points at no local header")
-        local_name = fp.read(name_len)
+        (_, _, flags, method, _, _, crc, csize, usize, name_len, extra_len), local_name = local
         if local_name.decode("utf-8" if flags & 0x800 else "cp437", "replace") != info.orig_filename:
             raise ModelFileError(path, f"member {info.filename!r}: its local header names another member")
         if method != info.compress_type:
@@ -126,14 +122,23 @@ def _check_count(path: str | os.PathLike[str], fp: Any, count: int, size: int) -
         )
 
 
+def _local(fp: Any, info: zipfile.ZipInfo) -> tuple[tuple[Any, ...], bytes] | None:
+    """A member's local header fields and the name it gives; None where the directory points at no header."""
+    fp.seek(info.header_offset)
+    raw = fp.read(LOCAL.size)
+    if len(raw) < LOCAL.size or raw[:4] != b"PK\x03\x04":
+        return None
+    fields = LOCAL.unpack(raw)
+    return fields, fp.read(fields[-2])
+
+
 def data_start(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
     """Where a member's (stored or compressed) bytes start in the file: after its local header."""
-    if archive.fp is None:  # pragma: no cover - an open ZipFile has its file
-        raise ValueError("the archive is closed")
-    archive.fp.seek(info.header_offset)
-    raw = archive.fp.read(LOCAL.size)
-    name_len, extra_len = LOCAL.unpack(raw)[-2:]
-    return int(info.header_offset + LOCAL.size + name_len + extra_len)
+    local = _local(archive.fp, info)
+    if local is None:  # pragma: no cover - open_archive has checked every local header
+        raise ValueError(f"member {info.filename!r} has no local header")
+    fields, _ = local
+    return int(info.header_offset + LOCAL.size + fields[-2] + fields[-1])
 
 
 class StoredMember(io.RawIOBase):

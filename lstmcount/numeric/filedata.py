@@ -16,23 +16,11 @@ from typing import Any
 import numpy as np
 
 from lstmcount.importers.base import FileTensor, ModelFileError
+from lstmcount.importers.npz import DTYPES
 
-#: dtype names -> NumPy type codes (without byte order); bfloat16 is read as its 16 bits
-CODES = {
-    "float64": "f8",
-    "float32": "f4",
-    "float16": "f2",
-    "bfloat16": "u2",
-    "int64": "i8",
-    "int32": "i4",
-    "int16": "i2",
-    "int8": "i1",
-    "uint64": "u8",
-    "uint32": "u4",
-    "uint16": "u2",
-    "uint8": "u1",
-    "bool": "b1",
-}
+#: dtype names -> NumPy type codes (without byte order), the .npy reader's table turned round; bfloat16 is read
+#: as its 16 bits
+CODES = {name: code for code, name in DTYPES.items() if not name.startswith("complex")} | {"bfloat16": "u2"}
 
 
 def read_values(tensors: Iterable[FileTensor], source: str = "") -> dict[str, Any]:

@@ -48,6 +48,10 @@ COMMANDS: dict[str, Entry] = {
         "lstmcount.commands.inspect:inspect_command",
         "Read a model file's tensors without its framework, rebuild the model and count it.",
     ),
+    "draw": Entry(
+        "lstmcount.commands.draw:draw_command",
+        "Draw a recurrent model as SVG: its cell, its tensors, its unrolled sequence or its layers.",
+    ),
     "verify": Entry(
         "lstmcount.commands.verify:verify_command",
         "Run a forward pass in NumPy and show that every shape and count holds.",

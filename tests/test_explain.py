@@ -15,7 +15,7 @@ from lstmcount import frameworks as registry
 from lstmcount.api import count_dict
 from lstmcount.cli import main, run
 from lstmcount.counting.counter import cell_params
-from lstmcount.explain.document import NOTATIONS, Writer, _cell_for, build, render_text, shapes
+from lstmcount.explain.document import NOTATIONS, Writer, cell_for, build, render_text, shapes
 from lstmcount.model.spec import spec_from_dict
 
 Golden = Callable[[str, str], None]
@@ -212,7 +212,7 @@ def test_shape_table_adds_up_to_the_cell_count(
         layer["proj_size"] = units - 1
     data = {"framework": framework, "input": {"features": features}, "layers": [layer]}
     report = count_dict(data)
-    cell_ = _cell_for(report, report.layers[0], NOTATIONS[notation], Writer(False))
+    cell_ = cell_for(report, report.layers[0], NOTATIONS[notation], Writer(False))
     table = shapes(cell_)
     total = 0
     for names, shape_text, what in table.rows:
@@ -332,7 +332,7 @@ def test_fused_table_slices_give_each_gates_block(framework: str, layer: dict[st
     params = bptt.make_cell(info.cell, np.random.default_rng(7)).params()
     own = tuple(t for t in report.layers[0].tensors if t.holds(info.stack_index, 0))
     tensors = bptt.to_framework(params, own, info.cell)
-    cell = _cell_for(report, report.layers[0], NOTATIONS["row"], Writer(False))
+    cell = cell_for(report, report.layers[0], NOTATIONS["row"], Writer(False))
     _, table, _ = fused(cell, own)
     canonical = bptt.CANONICAL[report.layers[0].type]
     assert len(table.rows) == sum(1 for t in own for p in t.placements if p.direction in (None, 0))

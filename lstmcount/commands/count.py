@@ -17,7 +17,7 @@ from lstmcount.commands.options import (
     use_color,
     width_option,
 )
-from lstmcount.commands.output import echo
+from lstmcount.commands.output import echo, emit, output_option
 from lstmcount.errors import UsageError
 from lstmcount.model.report import Report
 from lstmcount.model.spec import DEFAULT_FRAMEWORK, ModelSpec
@@ -49,6 +49,7 @@ COMPAT_TOOLS = ("torchinfo", "thop", "ptflops", "calflops", "torchprofile")
 @click.option(
     "--compat", type=click.Choice(COMPAT_TOOLS), default=None, help="Also show the number this tool would print."
 )
+@output_option
 def count_command(
     args: tuple[str, ...],
     framework: str | None,
@@ -57,6 +58,7 @@ def count_command(
     batch: int | None,
     lengths: str | None,
     compat: str | None,
+    output: str | None,
     **kwargs: Any,
 ) -> None:
     """Count the parameters of a recurrent model, per layer, per gate and per tensor.
@@ -73,17 +75,24 @@ def count_command(
 
     given = model_file(args)
     if given is not None:
-        _inspect(given, framework, fmt_name, width, batch, lengths, compat, kwargs)
+        _inspect(given, framework, fmt_name, width, batch, lengths, compat, kwargs, output)
         return
     resolved = resolve_or_hint(args, flags_from(kwargs), framework)
     if fmt_name == "yaml":
-        echo(_spec_yaml(resolved.spec, framework, batch or lengths or compat), nl=False)
+        emit(_spec_yaml(resolved.spec, framework, batch or lengths or compat), output, fmt_name, args)
         return
     comparison = compare(resolved.spec, framework, document=resolved.document)
-    text = render(comparison, fmt_name, width=terminal_width(width), color=use_color())
+    if fmt_name == "html":
+        from lstmcount.renderers.html import report_page
+
+        if batch or lengths or compat:
+            raise UsageError("--batch, --lengths and --compat need --format table, markdown or json, not html")
+        text = report_page(comparison.reports, resolved.spec, steps=resolved.spec.input.timesteps)
+    else:
+        text = render(comparison, fmt_name, width=terminal_width(width), color=use_color() and output is None)
     if batch or lengths or compat:
         text = with_costs(text, fmt_name, comparison.reports, batch, lengths, compat, terminal_width(width))
-    echo(text, nl=False)
+    emit(text, output, fmt_name, args)
     if expectations_fail(resolved.spec, comparison.reports, resolved.document):
         raise click.exceptions.Exit(1)
 
@@ -113,6 +122,7 @@ def _inspect(
     lengths: str | None,
     compat: str | None,
     kwargs: dict[str, Any],
+    output: str | None = None,
 ) -> None:
     """``lstmcount FILE`` for a model file: what ``inspect`` shows (model flags do not apply to it)."""
     given = flags_from(kwargs).given()
@@ -124,10 +134,12 @@ def _inspect(
     from lstmcount.renderers.inspection import render_inspection
 
     found = inspect(path, None if framework in (None, "all") else framework)
-    text = render_inspection(found, fmt_name, width=terminal_width(width), color=use_color())
+    if fmt_name == "html" and (batch or lengths or compat):
+        raise UsageError("--batch, --lengths and --compat need --format table, markdown or json, not html")
+    text = render_inspection(found, fmt_name, width=terminal_width(width), color=use_color() and output is None)
     if batch or lengths or compat:
         text = with_costs(text, fmt_name, [found.report], batch, lengths, compat, terminal_width(width))
-    echo(text, nl=False)
+    emit(text, output, fmt_name, (path,))
 
 
 def expectations_fail(spec: ModelSpec, reports: Sequence[Report], document: Document | FlagOrigin | None) -> bool:

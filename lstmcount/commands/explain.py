@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from lstmcount.commands.options import flags_from, framework_option, model_options, terminal_width, width_option
-from lstmcount.commands.output import echo
+from lstmcount.commands.output import emit, output_option
 from lstmcount.errors import UsageError
 from lstmcount.explain.document import (
     DEFAULT_STEPS,
@@ -40,10 +40,10 @@ from lstmcount.model.spec import DEFAULT_FRAMEWORK
 @click.option(
     "--format",
     "fmt_name",
-    type=click.Choice(["text", "markdown"]),
+    type=click.Choice(["text", "markdown", "html"]),
     default="text",
     show_default=True,
-    help="Plain text, or Markdown with LaTeX equations.",
+    help="Plain text, Markdown with LaTeX equations, or one self-contained HTML page with the pictures.",
 )
 @click.option(
     "--batch",
@@ -65,6 +65,7 @@ from lstmcount.model.spec import DEFAULT_FRAMEWORK
     help="Run forward and backward through time in NumPy and show each step's gradient.",
 )
 @width_option
+@output_option
 def explain_command(
     args: tuple[str, ...],
     framework: str | None,
@@ -74,6 +75,7 @@ def explain_command(
     lengths: str | None,
     bptt: bool,
     width: int | None,
+    output: str | None,
     **kwargs: Any,
 ) -> None:
     """Explain a recurrent cell: its equations with shapes, fused tensors, count and unrolled view.
@@ -82,6 +84,7 @@ def explain_command(
     Example:
       lstmcount explain 100 128 --notation concat
       lstmcount explain 3 2 --bptt
+      lstmcount explain 100 128 --dense 1 --format html -o report.html
     """
     from lstmcount.api import count_located
     from lstmcount.model.inputs import resolve
@@ -96,13 +99,14 @@ def explain_command(
         raise UsageError(f"--lengths gives {len(sizes)} lengths but --batch is {batch}")
     steps = resolved.spec.input.timesteps or (max(sizes) if sizes else None)
     tex = fmt_name == "markdown"
+    page = fmt_name == "html"
     sections = build(
         report,
         resolved.spec,
         notation,
         tex=tex,
         steps=steps or DEFAULT_STEPS,
-        width=None if tex else terminal_width(width) or 100,
+        width=None if tex or page else terminal_width(width) or 100,
     )
     if batch is not None or sizes is not None or steps is not None:
         lines = costs_lines(
@@ -119,7 +123,13 @@ def explain_command(
 
         result = run_for(report, resolved.spec, steps=steps, batch=batch)
         sections.append(Section("Backpropagation through time", [Drawing(tuple(bptt_lines(result)))]))
-    if fmt_name == "markdown":
-        echo(render_markdown(sections), nl=False)
+    if fmt_name == "html":
+        from lstmcount.renderers.html import page as html_page
+
+        title = f"{report.model_name or 'the model'}: {report.total:,} parameters ({report.framework_display}), explained"
+        text = html_page([report], title=title, sections=[sections], steps=steps or DEFAULT_STEPS)
+    elif fmt_name == "markdown":
+        text = render_markdown(sections)
     else:
-        echo(render_text(sections, terminal_width(width)), nl=False)
+        text = render_text(sections, terminal_width(width))
+    emit(text, output, fmt_name, args)

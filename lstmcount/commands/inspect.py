@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from lstmcount.commands.options import FORMATS, framework_option, terminal_width, use_color, width_option
-from lstmcount.commands.output import echo
+from lstmcount.commands.output import emit, output_option
 
 
 @click.command("inspect")
@@ -26,7 +26,10 @@ from lstmcount.commands.output import echo
     help="The weights of a config or spec given as FILE (HDF5 weights, safetensors, a checkpoint, .npz).",
 )
 @width_option
-def inspect_command(path: str, framework: str | None, fmt_name: str, width: int | None, weights: str | None) -> None:
+@output_option
+def inspect_command(
+    path: str, framework: str | None, fmt_name: str, width: int | None, weights: str | None, output: str | None
+) -> None:
     """Read a model file's tensors without its framework, rebuild the model and count it.
 
     Reads metadata only (names, shapes, dtypes), and never runs anything the file holds:
@@ -43,4 +46,5 @@ def inspect_command(path: str, framework: str | None, fmt_name: str, width: int 
     from lstmcount.renderers.inspection import render_inspection
 
     found = inspect(path, framework, weights)
-    echo(render_inspection(found, fmt_name, width=terminal_width(width), color=use_color()), nl=False)
+    text = render_inspection(found, fmt_name, width=terminal_width(width), color=use_color() and output is None)
+    emit(text, output, fmt_name, (path,) + ((weights,) if weights else ()))

@@ -16,7 +16,7 @@ from lstmcount.model.spec import suggest
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: output formats of ``count``: a report, or (yaml) the spec itself, as lstmcount check reads it
-FORMATS = ("table", "json", "markdown", "csv", "keras", "yaml")
+FORMATS = ("table", "json", "markdown", "csv", "keras", "yaml", "html")
 
 
 class Spelling(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click stubs

@@ -56,3 +56,75 @@ def flush() -> None:
     except OSError as exc:
         silence(sys.stdout)
         raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def write_file(path: str, text: str, *, option: str, suffixes: tuple[str, ...], inputs: tuple[str, ...] = ()) -> None:
+    """Write ``text`` to ``path`` (``option`` names it in errors), atomically: a reader never sees half a file.
+
+    The name must end in one of ``suffixes`` (so a slip of the keyboard cannot overwrite a spec),
+    and the file must not be one the command reads (``inputs``).
+    """
+    import tempfile
+    from pathlib import Path
+
+    from lstmcount.errors import UsageError
+
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{option}: {path} is a directory; name a {suffixes[0]} file in it")
+    if p.suffix.lower() not in suffixes:
+        raise UsageError(f"{option}: {path}: the file name must end in {' or '.join(suffixes)}")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"{option}: {path}: no such directory {str(parent)!r}")
+    for given in inputs:
+        try:
+            if os.path.exists(given) and p.exists() and os.path.samefile(given, p):
+                raise UsageError(f"{option}: {path} is the model being read; name another file")
+        except OSError:
+            continue
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{p.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, p)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise OutputError(f"{option}: cannot write {path!r}: {exc.strerror or exc}") from None
+
+
+#: the endings a file written with ``--output`` may have, by output format
+SUFFIXES = {
+    "html": (".html", ".htm"),
+    "svg": (".svg",),
+    "json": (".json",),
+    "markdown": (".md", ".markdown"),
+    "csv": (".csv",),
+    "yaml": (".yaml", ".yml"),
+    "table": (".txt",),
+    "keras": (".txt",),
+    "text": (".txt",),
+}
+
+
+def emit(text: str, output: str | None, fmt_name: str, inputs: tuple[str, ...] = ()) -> None:
+    """Write a command's output to standard output, or to the file ``--output`` names."""
+    if output is None:
+        echo(text, nl=False)
+    else:
+        write_file(output, text, option="--output", suffixes=SUFFIXES[fmt_name], inputs=inputs)
+
+
+def output_option(func: Any) -> Any:
+    """``-o/--output FILE``: write the output to a file rather than to standard output."""
+    return click.option(
+        "-o",
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="Write the output to FILE (its name ends as the format's: .html, .json, .md, ...) [default: standard output].",
+    )(func)

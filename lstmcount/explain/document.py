@@ -672,7 +672,8 @@ def shape_text(dims: Sequence[int | None]) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
 
 
-def _cell_for(report: Report, layer: LayerReport, notation: Notation | None, w: Writer) -> Cell:
+def cell_for(report: Report, layer: LayerReport, notation: Notation | None, w: Writer) -> Cell:
+    """The first cell instance of a recurrent ``layer``, written in ``notation`` (None: the framework's own)."""
     fw = frameworks.get(report.framework)
     return Cell(layer=layer, info=layer.cells[0], fw=fw, notation=notation or fw.notation, w=w)
 
@@ -692,7 +693,7 @@ def build(
     """
     w = Writer(tex)
     chosen = NOTATIONS[notation]
-    cells = {layer.name: _cell_for(report, layer, chosen, w) for layer in report.layers if layer.recurrent}
+    cells = {layer.name: cell_for(report, layer, chosen, w) for layer in report.layers if layer.recurrent}
     if not cells:
         raise UsageError("explain needs a recurrent layer (lstm, gru or rnn) in the model")
     sections: list[Section] = []

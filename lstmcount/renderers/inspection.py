@@ -104,6 +104,10 @@ def render_inspection(found: Inspection, fmt_name: str, *, width: int | None = N
         from lstmcount.io.dump import spec_yaml
 
         return spec_yaml(found.spec, summary(found)[:2])
+    if fmt_name == "html":
+        from lstmcount.renderers.html import report_page
+
+        return report_page((found.report,), None, lead=summary(found) + rebuilt(found))
     body = render(Comparison((found.report,)), fmt_name, width=width, color=color)
     if fmt_name in ("csv",):
         return body

@@ -1,0 +1,241 @@
+"""``draw --view tensors``: each stored tensor split into the blocks it holds, in the framework's order and orientation.
+
+A 2-D tensor is drawn as NumPy prints it, axis 0 down and axis 1 across, so a PyTorch
+``weight_ih_l0`` (4H, I) stands with its gates one under another and a Keras ``kernel``
+(I, 4H) lies with them side by side; a 1-D tensor is one bar; a leading stacked axis (ONNX's
+direction, Keras's two GRU bias rows) gives one grid per index. Each block shows its symbol, its
+index into the tensor and its shape. Several frameworks are set side by side, and every block is
+linked to the same block in the next framework: the picture of a conversion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lstmcount.counting.counter import fmt
+from lstmcount.draw.common import instances, recurrent_layers
+from lstmcount.draw.svg import BODY, HEAD, SMALL, TITLE, Box, Canvas, block, height, width
+from lstmcount.explain.document import shape
+from lstmcount.frameworks import display
+from lstmcount.frameworks.layout import Placement
+from lstmcount.model.report import LayerReport, Report, TensorReport
+
+PAD = 6
+COLUMN_GAP = 110
+#: the longest axis of the drawing is about this many px, where the labels leave room
+SPAN = 360.0
+
+Key = tuple[int, int, str, str]  # spec layer, cell instance, block, gate
+
+
+@dataclass
+class _Cell:
+    placement: Placement
+    symbol: str
+    key: Key
+
+
+def _cuts(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    points = sorted({a for a, _ in ranges} | {b for _, b in ranges})
+    return list(zip(points[:-1], points[1:], strict=True))
+
+
+def _lines(cell: _Cell, tensor: TensorReport) -> list[tuple[str, float, bool]]:
+    return [
+        (cell.symbol, BODY, True),
+        (cell.placement.text(tensor.shape), SMALL, False),
+        (shape(cell.placement.stored), SMALL, False),
+    ]
+
+
+def _label_size(cell: _Cell, tensor: TensorReport) -> tuple[float, float]:
+    lines = _lines(cell, tensor)
+    w = max(width(t, s, m) for t, s, m in lines) + 2 * PAD
+    h = sum(height(s, m) for _, s, m in lines) + 2 * PAD
+    return w, h
+
+
+def _instance_keys(report: Report, spec_index: int) -> dict[tuple[str, int, int], int]:
+    """Each cell instance of a spec layer, (layer, stack, direction) -> its ordinal."""
+    out: dict[tuple[str, int, int], int] = {}
+    for layer in report.layers:
+        if layer.spec_index == spec_index and layer.recurrent:
+            for info in layer.cells:
+                for d in range(layer.directions):
+                    out[(layer.name, info.stack_index, d)] = len(out)
+    return out
+
+
+def _cells(report: Report, layer: LayerReport, tensor: TensorReport, ordinals: dict[tuple[str, int, int], int]) -> list[_Cell]:
+    inst = {(i.info.stack_index, i.direction): i for i in instances(report, layer)}
+    out = []
+    for p in tensor.placements:
+        d = p.direction if p.direction is not None else (tensor.direction or 0)
+        stack = tensor.stack_index or 0
+        found = inst.get((stack, d))
+        symbol = found.symbol(p.param, p.role) if found is not None else p.param.value
+        ordinal = ordinals.get((layer.name, stack, d), 0)
+        out.append(_Cell(p, symbol, (layer.spec_index, ordinal, p.param.value, p.role)))
+    return out
+
+
+def _orientation(tensor: TensorReport) -> str:
+    dims = tensor.shape
+    if len(dims) == 1:
+        text = f"one vector of {dims[0]}"
+    else:
+        text = f"{dims[-2]} rows × {dims[-1]} columns, as NumPy prints it"
+        if len(dims) > 2:
+            lead = " × ".join(str(d) for d in dims[:-2])
+            text = f"{lead} along the leading axes, each {text}"
+    if any(p.reinterpret for p in tensor.placements):
+        text += "; each block's memory holds its matrix in the other orientation"
+    elif any(p.transpose for p in tensor.placements):
+        text += "; its matrices are stored transposed (input features first)"
+    return text
+
+
+def _draw_tensor(
+    canvas: Canvas, tensor: TensorReport, cells: list[_Cell], x: float, y: float, anchors: dict[Key, Box], scale: float
+) -> float:
+    """Draw one tensor at (x, y); returns the y below it."""
+    box = canvas.text(x, y, f"{tensor.name}  {shape(tensor.shape)}  {fmt(tensor.params)}", size=HEAD, cls="head")
+    y = box.bottom + 2
+    box = canvas.text(x, y, _orientation(tensor), size=SMALL, cls="muted")
+    y = box.bottom + 6
+    ndim = len(tensor.shape)
+    fixed = [k for k in range(ndim) if any(isinstance(c.placement.at[k], int) for c in cells)]
+    free = [k for k in range(ndim) if k not in fixed]
+    groups: dict[tuple[int, ...], list[_Cell]] = {}
+    for c in cells:
+        groups.setdefault(tuple(c.placement.at[k] for k in fixed), []).append(c)  # type: ignore[misc]
+    row_axis = free[-2] if len(free) >= 2 else None
+    col_axis = free[-1]
+    for index, members in groups.items():
+        if index:
+            label = tensor.name + "[" + ", ".join(map(str, index)) + "]"
+            box = canvas.text(x, y, label, size=SMALL)
+            y = box.bottom + 2
+        cols = _cuts([c.placement.at[col_axis] for c in members])  # type: ignore[misc]
+        rows = _cuts([c.placement.at[row_axis] for c in members]) if row_axis is not None else [(0, 1)]  # type: ignore[misc]
+        col_w = {c: max(2.0, (c[1] - c[0]) * scale) for c in cols}
+        row_h = {r: max(2.0, (r[1] - r[0]) * scale) if row_axis is not None else 0.0 for r in rows}
+        for c in members:
+            w, h = _label_size(c, tensor)
+            cr = c.placement.at[col_axis]
+            rr = c.placement.at[row_axis] if row_axis is not None else (0, 1)
+            spanned_c = [k for k in cols if cr[0] <= k[0] and k[1] <= cr[1]]  # type: ignore[index]
+            spanned_r = [k for k in rows if rr[0] <= k[0] and k[1] <= rr[1]]  # type: ignore[index]
+            if sum(col_w[k] for k in spanned_c) < w:
+                for k in spanned_c:
+                    col_w[k] = max(col_w[k], w / len(spanned_c))
+            if sum(row_h[k] for k in spanned_r) < h:
+                for k in spanned_r:
+                    row_h[k] = max(row_h[k], h / len(spanned_r))
+        col_x: dict[tuple[int, int], float] = {}
+        pos = x
+        for k in cols:
+            col_x[k] = pos
+            pos += col_w[k]
+        row_y: dict[tuple[int, int], float] = {}
+        pos = y
+        for k in rows:
+            row_y[k] = pos
+            pos += row_h[k]
+        for c in members:
+            cr = c.placement.at[col_axis]
+            rr = c.placement.at[row_axis] if row_axis is not None else (0, 1)
+            left = col_x[next(k for k in cols if k[0] == cr[0])]  # type: ignore[index]
+            right = max(col_x[k] + col_w[k] for k in cols if k[1] <= cr[1])  # type: ignore[index]
+            top = row_y[next(k for k in rows if k[0] == rr[0])]  # type: ignore[index]
+            bottom = max(row_y[k] + row_h[k] for k in rows if k[1] <= rr[1])  # type: ignore[index]
+            cell_box = Box(left, top, right - left, bottom - top)
+            anchors[c.key] = cell_box
+            title = (
+                f"{c.symbol}: {tensor.path}{c.placement.text(tensor.shape)}, shape {shape(c.placement.stored)}, "
+                f"{fmt(c.placement.size)} parameters"
+            )
+            data = {
+                "param": c.placement.param.value,
+                "role": c.placement.role,
+                "path": tensor.path,
+                "at": c.placement.text(tensor.shape),
+                "shape": ",".join(map(str, c.placement.stored)),
+                "params": c.placement.size,
+            }
+            with canvas.group(title, data, cls="block"):
+                block(canvas, cell_box, c.placement.param.value)
+                w, h = _label_size(c, tensor)
+                ty = top + (cell_box.h - h) / 2 + PAD
+                cx = left + cell_box.w / 2
+                for text, size, math in _lines(c, tensor):
+                    canvas.rect(
+                        Box(cx - width(text, size, math) / 2 - 2, ty, width(text, size, math) + 4, height(size, math)),
+                        "label-bg",
+                    )
+                    ty = canvas.text(cx, ty, text, size=size, math=math, anchor="middle").bottom
+        y = pos + 8
+    return y + 6
+
+
+def draw_tensors(reports: Sequence[Report], layer_name: str | None = None) -> Canvas:
+    """Every stored tensor of the recurrent layers (or of ``layer_name``), one column per report."""
+    first = reports[0]
+    chosen = recurrent_layers(first, layer_name)
+    spec_indices = [layer.spec_index for layer in chosen]
+    names = ", ".join(display(r.framework) for r in reports)
+    what = chosen[0].name if len(chosen) == 1 else "the recurrent layers"
+    canvas = Canvas(
+        f"{what}: the stored tensors and the blocks in them ({names})",
+        "Each tensor as the framework stores it, split into the blocks of the cell equations, with index ranges.",
+    )
+    extent = max(
+        (max(t.shape) for r in reports for layer in r.layers if layer.spec_index in spec_indices for t in layer.tensors),
+        default=1,
+    )
+    scale = min(1.0, SPAN / extent)
+    x0 = canvas.margin
+    y0 = canvas.margin
+    title_box = canvas.text(x0, y0, canvas.title, size=TITLE, cls="head")
+    top = title_box.bottom + 14
+    columns: list[dict[Key, Box]] = []
+    body = Canvas("")
+    x = x0
+    for report in reports:
+        anchors: dict[Key, Box] = {}
+        y = top
+        y = body.text(x, y, display(report.framework), size=TITLE, cls="head").bottom + 8
+        for spec_index in spec_indices:
+            ordinals = _instance_keys(report, spec_index)
+            for layer in report.layers:
+                if layer.spec_index != spec_index or not layer.recurrent:
+                    continue
+                y = body.text(x, y, f"{layer.name} ({layer.class_name}): {fmt(layer.params)} parameters", size=BODY).bottom + 6
+                for tensor in layer.tensors:
+                    y = _draw_tensor(body, tensor, _cells(report, layer, tensor, ordinals), x, y, anchors, scale)
+        columns.append(anchors)
+        x = body.right + COLUMN_GAP
+    # links under the blocks: the same block of the same cell instance, in the next framework
+    for left, right in zip(columns, columns[1:], strict=False):
+        for key, a in left.items():
+            b = right.get(key)
+            if b is not None:
+                canvas.curve(
+                    (a.x + a.w / 2, a.y + a.h / 2),
+                    (b.x + b.w / 2, b.y + b.h / 2),
+                    f"link link-{key[2]}",
+                    title=f"the same block ({key[2]} of gate {key[3] or '-'}) in both layouts",
+                )
+    canvas.absorb(body)
+    if len(reports) > 1:
+        y = canvas.bottom + 10
+        canvas.text(
+            x0,
+            y,
+            "Each line joins a block to the same block of the other layout: converting copies each block "
+            "along its line (transposing where the orientations differ).",
+            size=SMALL,
+            cls="muted",
+        )
+    return canvas

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lstmcount import frameworks
+from lstmcount.api import as_spec as load_spec
+from lstmcount.api import compare
 from lstmcount.draw import VIEWS, draw
 from lstmcount.draw.svg import Canvas
 from lstmcount.model.report import Report
-from lstmcount.api import as_spec as load_spec
-from lstmcount.api import compare
 
 CELLS = ("lstm", "gru", "simple_rnn")
 LONG = "encoder_" + "x" * 44 + "_layer_1"  # 60 characters
@@ -70,7 +70,14 @@ def grid() -> list[Case]:
     long_bi = {
         "input": {"features": 32},
         "layers": [
-            {"type": "lstm", "units": 64, "name": LONG, "bidirectional": True, "num_layers": 8, "return_sequences": True},
+            {
+                "type": "lstm",
+                "units": 64,
+                "name": LONG,
+                "bidirectional": True,
+                "num_layers": 8,
+                "return_sequences": True,
+            },
             {"type": "gru", "units": 16, "name": "g" * 60},
             {"type": "dense", "units": 1, "name": "d" * 60},
         ],

@@ -15,7 +15,7 @@ from lstmcount import frameworks as registry
 from lstmcount.api import count_dict
 from lstmcount.cli import main, run
 from lstmcount.counting.counter import cell_params
-from lstmcount.explain.document import NOTATIONS, Writer, cell_for, build, render_text, shapes
+from lstmcount.explain.document import NOTATIONS, Writer, build, cell_for, render_text, shapes
 from lstmcount.model.spec import spec_from_dict
 
 Golden = Callable[[str, str], None]

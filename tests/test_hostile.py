@@ -104,6 +104,7 @@ def base_args(command: str, files: dict[str, str]) -> list[str]:
     return {
         "count": ["count", "3", "2"],
         "explain": ["explain", "3", "2"],
+        "draw": ["draw", "3", "2"],
         "verify": ["verify", "3", "2"],
         "check": ["check", files["spec"]],
         "inspect": ["inspect", files["model"]],

@@ -30,7 +30,12 @@ VIEWS = ("cell", "tensors", "unrolled", "model")
     help="cell: one time step, gate by gate; tensors: each stored tensor split into its blocks; "
     "unrolled: the time steps sharing one set of weights; model: the layers.",
 )
-@click.option("--layer", default=None, metavar="NAME", help="The recurrent layer to draw [default: the first; all for tensors and unrolled].")
+@click.option(
+    "--layer",
+    default=None,
+    metavar="NAME",
+    help="The recurrent layer to draw [default: the first; all for tensors and unrolled].",
+)
 @click.option("-o", "--output", default=None, metavar="FILE.svg", help="Write the SVG here [default: standard output].")
 def draw_command(
     args: tuple[str, ...], framework: str | None, view: str, layer: str | None, output: str | None, **kwargs: Any

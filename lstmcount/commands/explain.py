@@ -126,7 +126,9 @@ def explain_command(
     if fmt_name == "html":
         from lstmcount.renderers.html import page as html_page
 
-        title = f"{report.model_name or 'the model'}: {report.total:,} parameters ({report.framework_display}), explained"
+        title = (
+            f"{report.model_name or 'the model'}: {report.total:,} parameters ({report.framework_display}), explained"
+        )
         text = html_page([report], title=title, sections=[sections], steps=steps or DEFAULT_STEPS)
     elif fmt_name == "markdown":
         text = render_markdown(sections)

@@ -97,7 +97,7 @@ def write_file(path: str, text: str, *, option: str, suffixes: tuple[str, ...], 
         raise OutputError(f"{option}: cannot write {path!r}: {exc.strerror or exc}") from None
 
 
-#: the endings a file written with ``--output`` may have, by output format
+#: the endings a file written with ``--output`` may have, by output format (the text formats: TEXT_SUFFIXES)
 SUFFIXES = {
     "html": (".html", ".htm"),
     "svg": (".svg",),
@@ -105,10 +105,9 @@ SUFFIXES = {
     "markdown": (".md", ".markdown"),
     "csv": (".csv",),
     "yaml": (".yaml", ".yml"),
-    "table": (".txt",),
-    "keras": (".txt",),
-    "text": (".txt",),
 }
+#: the ending of a file of any other (text) format
+TEXT_SUFFIXES = (".txt",)
 
 
 def emit(text: str, output: str | None, fmt_name: str, inputs: tuple[str, ...] = ()) -> None:
@@ -116,7 +115,7 @@ def emit(text: str, output: str | None, fmt_name: str, inputs: tuple[str, ...] =
     if output is None:
         echo(text, nl=False)
     else:
-        write_file(output, text, option="--output", suffixes=SUFFIXES[fmt_name], inputs=inputs)
+        write_file(output, text, option="--output", suffixes=SUFFIXES.get(fmt_name, TEXT_SUFFIXES), inputs=inputs)
 
 
 def output_option(func: Any) -> Any:
@@ -126,5 +125,5 @@ def output_option(func: Any) -> Any:
         "--output",
         default=None,
         metavar="FILE",
-        help="Write the output to FILE (its name ends as the format's: .html, .json, .md, ...) [default: standard output].",
+        help="Write the output to FILE, named as its format (.html, .json, .md, ...) [default: stdout].",
     )(func)

@@ -17,9 +17,7 @@ VIEWS = ("cell", "tensors", "unrolled", "model")
 DEFAULT_STEPS = 3
 
 
-def draw(
-    reports: Sequence[Report], view: str, *, layer: str | None = None, steps: int | None = None
-) -> Canvas:
+def draw(reports: Sequence[Report], view: str, *, layer: str | None = None, steps: int | None = None) -> Canvas:
     """The picture ``view`` of the first report (the tensors view sets every report side by side)."""
     if view == "cell":
         from lstmcount.draw.cell import draw_cell

@@ -15,7 +15,7 @@ import textwrap
 from lstmcount.cells import Kind, Param
 from lstmcount.counting.counter import fmt
 from lstmcount.draw.common import Instance, Piece, instances, meaning, recurrent_layers
-from lstmcount.draw.svg import BODY, HEAD, SMALL, TITLE, ADVANCE, Box, Canvas, block, height, width
+from lstmcount.draw.svg import ADVANCE, BODY, HEAD, SMALL, TITLE, Box, Canvas, block, height, width
 from lstmcount.explain.document import shape
 from lstmcount.frameworks import display
 from lstmcount.model.report import Report
@@ -87,7 +87,11 @@ def draw_cell(report: Report, layer_name: str | None = None) -> Canvas:
         + [PAD * 2 + width(a, HEAD) for a, _ in heads]
         + [PAD * 2 + width(b, SMALL) for _, b in heads]
         + [PAD * 2 + width(n, SMALL, True) for r in roles for n in notes[r]]
-        + ([PAD * 2 + width(_proj_lines(proj)[0], HEAD), PAD * 2 + width(_proj_lines(proj)[1], SMALL, True)] if proj else [])
+        + (
+            [PAD * 2 + width(_proj_lines(proj)[0], HEAD), PAD * 2 + width(_proj_lines(proj)[1], SMALL, True)]
+            if proj
+            else []
+        )
     )
     inner = cw - 2 * PAD
     max_cols = max(sum(inst.columns(q) for q in pieces[r]) for r in roles)
@@ -134,7 +138,7 @@ def draw_cell(report: Report, layer_name: str | None = None) -> Canvas:
     has_out_column = kind is Kind.LSTM
     proj_x = (x_out + 40) if proj else None
     out_end = (proj_x + cw + 44) if proj_x is not None else (x_out + 48 if has_out_column else last_right + 48)
-    lane_end = out_end if kind is not Kind.RNN else out_end
+    lane_end = out_end
 
     # the cards
     for r, (head, sub) in zip(roles, heads, strict=True):
@@ -202,7 +206,9 @@ def draw_cell(report: Report, layer_name: str | None = None) -> Canvas:
         mid = (cx["z"] + cx["n"]) / 2
         rad1 = op(mid, ops_y, "1−", "1 − z_t")
         with canvas.group("z_t, to 1 − z_t"):
-            canvas.line([(cx["z"] + 6, top), (cx["z"] + 6, ops_y + 16), (mid, ops_y + 16), (mid, ops_y + rad1)], "arrow")
+            canvas.line(
+                [(cx["z"] + 6, top), (cx["z"] + 6, ops_y + 16), (mid, ops_y + 16), (mid, ops_y + rad1)], "arrow"
+            )
         rad_n = op(cx["n"], ops_y, "×", "(1 − z_t) ⊙ the candidate")
         with canvas.group("1 − z_t, to the candidate"):
             canvas.line([(mid + rad1, ops_y), (cx["n"] - rad_n, ops_y)], "arrow")
@@ -213,9 +219,7 @@ def draw_cell(report: Report, layer_name: str | None = None) -> Canvas:
             canvas.line([(cx["n"], ops_y - rad_n), (cx["n"], lane_y + rad_p)], "arrow")
         ry = cards_y - 12
         with canvas.group("r_t: the reset gate, applied in the candidate"):
-            canvas.line(
-                [(cx["r"], top), (cx["r"], ry), (card_x["n"] + 14, ry), (card_x["n"] + 14, top)], "arrow"
-            )
+            canvas.line([(cx["r"], top), (cx["r"], ry), (card_x["n"] + 14, ry), (card_x["n"] + 14, top)], "arrow")
     # peepholes read the cell state
     for r in roles:
         if any(q.param is Param.PEEP for q in pieces[r]):
@@ -251,8 +255,10 @@ def _captions(inst: Instance, report: Report) -> list[str]:
         f"One cell, used at every time step: the same {fmt(inst.params)} parameters at t = 1, 2, …, T, "
         "so the count does not depend on T (nor on the batch size).",
         "Areas are in proportion to the parameter counts (a vector is drawn at least 2 px wide); "
-        "U multiplies the input x, W the previous hidden state h, b is a bias" + (", p a peephole" if inst.info.cell.peepholes else "")
-        + (", P the projection" if inst.projection else "") + ".",
+        "U multiplies the input x, W the previous hidden state h, b is a bias"
+        + (", p a peephole" if inst.info.cell.peepholes else "")
+        + (", P the projection" if inst.projection else "")
+        + ".",
     ]
     fused = [t.name for t in inst.tensors if len({p.role for p in t.placements if p.role}) > 1]
     if fused and len(inst.gates) > 1:

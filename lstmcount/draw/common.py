@@ -91,14 +91,9 @@ class Instance:
     @property
     def pieces(self) -> list[Piece]:
         """Every block of the instance, gate by gate in the framework's order, then the projection."""
-        placed = [
-            (t, p) for t in self.tensors for p in t.placements if p.direction in (None, self.direction)
-        ]
+        placed = [(t, p) for t in self.tensors for p in t.placements if p.direction in (None, self.direction)]
         order = {g.role: k for k, g in enumerate(self.gates)}
-        out = [
-            Piece(p.param, p.role, self.symbol(p.param, p.role), t, p)
-            for t, p in placed
-        ]
+        out = [Piece(p.param, p.role, self.symbol(p.param, p.role), t, p) for t, p in placed]
         return sorted(out, key=lambda q: (order.get(q.role, len(order)), PARAM_ORDER.index(q.param)))
 
     def symbol(self, param: Param, role: str) -> str:

@@ -42,23 +42,33 @@ def draw_model(report: Report) -> Canvas:
     """Input, then every layer top to bottom, then the totals."""
     fw = display(report.framework)
     name = report.model_name or "the model"
-    canvas = Canvas(f"{name}: {fmt(report.total)} parameters ({fw})", "The model's layers, top to bottom, with output shapes and counts.")
+    canvas = Canvas(
+        f"{name}: {fmt(report.total)} parameters ({fw})",
+        "The model's layers, top to bottom, with output shapes and counts.",
+    )
     x0 = canvas.margin
     y = canvas.margin
     y = canvas.text(x0, y, canvas.title, size=TITLE, cls="head").bottom + 14
-    boxes = [(None, [("input", HEAD, "head"), (f"shape {shape_text(report.input_shape)}", BODY, "")])]
+    boxes: list[tuple[LayerReport | None, list[tuple[str, float, str]]]] = [
+        (None, [("input", HEAD, "head"), (f"shape {shape_text(report.input_shape)}", BODY, "")])
+    ]
     boxes += [(layer, _lines(report, layer)) for layer in report.layers]
     box_w = max(max(width(t, s) for t, s, _ in lines) for _, lines in boxes) + 2 * PAD
     strip_h = 16
     cx = x0 + box_w / 2
     for k, (layer, lines) in enumerate(boxes):
-        h = sum(height(s) + 2 for _, s, _ in lines) + 2 * PAD + (strip_h + 6 if layer is not None and layer.recurrent else 0)
+        h = (
+            sum(height(s) + 2 for _, s, _ in lines)
+            + 2 * PAD
+            + (strip_h + 6 if layer is not None and layer.recurrent else 0)
+        )
         box = Box(x0, y, box_w, h)
         if layer is None:
             title = f"the input: {shape_text(report.input_shape)}"
             data: dict[str, object] = {"layer": ""}
         else:
-            title = f"{layer.name} ({layer.class_name}): output {shape_text(layer.output_shape)}, {fmt(layer.params)} parameters"
+            out = shape_text(layer.output_shape)
+            title = f"{layer.name} ({layer.class_name}): output {out}, {fmt(layer.params)} parameters"
             data = {"layer": layer.name, "params": layer.params, "shape": shape_text(layer.output_shape)}
         with canvas.group(title, data, cls="layer"):
             canvas.rect(box, "card" if layer is not None and layer.recurrent else "frame", rx=5)
@@ -73,16 +83,22 @@ def draw_model(report: Report) -> Canvas:
                     with canvas.group(f"gate {gate.symbol}: {meaning(gate.role)}, stored in this order"):
                         block(canvas, gbox, "other")
                         if gw >= width(gate.symbol, SMALL) + 6:
-                            canvas.text(gbox.x + gw / 2, gbox.y + (strip_h - height(SMALL)) / 2, gate.symbol, size=SMALL, anchor="middle")
+                            canvas.text(
+                                gbox.x + gw / 2,
+                                gbox.y + (strip_h - height(SMALL)) / 2,
+                                gate.symbol,
+                                size=SMALL,
+                                anchor="middle",
+                            )
         y += h
         if k < len(boxes) - 1:
             with canvas.group("feeds the next layer"):
                 canvas.line([(cx, y), (cx, y + GAP)], "arrow")
             y += GAP
     y += 16
-    lines = [f"Total: {fmt(report.total)} parameters"]
+    totals = [f"Total: {fmt(report.total)} parameters"]
     if report.non_trainable:
-        lines.append(f"trainable {fmt(report.trainable)}, non-trainable {fmt(report.non_trainable)}")
-    for n, text in enumerate(lines):
+        totals.append(f"trainable {fmt(report.trainable)}, non-trainable {fmt(report.non_trainable)}")
+    for n, text in enumerate(totals):
         y = canvas.text(x0, y, text, size=HEAD if n == 0 else SMALL, cls="head" if n == 0 else "muted").bottom + 2
     return canvas

@@ -27,7 +27,7 @@ ASCENT, DESCENT = 0.98, 0.28
 #: subscripts: their size and how far they drop, in em of the text they belong to
 SUB_SIZE, SUB_DROP = 0.72, 0.28
 #: label sizes in px
-SMALL, BODY, HEAD, TITLE = 11, 12, 13, 15
+SMALL, BODY, HEAD, TITLE = 11.0, 12.0, 13.0, 15.0
 
 #: Okabe and Ito's palette, distinguishable with every common colour-vision deficiency; every
 #: coloured block also carries its name or a pattern, so no meaning rests on colour alone
@@ -173,13 +173,12 @@ class Canvas:
         for x, y in points:
             self._extend(x, y)
 
-    def curve(self, a: tuple[float, float], b: tuple[float, float], cls: str = "link", *, title: str | None = None) -> None:
+    def curve(
+        self, a: tuple[float, float], b: tuple[float, float], cls: str = "link", *, title: str | None = None
+    ) -> None:
         """A horizontal S-curve from ``a`` to ``b``."""
         mid = (a[0] + b[0]) / 2
-        d = (
-            f"M{_num(a[0])},{_num(a[1])} C{_num(mid)},{_num(a[1])} {_num(mid)},{_num(b[1])} "
-            f"{_num(b[0])},{_num(b[1])}"
-        )
+        d = f"M{_num(a[0])},{_num(a[1])} C{_num(mid)},{_num(a[1])} {_num(mid)},{_num(b[1])} {_num(b[0])},{_num(b[1])}"
         self._element("path", f'd="{d}" class="{cls}"', title)
         self._extend(max(a[0], b[0]), max(a[1], b[1]))
 
@@ -207,7 +206,9 @@ class Canvas:
         shifted = False
         for part, sub in runs(text, math):
             if sub and not shifted:
-                body += f'<tspan dy="{_num(SUB_DROP * size)}" font-size="{_num(SUB_SIZE * size)}">{escape(part)}</tspan>'
+                body += (
+                    f'<tspan dy="{_num(SUB_DROP * size)}" font-size="{_num(SUB_SIZE * size)}">{escape(part)}</tspan>'
+                )
                 shifted = True
             elif not sub and shifted:
                 body += f'<tspan dy="{_num(-SUB_DROP * size)}">{escape(part)}</tspan>'
@@ -285,7 +286,9 @@ def _fill_rules() -> str:
 
 STYLE = (
     """  <style>
-    text { fill: #1a1a1a; font-family: """ + FONT + """; }
+    text { fill: #1a1a1a; font-family: """
+    + FONT
+    + """; }
     .head { font-weight: bold; }
     .muted { fill: #555555; }
     .frame { fill: #ffffff; stroke: #4d4d4d; stroke-width: 1; }
@@ -306,7 +309,8 @@ STYLE = (
     + """
   </style>
   <defs>
-    <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+    <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7"
+            orient="auto-start-reverse">
       <path d="M0,0 L10,5 L0,10 z" fill="#1a1a1a"/>
     </marker>
     <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">

@@ -1,15 +1,16 @@
 """``draw --view tensors``: each stored tensor split into the blocks it holds, in the framework's order and orientation.
 
-A 2-D tensor is drawn as NumPy prints it, axis 0 down and axis 1 across, so a PyTorch
-``weight_ih_l0`` (4H, I) stands with its gates one under another and a Keras ``kernel``
-(I, 4H) lies with them side by side; a 1-D tensor is one bar; a leading stacked axis (ONNX's
-direction, Keras's two GRU bias rows) gives one grid per index. Each block shows its symbol, its
+A 2-D tensor is drawn as NumPy prints it, axis 0 down and axis 1 across, so a tensor of shape
+(4H, I) stands with its gates one under another and one of shape (I, 4H) lies with them side by
+side; a 1-D tensor is one bar; a leading stacked axis (a direction, a GRU's two bias rows) gives
+one grid per index. Each block shows its symbol, its
 index into the tensor and its shape. Several frameworks are set side by side, and every block is
 linked to the same block in the next framework: the picture of a conversion.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ class _Cell:
 
 def _cuts(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     points = sorted({a for a, _ in ranges} | {b for _, b in ranges})
-    return list(zip(points[:-1], points[1:], strict=True))
+    return list(itertools.pairwise(points))
 
 
 def _lines(cell: _Cell, tensor: TensorReport) -> list[tuple[str, float, bool]]:
@@ -67,7 +68,9 @@ def _instance_keys(report: Report, spec_index: int) -> dict[tuple[str, int, int]
     return out
 
 
-def _cells(report: Report, layer: LayerReport, tensor: TensorReport, ordinals: dict[tuple[str, int, int], int]) -> list[_Cell]:
+def _cells(
+    report: Report, layer: LayerReport, tensor: TensorReport, ordinals: dict[tuple[str, int, int], int]
+) -> list[_Cell]:
     inst = {(i.info.stack_index, i.direction): i for i in instances(report, layer)}
     out = []
     for p in tensor.placements:
@@ -191,7 +194,13 @@ def draw_tensors(reports: Sequence[Report], layer_name: str | None = None) -> Ca
         "Each tensor as the framework stores it, split into the blocks of the cell equations, with index ranges.",
     )
     extent = max(
-        (max(t.shape) for r in reports for layer in r.layers if layer.spec_index in spec_indices for t in layer.tensors),
+        (
+            max(t.shape)
+            for r in reports
+            for layer in r.layers
+            if layer.spec_index in spec_indices
+            for t in layer.tensors
+        ),
         default=1,
     )
     scale = min(1.0, SPAN / extent)
@@ -211,13 +220,18 @@ def draw_tensors(reports: Sequence[Report], layer_name: str | None = None) -> Ca
             for layer in report.layers:
                 if layer.spec_index != spec_index or not layer.recurrent:
                     continue
-                y = body.text(x, y, f"{layer.name} ({layer.class_name}): {fmt(layer.params)} parameters", size=BODY).bottom + 6
+                y = (
+                    body.text(
+                        x, y, f"{layer.name} ({layer.class_name}): {fmt(layer.params)} parameters", size=BODY
+                    ).bottom
+                    + 6
+                )
                 for tensor in layer.tensors:
                     y = _draw_tensor(body, tensor, _cells(report, layer, tensor, ordinals), x, y, anchors, scale)
         columns.append(anchors)
         x = body.right + COLUMN_GAP
     # links under the blocks: the same block of the same cell instance, in the next framework
-    for left, right in zip(columns, columns[1:], strict=False):
+    for left, right in itertools.pairwise(columns):
         for key, a in left.items():
             b = right.get(key)
             if b is not None:

@@ -8,6 +8,7 @@ on T. At most five steps are drawn (1, 2, …, T−1, T), so a long sequence cos
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from lstmcount.cells import Kind
@@ -64,10 +65,15 @@ def draw_unrolled(report: Report, layer_name: str | None, steps: int) -> Canvas:
     y = canvas.text(x0, y, canvas.title, size=TITLE, cls="head").bottom + 4
     kind = rows[0].inst.kind
     state = "h, c" if kind is Kind.LSTM else "h"
-    y = canvas.text(
-        x0, y, f"The boxes are one cell drawn {steps} times, not {steps} cells: each step passes its state ({state}) on.",
-        size=BODY,
-    ).bottom + 16
+    y = (
+        canvas.text(
+            x0,
+            y,
+            f"The boxes are one cell drawn {steps} times, not {steps} cells: each step passes its state ({state}) on.",
+            size=BODY,
+        ).bottom
+        + 16
+    )
 
     shown = shown_steps(steps)
     fwd = [r for r in rows if r.inst.direction == 0]
@@ -108,8 +114,17 @@ def draw_unrolled(report: Report, layer_name: str | None, steps: int) -> Canvas:
         px = back_x if backward else x0 + (fwd_w - pw)
         panel = Box(px, rt + (row_h[k] - ph) / 2, pw, ph)
         row.panel = panel
-        data = {"layer": inst.layer.name, "stack": inst.info.stack_index, "direction": inst.direction, "params": inst.params}
-        with canvas.group(f"the weights of {inst.layer.name} {inst.label}".strip() + f": {fmt(inst.params)} parameters", data, cls="weights"):
+        data = {
+            "layer": inst.layer.name,
+            "stack": inst.info.stack_index,
+            "direction": inst.direction,
+            "params": inst.params,
+        }
+        with canvas.group(
+            f"the weights of {inst.layer.name} {inst.label}".strip() + f": {fmt(inst.params)} parameters",
+            data,
+            cls="weights",
+        ):
             canvas.rect(panel, "panel", rx=4)
             ty = panel.y + PAD
             for text, size, cls in row.lines:
@@ -130,22 +145,33 @@ def draw_unrolled(report: Report, layer_name: str | None, steps: int) -> Canvas:
                 canvas.text(xs[0] + 18, by + (box_h - height(HEAD)) / 2, "…", size=HEAD, anchor="middle")
                 continue
             sbox = Box(xs[t], by, box_w, box_h)
-            with canvas.group(f"step {t}: the cell of {inst.layer.name} {inst.label}".strip(), {"step": t}, cls="timestep"):
+            with canvas.group(
+                f"step {t}: the cell of {inst.layer.name} {inst.label}".strip(), {"step": t}, cls="timestep"
+            ):
                 canvas.rect(sbox, "step", rx=4)
-                canvas.text(sbox.x + box_w / 2, sbox.y + PAD, f"{inst.layer.class_name} cell", size=BODY, anchor="middle")
-                canvas.text(sbox.x + box_w / 2, sbox.y + PAD + height(BODY), f"t = {t}", size=SMALL, cls="muted", anchor="middle")
+                canvas.text(
+                    sbox.x + box_w / 2, sbox.y + PAD, f"{inst.layer.class_name} cell", size=BODY, anchor="middle"
+                )
+                canvas.text(
+                    sbox.x + box_w / 2,
+                    sbox.y + PAD + height(BODY),
+                    f"t = {t}",
+                    size=SMALL,
+                    cls="muted",
+                    anchor="middle",
+                )
         # the state passed from step to step
         mid = by + box_h / 2
         order = [t for t in shown]
         with canvas.group(f"the state ({state}) passed on to the next step"):
             if not backward:
                 canvas.line([(steps_x0 - gap_w + 22, mid), (xs[order[0]], mid)], "arrow")
-                for a, b in zip(order, order[1:], strict=False):
+                for a, b in itertools.pairwise(order):
                     right = xs[a] + (36 if a == 0 else box_w)
                     canvas.line([(right, mid), (xs[b], mid)], "share" if 0 in (a, b) else "arrow")
             else:
                 canvas.line([(back_x - 22, mid), (steps_right, mid)], "arrow")
-                for a, b in zip(order, order[1:], strict=False):
+                for a, b in itertools.pairwise(order):
                     right = xs[a] + (36 if a == 0 else box_w)
                     canvas.line([(xs[b], mid), (right, mid)], "share" if 0 in (a, b) else "arrow")
         label_y = mid - height(SMALL, True) - 4

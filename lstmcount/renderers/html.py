@@ -28,7 +28,8 @@ th { background: #f0f0f0; } td.num { text-align: right; font-variant-numeric: ta
 code, pre, .eq { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 0.9rem; }
 pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; }
 .eq td { border: none; padding: 0.1rem 0.5rem; } .eq td.note { color: #555; font-family: sans-serif; }
-figure { margin: 1rem 0; overflow-x: auto; } figure svg { max-width: 100%; height: auto; } figcaption { color: #555; font-size: 0.9rem; }
+figure { margin: 1rem 0; overflow-x: auto; } figure svg { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: 0.9rem; }
 details > summary { cursor: pointer; font-weight: bold; margin: 0.6rem 0; }
 .total { font-size: 1.1rem; font-weight: bold; }
 """
@@ -100,9 +101,7 @@ def _recurrent(report: Report, layer: LayerReport, steps: int) -> str:
     fw = frameworks.get(report.framework)
     out = [f"<h3>{escape(layer.name)} ({escape(layer.class_name)})</h3>"]
     out.append(_table(_gate_header(layer, fw), _gate_rows(layer), numeric=(len(_gate_header(layer, fw)) - 1,)))
-    tensors = [
-        (t.path, shape_text(t.shape), fmt(t.params), "yes" if t.trainable else "no") for t in layer.tensors
-    ]
+    tensors = [(t.path, shape_text(t.shape), fmt(t.params), "yes" if t.trainable else "no") for t in layer.tensors]
     out.append(_table(("Tensor", "Shape", "Params", "Trainable"), tensors, numeric=(2,)))
     out.append(f"<details open><summary>Pictures of {escape(layer.name)}: the cell, its tensors, unrolled</summary>")
     for view, caption in (
@@ -146,14 +145,16 @@ def page(
             body.append(sections_html(sections[n]))
         body.extend(f"<p>{escape(note)}</p>" for note in report.notes)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )
 
 
-def report_page(reports: Sequence[Report], spec: object | None, *, lead: Sequence[str] = (), steps: int | None = None) -> str:
+def report_page(
+    reports: Sequence[Report], spec: object | None, *, lead: Sequence[str] = (), steps: int | None = None
+) -> str:
     """The page of a count (or an inspection): each report with its explanation when it has a recurrent layer."""
     from lstmcount.errors import UsageError
     from lstmcount.explain.document import DEFAULT_STEPS, build

@@ -267,3 +267,11 @@ def test_inspect_html_reads_a_model_file(tmp_path: Path) -> None:
     page = out.read_text(encoding="utf-8")
     assert "117,377" in page and page.count("<svg") == 4
     assert run("draw", str(seed), "--view", "model")[1].count("117,377") >= 1
+
+
+def test_html_page_is_unchanged(golden) -> None:  # type: ignore[no-untyped-def]
+    """The explain page of the seed model equals its golden file (rewritten with --update-goldens)."""
+    code, out, err = run("explain", "100", "128", "--dense", "1", "--format", "html")
+    assert code == 0, err
+    assert out == run("explain", "100", "128", "--dense", "1", "--format", "html")[1]
+    golden("draw/explain-seed.html", out)

@@ -257,13 +257,16 @@ class Canvas:
                     found.append((a, b))
         return found
 
-    def svg(self, *, standalone: bool = True) -> str:
-        """The drawing as an SVG document (or, not ``standalone``, an element to put inside HTML)."""
+    def svg(self, *, standalone: bool = True, ids: str = "") -> str:
+        """The drawing as an SVG document (or, not ``standalone``, an element to put inside HTML).
+
+        ``ids`` prefixes the ids of the markers and patterns, so that several drawings can share a page.
+        """
         w = self.right + self.margin
         h = self.bottom + self.margin
         head = (
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_num(w)} {_num(h)}" '
-            f'width="{_num(w)}" height="{_num(h)}" role="img" font-family="{escape(FONT)}">'
+            f'width="{_num(w)}" height="{_num(h)}" role="img">'
         )
         out = ['<?xml version="1.0" encoding="UTF-8"?>'] if standalone else []
         out.append(head)
@@ -273,7 +276,8 @@ class Canvas:
         out.append(STYLE)
         out.extend(self.parts)
         out.append("</svg>")
-        return "\n".join(out) + "\n"
+        text = "\n".join(out) + "\n"
+        return text.replace('id="', f'id="{ids}').replace("url(#", f"url(#{ids}") if ids else text
 
 
 def _fill_rules() -> str:
@@ -304,6 +308,7 @@ STYLE = (
     .swatch { stroke: #333333; stroke-width: 0.6; }
     .label-bg { fill: #ffffff; fill-opacity: 0.8; stroke: none; }
     .link { fill: none; stroke-width: 1.4; opacity: 0.8; }
+    .summed { stroke-dasharray: 5 3; }
 """
     + _fill_rules()
     + """

@@ -182,6 +182,20 @@ def _draw_tensor(
     return y + 6
 
 
+def _pairs(left: dict[Key, Box], right: dict[Key, Box]) -> list[tuple[Key, Key, bool]]:
+    """The links between two columns: equal blocks, and a recurrent-side bias to the one bias it is summed into."""
+    out = [(key, key, True) for key in left if key in right]
+    for key in left:
+        partner = (*key[:2], "bx", key[3])
+        if key not in right and key[2] == "bh" and partner in right:
+            out.append((key, partner, False))
+    for key in right:
+        partner = (*key[:2], "bx", key[3])
+        if key not in left and key[2] == "bh" and partner in left:
+            out.append((partner, key, False))
+    return out
+
+
 def draw_tensors(reports: Sequence[Report], layer_name: str | None = None) -> Canvas:
     """Every stored tensor of the recurrent layers (or of ``layer_name``), one column per report."""
     first = reports[0]
@@ -231,25 +245,33 @@ def draw_tensors(reports: Sequence[Report], layer_name: str | None = None) -> Ca
         columns.append(anchors)
         x = body.right + COLUMN_GAP
     # links under the blocks: the same block of the same cell instance, in the next framework
+    summed = False
     for left, right in itertools.pairwise(columns):
-        for key, a in left.items():
-            b = right.get(key)
-            if b is not None:
-                canvas.curve(
-                    (a.x + a.w / 2, a.y + a.h / 2),
-                    (b.x + b.w / 2, b.y + b.h / 2),
-                    f"link link-{key[2]}",
-                    title=f"the same block ({key[2]} of gate {key[3] or '-'}) in both layouts",
-                )
+        for a_key, b_key, exact in _pairs(left, right):
+            a, b = left[a_key], right[b_key]
+            summed = summed or not exact
+            canvas.curve(
+                (a.x + a.w / 2, a.y + a.h / 2),
+                (b.x + b.w / 2, b.y + b.h / 2),
+                f"link link-{a_key[2]}" + ("" if exact else " summed"),
+                title=(
+                    f"the same block ({a_key[2]} of gate {a_key[3] or '-'}) in both layouts"
+                    if exact
+                    else f"gate {a_key[3]}: a recurrent-side bias and the one bias it is summed into"
+                ),
+            )
     canvas.absorb(body)
     if len(reports) > 1:
-        y = canvas.bottom + 10
-        canvas.text(
-            x0,
-            y,
+        notes = [
             "Each line joins a block to the same block of the other layout: converting copies each block "
-            "along its line (transposing where the orientations differ).",
-            size=SMALL,
-            cls="muted",
-        )
+            "along its line (transposing where the orientations differ)."
+        ]
+        if summed:
+            notes.append(
+                "Dashed: one layout keeps two bias vectors per gate where the other keeps one, their sum; "
+                "converting the other way keeps the sum and writes zeros as the recurrent-side bias."
+            )
+        y = canvas.bottom + 10
+        for note in notes:
+            y = canvas.text(x0, y, note, size=SMALL, cls="muted").bottom + 2
     return canvas

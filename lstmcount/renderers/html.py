@@ -7,12 +7,14 @@ comes from the report objects the text renderers read.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from html import escape
 
 from lstmcount import frameworks
 from lstmcount.counting.counter import fmt
+from lstmcount.draw.svg import Canvas
 from lstmcount.explain.document import Drawing, Eq, Section, Table, Verbatim
 from lstmcount.model.report import LayerReport, Report
 from lstmcount.renderers.report import _gate_header, _gate_rows, shape_text, total_arithmetic
@@ -61,7 +63,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequen
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _figure(svg: str, caption: str) -> str:
+def _figure(canvas: Canvas, caption: str, number: Iterator[int]) -> str:
+    """A picture with its caption; ``number`` counts the page's pictures, whose ids it keeps apart."""
+    svg = canvas.svg(standalone=False, ids=f"fig{next(number)}-")
     return f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>"
 
 
@@ -95,7 +99,7 @@ def _layers_table(report: Report) -> str:
     return _table(("Layer", "Class", "Output shape", "Params", "Arithmetic"), rows, numeric=(3,))
 
 
-def _recurrent(report: Report, layer: LayerReport, steps: int) -> str:
+def _recurrent(report: Report, layer: LayerReport, steps: int, number: Iterator[int]) -> str:
     from lstmcount.draw import draw
 
     fw = frameworks.get(report.framework)
@@ -109,8 +113,7 @@ def _recurrent(report: Report, layer: LayerReport, steps: int) -> str:
         ("tensors", "The stored tensors, split into the blocks of the cell equations."),
         ("unrolled", f"The layer over T = {steps} time steps: one set of weights shared by every step."),
     ):
-        canvas = draw([report], view, layer=layer.name, steps=steps)
-        out.append(_figure(canvas.svg(standalone=False), caption))
+        out.append(_figure(draw([report], view, layer=layer.name, steps=steps), caption, number))
     out.append("</details>")
     return "\n".join(out)
 
@@ -126,6 +129,7 @@ def page(
     """The HTML page of ``reports`` (one per framework), with each report's explanation ``sections`` if given."""
     from lstmcount.draw import draw
 
+    number = itertools.count(1)
     body = [f"<h1>{escape(title)}</h1>"]
     body.extend(f"<p>{escape(line)}</p>" for line in lead)
     for n, report in enumerate(reports):
@@ -135,11 +139,11 @@ def page(
             f"<p>Trainable {fmt(report.trainable)}, non-trainable {fmt(report.non_trainable)}. "
             f"{escape(total_arithmetic(report))}</p>"
         )
-        body.append(_figure(draw([report], "model").svg(standalone=False), "The model, layer by layer."))
+        body.append(_figure(draw([report], "model"), "The model, layer by layer.", number))
         body.append(_layers_table(report))
         for layer in report.layers:
             if layer.recurrent:
-                body.append(_recurrent(report, layer, steps))
+                body.append(_recurrent(report, layer, steps, number))
         if n < len(sections) and sections[n]:
             body.append("<h3>Explained</h3>")
             body.append(sections_html(sections[n]))

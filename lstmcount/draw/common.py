@@ -13,7 +13,7 @@ from math import prod
 from lstmcount.cells import MEANINGS, Kind, Param
 from lstmcount.counting.counter import fmt
 from lstmcount.errors import UsageError
-from lstmcount.explain.document import TRANSPOSE, Cell, Writer, cell_for, shape
+from lstmcount.explain.document import Cell, Writer, cell_for, shape
 from lstmcount.frameworks.base import Gate
 from lstmcount.frameworks.layout import Placement
 from lstmcount.model.report import CellInfo, LayerReport, Report, TensorReport
@@ -53,7 +53,7 @@ class Piece:
 
     @property
     def where(self) -> str:
-        """The tensor and the slice of it: ``kernel[:, 128:256]``, with a mark when stored transposed."""
+        """The tensor and the slice of it: ``kernel[:, 128:256]``."""
         return self.tensor.name + self.placement.text(self.tensor.shape)
 
     def describe(self) -> str:
@@ -139,11 +139,6 @@ def meaning(role: str) -> str:
     """What a gate is, in words: ``forget gate``, ``cell candidate``."""
     text = MEANINGS[role]
     return text if "candidate" in text or role == "h" else f"{text} gate"
-
-
-def transposed_mark(piece: Piece) -> str:
-    """``ᵀ`` where the stored block is the transpose of the column-vector matrix."""
-    return TRANSPOSE[False] if piece.placement.transpose else ""
 
 
 def recurrent_layers(report: Report, name: str | None = None) -> list[LayerReport]:

@@ -103,10 +103,12 @@ def _draw_tensor(
     canvas: Canvas, tensor: TensorReport, cells: list[_Cell], x: float, y: float, anchors: dict[Key, Box], scale: float
 ) -> float:
     """Draw one tensor at (x, y); returns the y below it."""
-    box = canvas.text(x, y, f"{tensor.name}  {shape(tensor.shape)}  {fmt(tensor.params)}", size=HEAD, cls="head")
-    y = box.bottom + 2
-    box = canvas.text(x, y, _orientation(tensor), size=SMALL, cls="muted")
-    y = box.bottom + 6
+    data = {"tensor": tensor.path, "dims": ",".join(map(str, tensor.shape)), "total": tensor.params}
+    with canvas.group(f"{tensor.path}: shape {shape(tensor.shape)}, {fmt(tensor.params)} parameters", data):
+        box = canvas.text(x, y, f"{tensor.name}  {shape(tensor.shape)}  {fmt(tensor.params)}", size=HEAD, cls="head")
+        y = box.bottom + 2
+        box = canvas.text(x, y, _orientation(tensor), size=SMALL, cls="muted")
+        y = box.bottom + 6
     ndim = len(tensor.shape)
     fixed = [k for k in range(ndim) if any(isinstance(c.placement.at[k], int) for c in cells)]
     free = [k for k in range(ndim) if k not in fixed]

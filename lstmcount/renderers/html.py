@@ -52,12 +52,34 @@ def math(text: str) -> str:
     return "".join(out)
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> str:
+#: the states and the input at a step, which running text writes with subscripts
+_STATES = re.compile(r"(?<![A-Za-z0-9_])([hcx])_(\{t-1\}|t)(?![A-Za-z0-9_])")
+#: the columns of the explanation's tables that hold symbols only (no tensor names)
+MATH_COLUMNS = ("Symbol", "What it is")
+
+
+def prose(text: str) -> str:
+    """A sentence as HTML: ``x_t`` and ``h_{t-1}`` get their subscripts; tensor names stay as they are."""
+    out = []
+    pos = 0
+    for m in _STATES.finditer(text):
+        out.append(escape(text[pos : m.start()]) + math(m.group(0)))
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def _table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = (), symbols: Sequence[int] = ()
+) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = []
     for row in rows:
         cells = "".join(
-            f'<td class="num">{escape(c)}</td>' if k in numeric else f"<td>{escape(c)}</td>" for k, c in enumerate(row)
+            f'<td class="num">{escape(c)}</td>'
+            if k in numeric
+            else f"<td>{math(c) if k in symbols else escape(c)}</td>"
+            for k, c in enumerate(row)
         )
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -76,7 +98,8 @@ def sections_html(sections: Sequence[Section]) -> str:
         out.append(f"<h3>{escape(section.title)}</h3>")
         for item in section.items:
             if isinstance(item, Table):
-                out.append(_table(item.header, item.rows))
+                symbols = [k for k, h in enumerate(item.header) if h in MATH_COLUMNS]
+                out.append(_table(item.header, item.rows, symbols=symbols))
             elif isinstance(item, (Verbatim, Drawing)):
                 out.append("<pre>" + escape("\n".join(item.lines)) + "</pre>")
             elif item and isinstance(item[0], Eq):
@@ -86,8 +109,10 @@ def sections_html(sections: Sequence[Section]) -> str:
                     for e in item
                 )
                 out.append(f'<table class="eq">{rows}</table>')
+            elif len(item) > 1:
+                out.append("<ul>" + "".join(f"<li>{prose(line)}</li>" for line in item) + "</ul>")
             else:
-                out.extend(f"<p>{escape(line)}</p>" for line in item)
+                out.extend(f"<p>{prose(line)}</p>" for line in item)
     return "\n".join(out)
 
 

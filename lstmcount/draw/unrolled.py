@@ -69,7 +69,12 @@ def draw_unrolled(report: Report, layer_name: str | None, steps: int) -> Canvas:
         canvas.text(
             x0,
             y,
-            f"The boxes are one cell drawn {steps} times, not {steps} cells: each step passes its state ({state}) on.",
+            (
+                f"Each row is one cell with its own weights, drawn {steps} times, not {steps} cells"
+                if len(rows) > 1
+                else f"The boxes are one cell drawn {steps} times, not {steps} cells"
+            )
+            + f": each step passes its state ({state}) on.",
             size=BODY,
         ).bottom
         + 16

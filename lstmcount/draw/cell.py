@@ -252,6 +252,9 @@ def draw_cell(report: Report, layer_name: str | None = None) -> Canvas:
 def _captions(inst: Instance, report: Report) -> list[str]:
     layer = inst.layer
     lines = [
+        "Each gate is one dense layer over the input x and the previous hidden state h together, with its own "
+        f"weights U and W{' and bias' if inst.info.bias_vectors else ''}, then its activation on each of the "
+        f"{inst.info.units} units.",
         f"One cell, used at every time step: the same {fmt(inst.params)} parameters at t = 1, 2, …, T, "
         "so the count does not depend on T (nor on the batch size).",
         "Areas are in proportion to the parameter counts (a vector is drawn at least 2 px wide); "

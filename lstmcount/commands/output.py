@@ -64,10 +64,10 @@ def write_file(path: str, text: str, *, option: str, suffixes: tuple[str, ...], 
     The name must end in one of ``suffixes`` (so a slip of the keyboard cannot overwrite a spec),
     and the file must not be one the command reads (``inputs``).
     """
-    import tempfile
     from pathlib import Path
 
     from lstmcount.errors import UsageError
+    from lstmcount.io.atomic import replacing
 
     p = Path(path)
     if p.is_dir():
@@ -84,15 +84,8 @@ def write_file(path: str, text: str, *, option: str, suffixes: tuple[str, ...], 
         except OSError:
             continue
     try:
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{p.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, p)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with replacing(parent / p.name) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
     except OSError as exc:
         raise OutputError(f"{option}: cannot write {path!r}: {exc.strerror or exc}") from None
 

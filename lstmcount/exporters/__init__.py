@@ -16,12 +16,12 @@ nothing half-written; an existing file is replaced only when the caller says so.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from lstmcount.errors import UsageError
+from lstmcount.io.atomic import replacing
 
 #: the suffixes lstmcount writes weights as
 SUFFIXES = (".safetensors", ".npz", ".pt", ".pth", ".bin", ".msgpack", ".weights.h5")
@@ -46,36 +46,36 @@ def write(path: str | os.PathLike[str], weights: Mapping[str, Any], *, force: bo
         raise UsageError(f"-o: {p} is a directory")
     if not p.parent.is_dir():
         raise UsageError(f"-o: no such directory {str(p.parent)!r}")
-    handle, temporary = tempfile.mkstemp(prefix=f".{p.name}.", suffix=suffix, dir=p.parent)
-    os.close(handle)
     try:
-        if suffix in (".safetensors", ".npz"):
-            from lstmcount.numeric.weights import write_weights
-
-            write_weights(temporary, weights)
-        elif suffix == ".weights.h5":
-            from lstmcount.exporters import keras_h5
-
-            if model is None:
-                raise UsageError(f"-o: {p.name}: a .weights.h5 file is written only for a model")
-            keras_h5.write(temporary, weights, model)
-        elif suffix == ".msgpack":
-            from lstmcount import frameworks
-            from lstmcount.exporters import flax_msgpack
-
-            sep = frameworks.get(str(framework)).path_sep
-            flax_msgpack.write(temporary, weights, sep=sep, linen=framework == "flax-linen")
-        else:
-            from lstmcount.exporters import torch_zip
-
-            torch_zip.write(temporary, weights, archive=p.stem or "archive")
-        os.replace(temporary, p)
+        with replacing(p, suffix=suffix) as temporary:
+            _write(temporary, suffix, weights, model, framework, p)
     except OSError as exc:
         raise UsageError(f"-o: cannot write {p} ({exc.strerror or exc})") from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     return p
+
+
+def _write(temporary: str, suffix: str, weights: Any, model: Any, framework: Any, p: Path) -> None:
+    """Write ``weights`` in the format of ``suffix`` to the file ``temporary``."""
+    if suffix in (".safetensors", ".npz"):
+        from lstmcount.numeric.weights import write_weights
+
+        write_weights(temporary, weights)
+    elif suffix == ".weights.h5":
+        from lstmcount.exporters import keras_h5
+
+        if model is None:
+            raise UsageError(f"-o: {p.name}: a .weights.h5 file is written only for a model")
+        keras_h5.write(temporary, weights, model)
+    elif suffix == ".msgpack":
+        from lstmcount import frameworks
+        from lstmcount.exporters import flax_msgpack
+
+        sep = frameworks.get(str(framework)).path_sep
+        flax_msgpack.write(temporary, weights, sep=sep, linen=framework == "flax-linen")
+    else:
+        from lstmcount.exporters import torch_zip
+
+        torch_zip.write(temporary, weights, archive=p.stem or "archive")
 
 
 __all__ = ["SUFFIXES", "write"]

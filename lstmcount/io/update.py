@@ -14,7 +14,6 @@ import difflib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,16 +250,14 @@ def new_text(document: Document, report: Report) -> str:
 
 def write_atomic(path: str, text: str) -> None:
     """Replace ``path`` with ``text`` in one step (a temporary file, then ``os.replace``)."""
+    from lstmcount.io.atomic import replacing
+
     target = Path(os.path.realpath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(tmp, target.stat().st_mode & 0o7777)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with (
+        replacing(target, mode=target.stat().st_mode & 0o7777) as tmp,
+        open(tmp, "w", encoding="utf-8", newline="") as f,
+    ):
+        f.write(text)
 
 
 def _without_expect(data: Any) -> Any:

@@ -322,20 +322,13 @@ def output_path(path: str) -> Path:
 
 def save_array(path: Path, array: Any) -> None:
     """Write ``array`` as ``.npy`` at ``path``, atomically (a reader never sees half a file)."""
-    import os
-    import tempfile
-
     import numpy as np
 
+    from lstmcount.io.atomic import replacing
+
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.save(handle, array)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with replacing(path) as tmp, open(tmp, "wb") as handle:
+            np.save(handle, array)
     except OSError as exc:
         raise UsageError(f"--save-output: cannot write {str(path)!r}: {exc.strerror or exc}") from None
 

@@ -271,3 +271,18 @@ def test_cli_lengths_and_compat_text() -> None:
     assert "lengths 7,3,1 (11 steps)" in result.output
     assert "torchprofile: 2,451,456" in result.output  # 116,736 · 3 sequences · 7 padded steps
     assert "thop:" not in result.output
+
+
+def test_a_tied_dense_weight_still_costs_its_product() -> None:
+    """A decoder whose weight is the embedding's (tied) has no kernel of its own, yet multiplies 10 × 60 per step."""
+    from pathlib import Path
+
+    from lstmcount.counting.costs import estimate
+    from lstmcount.importers import inspect
+
+    found = inspect(str(Path(__file__).parent / "fixtures" / "models" / "pytorch" / "tied_language_model.pt"))
+    costs = estimate(found.report, 2, 5)
+    decoder = next(c for c in costs.layers if c.name == "decoder")
+    assert decoder.per_step.macs == 10 * 60
+    assert decoder.per_step.bias_flops == 60
+    assert "tied" in decoder.formula

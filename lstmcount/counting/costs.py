@@ -254,8 +254,12 @@ def _plain(layer: LayerReport) -> _Work:
         ops = Ops(bias_flops=bias, elementwise_flops=5 * features + scale)
         terms = [f"5·{features} normalize"] + [f"{scale} scale"] * bool(scale) + [f"{bias} offset"] * bool(bias)
         return _Work(ops, " + ".join(terms) + f" = {ops.flops:,} FLOPs per position")
-    if layer.type in (LayerType.DENSE, LayerType.CONV1D):
-        kernel = next(t for t in layer.tensors if t.role is Role.KERNEL)
+    kernel = next((t for t in layer.tensors if t.role is Role.KERNEL), None)
+    if layer.type is LayerType.DENSE and kernel is None:  # its weight is another layer's (tied): the product remains
+        macs = int(layer.input_shape[-1] or 0) * int(layer.output_shape[-1] or 0)
+        formula = f"{layer.input_shape[-1]}·{layer.output_shape[-1]} = {macs:,} MACs per position (a tied weight)"
+        return _Work(Ops(matmul_macs=macs, bias_flops=bias), formula)
+    if layer.type in (LayerType.DENSE, LayerType.CONV1D) and kernel is not None:
         shape = "·".join(str(n) for n in kernel.shape)
         return _Work(Ops(matmul_macs=weights, bias_flops=bias), f"{shape} = {weights:,} MACs per position")
     if layer.type is LayerType.EMBEDDING:

@@ -96,8 +96,8 @@ def draw_cell(report: Report, layer_name: str | None = None) -> Canvas:
     inner = cw - 2 * PAD
     max_cols = max(sum(inst.columns(q) for q in pieces[r]) for r in roles)
     k = inner / max_cols
-    while max(sum(_strip_widths(inst, pieces[r], k)) for r in roles) > inner:
-        k *= 0.98
+    while max(sum(_strip_widths(inst, pieces[r], k)) for r in roles) > inner and k > 1e-9:
+        k *= 0.98  # the floors of the thin blocks took room: shrink the rest until the strip fits
     n_rows = max(len(pieces[r]) for r in roles)
     n_notes = max(len(notes[r]) for r in roles)
     card_h = (

@@ -101,9 +101,9 @@ def test_per_gate_rows_add_up_to_the_layer(capsys: pytest.CaptureFixture[str]) -
         for report in comparison.reports:
             for layer in report.layers:
                 if layer.recurrent:
-                    from lstmcount.renderers.report import _gate_rows
+                    from lstmcount.renderers.report import gate_rows
 
-                    assert sum(int(row[-1].replace(",", "")) for row in _gate_rows(layer)) == layer.params
+                    assert sum(int(row[-1].replace(",", "")) for row in gate_rows(layer)) == layer.params
 
 
 def test_side_by_side_names_spec_layers_not_one_frameworks_layers() -> None:

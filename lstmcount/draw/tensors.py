@@ -36,10 +36,45 @@ class _Cell:
     symbol: str
     key: Key
 
+    def index(self, axes: Sequence[int]) -> tuple[int, ...]:
+        """Its index along the stacked ``axes``."""
+        out = []
+        for k in axes:
+            entry = self.placement.at[k]
+            assert isinstance(entry, int), "a range on a stacked axis"
+            out.append(entry)
+        return tuple(out)
 
-def _cuts(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    points = sorted({a for a, _ in ranges} | {b for _, b in ranges})
-    return list(itertools.pairwise(points))
+    def span(self, axis: int | None) -> tuple[int, int]:
+        """The range it covers along ``axis`` (a whole axis of one for a missing one)."""
+        if axis is None:
+            return (0, 1)
+        entry = self.placement.at[axis]
+        assert not isinstance(entry, int), "a stacked axis has no range"
+        return entry
+
+
+def _axis(spans: list[tuple[int, int]], needs: list[float], scale: float, start: float) -> dict[tuple[int, int], Box]:
+    """Where each span lies along one axis, as a 1-D box (``x``, ``w``): sizes in proportion, widened for labels.
+
+    The axis is cut at every span's ends; each piece is ``scale`` px per element (at least 2 px),
+    then widened until every span's pieces together hold its label (``needs``).
+    """
+    points = sorted({a for a, _ in spans} | {b for _, b in spans})
+    pieces = list(itertools.pairwise(points))
+    size = {piece: max(2.0, (piece[1] - piece[0]) * scale) for piece in pieces}
+    for span, need in zip(spans, needs, strict=True):
+        inside = [piece for piece in pieces if span[0] <= piece[0] and piece[1] <= span[1]]
+        if sum(size[piece] for piece in inside) < need:
+            for piece in inside:
+                size[piece] = max(size[piece], need / len(inside))
+    at: dict[int, float] = {}
+    pos = start
+    for piece in pieces:
+        at[piece[0]] = pos
+        pos += size[piece]
+    at[points[-1]] = pos
+    return {span: Box(at[span[0]], 0.0, at[span[1]] - at[span[0]], 0.0) for span in spans}
 
 
 def _lines(cell: _Cell, tensor: TensorReport) -> list[tuple[str, float, bool]]:
@@ -114,48 +149,22 @@ def _draw_tensor(
     free = [k for k in range(ndim) if k not in fixed]
     groups: dict[tuple[int, ...], list[_Cell]] = {}
     for c in cells:
-        groups.setdefault(tuple(c.placement.at[k] for k in fixed), []).append(c)  # type: ignore[misc]
+        groups.setdefault(c.index(fixed), []).append(c)
     row_axis = free[-2] if len(free) >= 2 else None
     col_axis = free[-1]
     for index, members in groups.items():
         if index:
             label = tensor.name + "[" + ", ".join(map(str, index)) + "]"
-            box = canvas.text(x, y, label, size=SMALL)
-            y = box.bottom + 2
-        cols = _cuts([c.placement.at[col_axis] for c in members])  # type: ignore[misc]
-        rows = _cuts([c.placement.at[row_axis] for c in members]) if row_axis is not None else [(0, 1)]  # type: ignore[misc]
-        col_w = {c: max(2.0, (c[1] - c[0]) * scale) for c in cols}
-        row_h = {r: max(2.0, (r[1] - r[0]) * scale) if row_axis is not None else 0.0 for r in rows}
+            y = canvas.text(x, y, label, size=SMALL).bottom + 2
+        sizes = [_label_size(c, tensor) for c in members]
+        across = _axis([c.span(col_axis) for c in members], [w for w, _ in sizes], scale, x)
+        down = _axis(
+            [c.span(row_axis) for c in members], [h for _, h in sizes], scale if row_axis is not None else 0.0, y
+        )
         for c in members:
-            w, h = _label_size(c, tensor)
-            cr = c.placement.at[col_axis]
-            rr = c.placement.at[row_axis] if row_axis is not None else (0, 1)
-            spanned_c = [k for k in cols if cr[0] <= k[0] and k[1] <= cr[1]]  # type: ignore[index]
-            spanned_r = [k for k in rows if rr[0] <= k[0] and k[1] <= rr[1]]  # type: ignore[index]
-            if sum(col_w[k] for k in spanned_c) < w:
-                for k in spanned_c:
-                    col_w[k] = max(col_w[k], w / len(spanned_c))
-            if sum(row_h[k] for k in spanned_r) < h:
-                for k in spanned_r:
-                    row_h[k] = max(row_h[k], h / len(spanned_r))
-        col_x: dict[tuple[int, int], float] = {}
-        pos = x
-        for k in cols:
-            col_x[k] = pos
-            pos += col_w[k]
-        row_y: dict[tuple[int, int], float] = {}
-        pos = y
-        for k in rows:
-            row_y[k] = pos
-            pos += row_h[k]
-        for c in members:
-            cr = c.placement.at[col_axis]
-            rr = c.placement.at[row_axis] if row_axis is not None else (0, 1)
-            left = col_x[next(k for k in cols if k[0] == cr[0])]  # type: ignore[index]
-            right = max(col_x[k] + col_w[k] for k in cols if k[1] <= cr[1])  # type: ignore[index]
-            top = row_y[next(k for k in rows if k[0] == rr[0])]  # type: ignore[index]
-            bottom = max(row_y[k] + row_h[k] for k in rows if k[1] <= rr[1])  # type: ignore[index]
-            cell_box = Box(left, top, right - left, bottom - top)
+            col, row = across[c.span(col_axis)], down[c.span(row_axis)]
+            cell_box = Box(col.x, row.x, col.w, row.w)
+            top, left = cell_box.y, cell_box.x
             anchors[c.key] = cell_box
             title = (
                 f"{c.symbol}: {tensor.path}{c.placement.text(tensor.shape)}, shape {shape(c.placement.stored)}, "
@@ -171,7 +180,7 @@ def _draw_tensor(
             }
             with canvas.group(title, data, cls="block"):
                 block(canvas, cell_box, c.placement.param.value)
-                w, h = _label_size(c, tensor)
+                _, h = _label_size(c, tensor)
                 ty = top + (cell_box.h - h) / 2 + PAD
                 cx = left + cell_box.w / 2
                 for text, size, math in _lines(c, tensor):
@@ -180,7 +189,7 @@ def _draw_tensor(
                         "label-bg",
                     )
                     ty = canvas.text(cx, ty, text, size=size, math=math, anchor="middle").bottom
-        y = pos + 8
+        y = max(b.x + b.w for b in down.values()) + 8
     return y + 6
 
 

@@ -17,7 +17,7 @@ from lstmcount.draw.common import Instance, instances, recurrent_layers
 from lstmcount.draw.svg import BODY, HEAD, SMALL, TITLE, Box, Canvas, height, width
 from lstmcount.explain.document import shape
 from lstmcount.frameworks import display
-from lstmcount.model.report import Report
+from lstmcount.model.report import LayerReport, Report
 
 PAD = 8
 STEP_GAP = 40
@@ -216,7 +216,7 @@ def draw_unrolled(report: Report, layer_name: str | None, steps: int) -> Canvas:
     return canvas
 
 
-def _totals(report: Report, layers: list, steps: int) -> list[tuple[str, float, str]]:  # type: ignore[type-arg]
+def _totals(report: Report, layers: list[LayerReport], steps: int) -> list[tuple[str, float, str]]:
     params = sum(layer.params for layer in layers)
     out = [
         ("Totals", HEAD, "head"),

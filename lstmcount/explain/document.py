@@ -680,7 +680,7 @@ def cell_for(report: Report, layer: LayerReport, notation: Notation | None, w: W
 
 def build(
     report: Report,
-    spec: ModelSpec,
+    spec: ModelSpec | None,
     notation: str = "own",
     *,
     tex: bool = False,

@@ -17,7 +17,8 @@ from lstmcount.counting.counter import fmt
 from lstmcount.draw.svg import Canvas
 from lstmcount.explain.document import Drawing, Eq, Section, Table, Verbatim
 from lstmcount.model.report import LayerReport, Report
-from lstmcount.renderers.report import _gate_header, _gate_rows, shape_text, total_arithmetic
+from lstmcount.model.spec import ModelSpec
+from lstmcount.renderers.report import gate_header, gate_rows, shape_text, total_arithmetic
 
 CSS = """
 body { font-family: 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif; color: #1a1a1a; margin: 2rem auto;
@@ -129,7 +130,7 @@ def _recurrent(report: Report, layer: LayerReport, steps: int, number: Iterator[
 
     fw = frameworks.get(report.framework)
     out = [f"<h3>{escape(layer.name)} ({escape(layer.class_name)})</h3>"]
-    out.append(_table(_gate_header(layer, fw), _gate_rows(layer), numeric=(len(_gate_header(layer, fw)) - 1,)))
+    out.append(_table(gate_header(layer, fw), gate_rows(layer), numeric=(len(gate_header(layer, fw)) - 1,)))
     tensors = [(t.path, shape_text(t.shape), fmt(t.params), "yes" if t.trainable else "no") for t in layer.tensors]
     out.append(_table(("Tensor", "Shape", "Params", "Trainable"), tensors, numeric=(2,)))
     out.append(f"<details open><summary>Pictures of {escape(layer.name)}: the cell, its tensors, unrolled</summary>")
@@ -182,7 +183,7 @@ def page(
 
 
 def report_page(
-    reports: Sequence[Report], spec: object | None, *, lead: Sequence[str] = (), steps: int | None = None
+    reports: Sequence[Report], spec: ModelSpec | None, *, lead: Sequence[str] = (), steps: int | None = None
 ) -> str:
     """The page of a count (or an inspection): each report with its explanation when it has a recurrent layer."""
     from lstmcount.errors import UsageError
@@ -192,7 +193,7 @@ def report_page(
     sections = []
     for report in reports:
         try:
-            sections.append(build(report, spec, tex=False, steps=drawn, width=None))  # type: ignore[arg-type]
+            sections.append(build(report, spec, tex=False, steps=drawn, width=None))
         except UsageError:  # no recurrent layer: nothing to explain
             sections.append([])
     first = reports[0]

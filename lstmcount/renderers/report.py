@@ -236,8 +236,8 @@ def _markdown(reports: Comparison) -> str:
             lines.append(f"### `{layer.name}` per gate")
             lines.append("")
             fw = frameworks.get(report.framework)
-            header = _gate_header(layer, fw)
-            lines += _md_table(header, [list(r) for r in _gate_rows(layer)], right=[len(header) - 1])
+            header = gate_header(layer, fw)
+            lines += _md_table(header, [list(r) for r in gate_rows(layer)], right=[len(header) - 1])
             lines.append("")
             lines.append(_gate_legend(layer, fw))
             lines.append("")
@@ -270,7 +270,7 @@ def _peepholes(layer: LayerReport) -> bool:
     return any(c.cell.peepholes for c in layer.cells)
 
 
-def _gate_header(layer: LayerReport, fw: Framework) -> list[str]:
+def gate_header(layer: LayerReport, fw: Framework) -> list[str]:
     """Cell, gate, the two weights with the framework's own symbols and orientation, bias, params."""
     rows_first = not any(
         p.transpose or p.reinterpret for t in layer.tensors for p in t.placements if p.param is Param.U
@@ -284,7 +284,7 @@ def _gate_header(layer: LayerReport, fw: Framework) -> list[str]:
     return [*header, "Params"]
 
 
-def _gate_rows(layer: LayerReport) -> list[tuple[str, ...]]:
+def gate_rows(layer: LayerReport) -> list[tuple[str, ...]]:
     """One row per gate, per stacked layer and direction, and one per projection: they add up to the layer."""
     rows: list[tuple[str, ...]] = []
     multi = len(layer.cells) > 1 or layer.directions > 1
@@ -465,12 +465,12 @@ def _recurrent_lines(layer: LayerReport, fw: Framework, width: int, color: bool)
         f"{cell.units} units on {cell.input_size} features"
     )
     multi = len(layer.cells) > 1 or layer.directions > 1
-    header = _gate_header(layer, fw)
+    header = gate_header(layer, fw)
     columns = [
         Column(h, right=i == len(header) - 1, fit="keep" if i == len(header) - 1 else "wrap")
         for i, h in enumerate(header)
     ]
-    rows = _gate_rows(layer)
+    rows = gate_rows(layer)
     if not multi:
         columns, rows = columns[1:], [r[1:] for r in rows]
     out = table(columns, rows, width=width, title=title, color=color)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from lstmcount import frameworks
@@ -26,7 +26,6 @@ class Case:
     view: str
     steps: int = 3
     layer: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def reports(self) -> list[Report]:
         """The reports the picture is drawn from."""

@@ -38,12 +38,12 @@ def _walk(node: ET.Element, titled: bool, bad: list[str], in_defs: bool = False)
             _walk(child, titled or has_title, bad)
 
 
-def parse(svg: str) -> tuple[ET.Element, set[tuple[str, ...]], dict[tuple[str, ...], list[str]], list[str]]:
-    """The SVG's root, its drawn items, each item's visible text, and the shapes without a title."""
+def parse(svg: str) -> tuple[ET.Element, list[str]]:
+    """The SVG's root, and the shapes without a title."""
     root = ET.fromstring(svg.split("?>", 1)[1] if svg.startswith("<?xml") else svg)
     untitled: list[str] = []
     _walk(root, False, untitled)
-    return root, set(), {}, untitled
+    return root, untitled
 
 
 def items(root: ET.Element, view: str) -> tuple[set[tuple[str, ...]], dict[tuple[str, ...], list[str]]]:
@@ -70,7 +70,7 @@ def test_picture_is_laid_out_titled_and_shows_the_reports_numbers(case: Case) ->
     canvas = case.canvas()
     assert canvas.overlaps() == []
     svg = canvas.svg()
-    root, _, _, untitled = parse(svg)
+    root, untitled = parse(svg)
     assert untitled == []
     found, texts = items(root, case.view)
     assert found == expected(case.reports(), case.view, case.layer)
@@ -109,7 +109,7 @@ def test_any_model_lays_out(
         return
     canvas = case.canvas()
     assert canvas.overlaps() == []
-    root, _, _, untitled = parse(canvas.svg())
+    root, untitled = parse(canvas.svg())
     assert untitled == []
     found, texts = items(root, view)
     assert found == expected(reports, view)

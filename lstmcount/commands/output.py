@@ -64,19 +64,10 @@ def write_file(path: str, text: str, *, option: str, suffixes: tuple[str, ...], 
     The name must end in one of ``suffixes`` (so a slip of the keyboard cannot overwrite a spec),
     and the file must not be one the command reads (``inputs``).
     """
-    from pathlib import Path
-
     from lstmcount.errors import UsageError
-    from lstmcount.io.atomic import replacing
+    from lstmcount.io.atomic import output_path, replacing
 
-    p = Path(path)
-    if p.is_dir():
-        raise UsageError(f"{option}: {path} is a directory; name a {suffixes[0]} file in it")
-    if p.suffix.lower() not in suffixes:
-        raise UsageError(f"{option}: {path}: the file name must end in {' or '.join(suffixes)}")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"{option}: {path}: no such directory {str(parent)!r}")
+    p = output_path(path, option=option, suffixes=suffixes)
     for given in inputs:
         try:
             if os.path.exists(given) and p.exists() and os.path.samefile(given, p):
@@ -84,7 +75,7 @@ def write_file(path: str, text: str, *, option: str, suffixes: tuple[str, ...], 
         except OSError:
             continue
     try:
-        with replacing(parent / p.name) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+        with replacing(p) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     except OSError as exc:
         raise OutputError(f"{option}: cannot write {path!r}: {exc.strerror or exc}") from None

@@ -8,6 +8,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from lstmcount.errors import UsageError
+
+
+def output_path(path: str, *, option: str, suffixes: tuple[str, ...]) -> Path:
+    """Where an output option writes: exactly the ``path`` given, a file named as ``suffixes`` in an existing directory.
+
+    ``option`` names the option in the one-line errors. The suffix is required so that a slip
+    of the keyboard cannot overwrite a spec or a model.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{option}: {path} is a directory; name a {suffixes[0]} file in it")
+    if p.suffix.lower() not in suffixes:
+        raise UsageError(f"{option}: {path}: the file name must end in {' or '.join(suffixes)}")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"{option}: {path}: no such directory {str(parent)!r}")
+    return parent / p.name
+
 
 @contextmanager
 def replacing(path: Path, *, suffix: str = ".tmp", mode: int | None = None) -> Iterator[str]:

@@ -309,15 +309,9 @@ def _read_input(path: str, model: Model) -> Any:
 
 def output_path(path: str) -> Path:
     """Where ``--save-output`` writes: exactly the path given, a ``.npy`` file in an existing directory."""
-    p = Path(path)
-    if p.is_dir():
-        raise UsageError(f"--save-output: {path} is a directory; name a .npy file in it")
-    if p.suffix.lower() != ".npy":
-        raise UsageError(f"--save-output: {path}: the file name must end in .npy")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"--save-output: {path}: no such directory {str(parent)!r}")
-    return p
+    from lstmcount.io.atomic import output_path as checked
+
+    return checked(path, option="--save-output", suffixes=(".npy",))
 
 
 def save_array(path: Path, array: Any) -> None:

@@ -15,7 +15,7 @@ import textwrap
 from lstmcount.cells import Kind, Param
 from lstmcount.counting.counter import fmt
 from lstmcount.draw.common import Instance, Piece, instances, meaning, recurrent_layers
-from lstmcount.draw.svg import ADVANCE, BODY, HEAD, SMALL, TITLE, Box, Canvas, block, height, width
+from lstmcount.draw.svg import ADVANCE, BODY, HEAD, SMALL, Box, Canvas, block, height, width
 from lstmcount.explain.document import shape
 from lstmcount.frameworks import display
 from lstmcount.model.report import Report
@@ -115,9 +115,7 @@ def draw_cell(report: Report, layer_name: str | None = None) -> Canvas:
 
     # title and what the drawing is
     x0 = canvas.margin
-    y = canvas.margin
-    box = canvas.text(x0, y, canvas.title, size=TITLE, cls="head")
-    y = box.bottom + 4
+    y = canvas.heading() + 4
     sizes = f"I = {inst.info.input_size}, H = {inst.info.units}" + (f", P = {inst.info.proj_size}" if proj else "")
     box = canvas.text(
         x0, y, f"{sizes}: {fmt(inst.params)} parameters in this cell, the same at every time step", size=BODY

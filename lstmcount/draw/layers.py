@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lstmcount.counting.counter import fmt
 from lstmcount.draw.common import instances, meaning
-from lstmcount.draw.svg import BODY, HEAD, SMALL, TITLE, Box, Canvas, block, height, width
+from lstmcount.draw.svg import BODY, HEAD, SMALL, Box, Canvas, Line, block, height, lines_size, width
 from lstmcount.frameworks import display
 from lstmcount.model.report import LayerReport, Report
 from lstmcount.renderers.report import shape_text
@@ -18,7 +18,7 @@ PAD = 10
 GAP = 30
 
 
-def _lines(report: Report, layer: LayerReport) -> list[tuple[str, float, str]]:
+def _lines(report: Report, layer: LayerReport) -> list[Line]:
     lines = [(f"{layer.name} ({layer.class_name})", HEAD, "head")]
     lines.append((f"output {shape_text(layer.output_shape)} · {fmt(layer.params)} parameters", BODY, ""))
     if layer.recurrent:
@@ -47,21 +47,16 @@ def draw_model(report: Report) -> Canvas:
         "The model's layers, top to bottom, with output shapes and counts.",
     )
     x0 = canvas.margin
-    y = canvas.margin
-    y = canvas.text(x0, y, canvas.title, size=TITLE, cls="head").bottom + 14
-    boxes: list[tuple[LayerReport | None, list[tuple[str, float, str]]]] = [
+    y = canvas.heading() + 14
+    boxes: list[tuple[LayerReport | None, list[Line]]] = [
         (None, [("input", HEAD, "head"), (f"shape {shape_text(report.input_shape)}", BODY, "")])
     ]
     boxes += [(layer, _lines(report, layer)) for layer in report.layers]
-    box_w = max(max(width(t, s) for t, s, _ in lines) for _, lines in boxes) + 2 * PAD
+    box_w = max(lines_size(lines)[0] for _, lines in boxes) + 2 * PAD
     strip_h = 16
     cx = x0 + box_w / 2
     for k, (layer, lines) in enumerate(boxes):
-        h = (
-            sum(height(s) + 2 for _, s, _ in lines)
-            + 2 * PAD
-            + (strip_h + 6 if layer is not None and layer.recurrent else 0)
-        )
+        h = lines_size(lines)[1] + 2 * PAD + (strip_h + 6 if layer is not None and layer.recurrent else 0)
         box = Box(x0, y, box_w, h)
         if layer is None:
             title = f"the input: {shape_text(report.input_shape)}"
@@ -72,9 +67,7 @@ def draw_model(report: Report) -> Canvas:
             data = {"layer": layer.name, "params": layer.params, "shape": shape_text(layer.output_shape)}
         with canvas.group(title, data, cls="layer"):
             canvas.rect(box, "card" if layer is not None and layer.recurrent else "frame", rx=5)
-            ty = y + PAD
-            for text, size, cls in lines:
-                ty = canvas.text(x0 + PAD, ty, text, size=size, cls=cls).bottom + 2
+            ty = canvas.lines(x0 + PAD, y + PAD, lines)
             if layer is not None and layer.recurrent:
                 gates = layer.gate_defs
                 gw = (box_w - 2 * PAD) / len(gates)

@@ -73,6 +73,15 @@ def height(size: float = BODY, math: bool = False) -> float:
     return (ASCENT + (SUB_DROP + DESCENT * SUB_SIZE if math else DESCENT)) * size
 
 
+#: a line of a block of text: its text, its size in px and its class
+Line = tuple[str, float, str]
+
+
+def lines_size(lines: Sequence[Line], gap: float = 2.0) -> tuple[float, float]:
+    """The width and height of ``lines`` set one under another, ``gap`` px apart."""
+    return max(width(t, s) for t, s, _ in lines), sum(height(s) + gap for _, s, _ in lines)
+
+
 def _num(v: float) -> str:
     """A coordinate, rounded to a tenth of a pixel, without a trailing ``.0``."""
     text = f"{round(v, 1):.1f}"
@@ -231,6 +240,16 @@ class Canvas:
         self.labels.append(Label(text, box))
         self._extend(box.right, box.bottom)
         return box
+
+    def lines(self, x: float, y: float, lines: Sequence[Line], gap: float = 2.0) -> float:
+        """``lines`` one under another from (x, y), ``gap`` px apart; returns the y below the last."""
+        for text, size, cls in lines:
+            y = self.text(x, y, text, size=size, cls=cls).bottom + gap
+        return y
+
+    def heading(self) -> float:
+        """The drawing's title, set at the top left; returns its bottom."""
+        return self.text(self.margin, self.margin, self.title, size=TITLE, cls="head").bottom
 
     def _element(self, tag: str, attrs: str, title: str | None) -> None:
         if title is None:

@@ -230,9 +230,7 @@ def draw_tensors(reports: Sequence[Report], layer_name: str | None = None) -> Ca
     )
     scale = min(1.0, SPAN / extent)
     x0 = canvas.margin
-    y0 = canvas.margin
-    title_box = canvas.text(x0, y0, canvas.title, size=TITLE, cls="head")
-    top = title_box.bottom + 14
+    top = canvas.heading() + 14
     columns: list[dict[Key, Box]] = []
     body = Canvas("")
     x = x0

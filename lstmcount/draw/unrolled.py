@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lstmcount.cells import Kind
 from lstmcount.counting.counter import fmt
 from lstmcount.draw.common import Instance, instances, recurrent_layers
-from lstmcount.draw.svg import BODY, HEAD, SMALL, TITLE, Box, Canvas, height, width
+from lstmcount.draw.svg import BODY, HEAD, SMALL, Box, Canvas, Line, height, lines_size, width
 from lstmcount.explain.document import shape
 from lstmcount.frameworks import display
 from lstmcount.model.report import LayerReport, Report
@@ -27,7 +27,7 @@ ROW_GAP = 46
 @dataclass
 class _Row:
     inst: Instance
-    lines: list[tuple[str, float, str]]  # text, size, class
+    lines: list[Line]  # text, size, class
     panel: Box | None = None
 
 
@@ -36,7 +36,7 @@ def shown_steps(steps: int) -> list[int]:
     return list(range(1, steps + 1)) if steps <= 5 else [1, 2, 0, steps - 1, steps]
 
 
-def _panel_lines(inst: Instance, steps: int) -> list[tuple[str, float, str]]:
+def _panel_lines(inst: Instance, steps: int) -> list[Line]:
     head = inst.layer.name + (f" · {inst.label}" if inst.label else "")
     lines = [(head, HEAD, "head"), ("weights, shared by every step:", SMALL, "muted")]
     lines += [(f"{t.name} {shape(t.shape)}", SMALL, "") for t in inst.tensors]
@@ -44,11 +44,9 @@ def _panel_lines(inst: Instance, steps: int) -> list[tuple[str, float, str]]:
     return lines
 
 
-def _panel_size(lines: list[tuple[str, float, str]]) -> tuple[float, float]:
-    return (
-        max(width(t, s) for t, s, _ in lines) + 2 * PAD,
-        sum(height(s) + 2 for _, s, _ in lines) + 2 * PAD,
-    )
+def _panel_size(lines: list[Line]) -> tuple[float, float]:
+    w, h = lines_size(lines)
+    return w + 2 * PAD, h + 2 * PAD
 
 
 def draw_unrolled(report: Report, layer_name: str | None, steps: int) -> Canvas:
@@ -61,8 +59,7 @@ def draw_unrolled(report: Report, layer_name: str | None, steps: int) -> Canvas:
         "One cell per row, drawn once per time step; every step of a row reads the same weights.",
     )
     x0 = canvas.margin
-    y = canvas.margin
-    y = canvas.text(x0, y, canvas.title, size=TITLE, cls="head").bottom + 4
+    y = canvas.heading() + 4
     kind = rows[0].inst.kind
     state = "h, c" if kind is Kind.LSTM else "h"
     y = (
@@ -131,9 +128,7 @@ def draw_unrolled(report: Report, layer_name: str | None, steps: int) -> Canvas:
             cls="weights",
         ):
             canvas.rect(panel, "panel", rx=4)
-            ty = panel.y + PAD
-            for text, size, cls in row.lines:
-                ty = canvas.text(panel.x + PAD, ty, text, size=size, cls=cls).bottom + 2
+            canvas.lines(panel.x + PAD, panel.y + PAD, row.lines)
         by = rt + (row_h[k] - box_h) / 2
         rail = by - 10
         # the shared weights: one rail from the panel, dropping into every step
@@ -209,14 +204,11 @@ def draw_unrolled(report: Report, layer_name: str | None, steps: int) -> Canvas:
 
     # totals beside it
     tx = (back_x + back_w if back else steps_right) + 36
-    lines = _totals(report, layers, steps)
-    ty = top
-    for text, size, cls in lines:
-        ty = canvas.text(tx, ty, text, size=size, cls=cls).bottom + 3
+    canvas.lines(tx, top, _totals(report, layers, steps), gap=3)
     return canvas
 
 
-def _totals(report: Report, layers: list[LayerReport], steps: int) -> list[tuple[str, float, str]]:
+def _totals(report: Report, layers: list[LayerReport], steps: int) -> list[Line]:
     params = sum(layer.params for layer in layers)
     out = [
         ("Totals", HEAD, "head"),

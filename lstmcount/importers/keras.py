@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import Any, TypeGuard
 
+from lstmcount.frameworks import display
 from lstmcount.importers.base import (
     MAX_DEPTH,
     MAX_HEADER,
@@ -1098,8 +1099,7 @@ def read_config(path: str | os.PathLike[str], weights: str | os.PathLike[str] | 
     framework = keras_version(root if isinstance(root, dict) else {}, str(version) if version else None)
     held, objects = _weights_file(weights, root) if weights is not None else (None, {})
     spec, notes = spec_of(path, root, framework, objects)
-    label = "Keras 2" if framework == "keras2" else "Keras 3"
-    contents = Contents(path=str(path), format=f"{label} model config (to_json)", framework=framework)
+    contents = Contents(path=str(path), format=f"{display(framework)} model config (to_json)", framework=framework)
     contents.spec = spec
     contents.notes += notes
     if held is None:

@@ -79,7 +79,7 @@ def write(path: str, weights: Mapping[str, Any], *, sep: str, linen: bool) -> No
 
 def _pack(obj: Any, out: list[bytes]) -> None:
     if isinstance(obj, dict):
-        _map_header(len(obj), out)
+        _header(MAP, len(obj), out)
         for key, value in obj.items():
             _str(str(key), out)
             _pack(value, out)
@@ -106,7 +106,7 @@ def _array(a: np.ndarray, out: list[bytes], code: int = 1) -> None:
         _pack({CHUNKED: True, "shape": {str(n): int(d) for n, d in enumerate(a.shape)}, "chunks": chunks}, out)
         return
     payload: list[bytes] = [b"\x93"]
-    _array_header(a.ndim, payload)
+    _header(ARRAY, a.ndim, payload)
     for d in a.shape:
         _uint(int(d), payload)
     _str(a.dtype.name, payload)
@@ -114,22 +114,19 @@ def _array(a: np.ndarray, out: list[bytes], code: int = 1) -> None:
     _ext(code, b"".join(payload), out)
 
 
-def _map_header(n: int, out: list[bytes]) -> None:
-    if n < 16:
-        out.append(bytes([0x80 | n]))
-    elif n < 2**16:
-        out.append(b"\xde" + struct.pack(">H", n))
-    else:
-        out.append(b"\xdf" + struct.pack(">I", n))
+#: msgpack's container headers: (the fix form's high bits, the 16-bit and the 32-bit tags)
+MAP, ARRAY = (0x80, b"\xde", b"\xdf"), (0x90, b"\xdc", b"\xdd")
 
 
-def _array_header(n: int, out: list[bytes]) -> None:
+def _header(kind: tuple[int, bytes, bytes], n: int, out: list[bytes]) -> None:
+    """The header of a map or array (``kind``: :data:`MAP` or :data:`ARRAY`) of ``n`` entries."""
+    fix, tag16, tag32 = kind
     if n < 16:
-        out.append(bytes([0x90 | n]))
+        out.append(bytes([fix | n]))
     elif n < 2**16:
-        out.append(b"\xdc" + struct.pack(">H", n))
+        out.append(tag16 + struct.pack(">H", n))
     else:
-        out.append(b"\xdd" + struct.pack(">I", n))
+        out.append(tag32 + struct.pack(">I", n))
 
 
 def _uint(n: int, out: list[bytes]) -> None:
